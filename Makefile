@@ -1,0 +1,81 @@
+# Amparo developer commands. Recipes are plain bash and use the tools in .venv/.
+#   make test    the full check (lint, migrations, pytest) with private PostgreSQL/Redis
+#   make demo    run the app locally with demo data: http://127.0.0.1:8000/
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RUFF   := $(VENV)/bin/ruff
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+STAMP  := $(VENV)/.installed
+VAR    := $(or $(AMPARO_VAR_DIR),var)
+PYTEST_ARGS ?=
+
+.PHONY: help venv test lint format demo messages gettext clean distclean
+
+help:
+	@echo "make venv      create $(VENV) and install requirements-test.txt (when changed)"
+	@echo "make test      ruff, makemigrations --check and pytest, with private PostgreSQL + Redis"
+	@echo "               unless DATABASE_URL is set; pass pytest options as PYTEST_ARGS=..."
+	@echo "make demo      migrate, seed demo data and run web + Celery worker + beat (DEBUG=1)"
+	@echo "make lint      ruff check + ruff format --check"
+	@echo "make format    ruff check --fix + ruff format"
+	@echo "make clean     remove caches and compiled translations; distclean also removes $(VENV)"
+
+venv: $(STAMP)
+
+# Reinstall only when a requirements file is newer than the stamp.
+$(STAMP): requirements.txt requirements-test.txt
+	@if ! $(PY) -c 'import sys' >/dev/null 2>&1; then \
+		echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"; \
+		rm -rf $(VENV); \
+		$(PYTHON) -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements-test.txt
+	@touch $@
+
+test: venv
+	scripts/test.sh $(PYTEST_ARGS)
+
+lint: venv
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+format: venv
+	$(RUFF) check --fix .
+	$(RUFF) format .
+
+# msgfmt (gettext) is needed by compilemessages.
+gettext:
+	@if ! command -v msgfmt >/dev/null; then \
+		if [ "$$(id -u)" -eq 0 ]; then \
+			echo "Installing gettext (msgfmt)"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get -q update && apt-get -q install -y --no-install-recommends gettext; \
+		else \
+			echo "msgfmt not found: install gettext first (sudo apt-get install gettext)" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+messages: venv gettext
+	@if [ -n "$$(find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o -type d -name locale -print -quit)" ]; then \
+		DEBUG=1 $(PY) manage.py compilemessages --ignore=$(VENV) --verbosity 0; \
+	fi
+
+demo: venv messages
+	mkdir -p $(VAR)/celery-queue $(VAR)/celery-processed $(VAR)/private
+	DEBUG=1 $(PY) manage.py migrate
+	DEBUG=1 $(PY) manage.py seed_demo
+	@echo "Starting web (http://127.0.0.1:8000/), Celery worker and beat; Ctrl-C stops all three."
+	DEBUG=1 $(VENV)/bin/honcho start -f Procfile.dev
+
+clean:
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf
+	find . -path ./$(VENV) -prune -o -type f -path '*/locale/*' -name '*.mo' -print0 | xargs -0r rm -f
+	rm -rf .pytest_cache .ruff_cache test-results
+
+distclean: clean
+	rm -rf $(VENV)

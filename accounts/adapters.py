@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from allauth.account.app_settings import REAUTHENTICATION_TIMEOUT
+from django.db import transaction
+from django.utils import timezone
+from django.http import HttpRequest
+
+
+class StaffAccountAdapter(DefaultAccountAdapter):
+    """Staff accounts come only from an administrator's invitation; e-mail goes through Celery."""
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        # Enrolling the first authenticator happens right after the password step, which
+        # is compulsory, and the recovery codes are shown right after enrolment (typing a
+        # valid code proved possession): asking for the password again would only get in
+        # the way. Later visits to the MFA pages do ask.
+        if app == "allauth.mfa" and self.request is not None and self.request.user.is_authenticated:
+            totp = Authenticator.objects.filter(user=self.request.user, type=Authenticator.Type.TOTP).first()
+            if totp is None or totp.created_at > timezone.now() - timedelta(seconds=REAUTHENTICATION_TIMEOUT):
+                return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        from accounts.tasks import send_prepared_email
+
+        message = self.render_mail(template_prefix, email, context)
+        html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), None)
+        payload = {
+            "subject": message.subject,
+            "body": message.body,
+            "html": html,
+            "to": list(message.to),
+            "from_email": message.from_email,
+        }
+        transaction.on_commit(lambda: send_prepared_email.delay(**payload))
+
+
+class StaffMFAAdapter(DefaultMFAAdapter):
+    """Two-step sign-in is compulsory: staff cannot remove their own authenticator.
+
+    An administrator resets it instead (``accounts.services.staff_reset_mfa``).
+    """
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        return False

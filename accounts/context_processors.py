@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role, user_role
+
+ALL_ROLES = frozenset(Role)
+
+# (label, URL name, roles that see it). Later apps add their entries here.
+NAVIGATION = [
+    (_("Home"), "accounts:home", ALL_ROLES),
+    (_("Staff"), "accounts:staff-list", {Role.ADMIN}),
+    (_("Access log"), "accounts:access-log", {Role.ADMIN}),
+    (_("Admin site"), "admin:index", {Role.ADMIN}),
+    (_("Security"), "mfa_index", ALL_ROLES),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    role = user_role(user) if user is not None else None
+    if role is None:
+        return {"nav_items": [], "user_role_label": None}
+    items = []
+    for label, url_name, roles in NAVIGATION:
+        if role not in roles:
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return {"nav_items": items, "user_role_label": role.label}

@@ -1,0 +1,253 @@
+"""Every write to staff accounts. Each function is atomic; its docstring lists side effects."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import AccessEvent, StaffSession, User
+from accounts.roles import ROLE_NAMES, Role
+
+
+def access_event_record(
+    *,
+    user: User,
+    action: AccessEvent.Action,
+    object_type: str = "",
+    object_ref: str = "",
+    detail: str = "",
+    ip_address: str | None = None,
+) -> AccessEvent:
+    """Append one row to the access log. Never pass a detainee's personal data."""
+    return AccessEvent.objects.create(
+        user=user,
+        action=action,
+        object_type=object_type,
+        object_ref=object_ref[:200],
+        detail=detail[:300],
+        ip_address=ip_address or None,
+    )
+
+
+def _set_role_groups(user: User, role: Role) -> None:
+    group, _created = Group.objects.get_or_create(name=role.value)
+    user.groups.remove(*Group.objects.filter(name__in=ROLE_NAMES).exclude(pk=group.pk))
+    user.groups.add(group)
+    user.is_staff = role == Role.ADMIN  # Django's admin also checks is_staff
+    user.save(update_fields=["is_staff"])
+    user.__dict__.pop("_amparo_role", None)
+
+
+@transaction.atomic
+def staff_invite(*, email: str, full_name: str, role: Role, by: User, ip_address: str | None = None) -> User:
+    """Create a staff account with the given role and e-mail an invitation to set a password.
+
+    Side effects: an ``AccessEvent`` (change, staff); after commit, the Celery task
+    ``send_invitation_email`` is enqueued. The new account has no usable password until
+    the invitation is accepted, and must enrol an authenticator at its first sign-in.
+    """
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("A staff account with this e-mail address already exists.")})
+    user = User.objects.create_user(email=email, password=None, full_name=full_name.strip())
+    user.invited_by = by
+    user.invited_at = timezone.now()
+    user.save(update_fields=["invited_by", "invited_at"])
+    _set_role_groups(user, role)
+    access_event_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        object_type="staff",
+        object_ref=user.email,
+        detail=f"invited as {role.value}",
+        ip_address=ip_address,
+    )
+    _enqueue_invitation(user)
+    return user
+
+
+def _enqueue_invitation(user: User) -> None:
+    from accounts.tasks import send_invitation_email
+
+    user_id = user.pk
+    transaction.on_commit(lambda: send_invitation_email.delay(user_id=user_id))
+
+
+@transaction.atomic
+def staff_resend_invitation(*, user: User, by: User, ip_address: str | None = None) -> None:
+    """Send a fresh invitation link to someone who has not yet set a password.
+
+    Side effects: ``invited_at`` is reset; an ``AccessEvent``; the invitation task is
+    enqueued after commit.
+    """
+    if user.has_usable_password():
+        raise ValidationError(_("This person has already accepted the invitation."))
+    if not user.is_active:
+        raise ValidationError(_("Reactivate the account before sending a new invitation."))
+    user.invited_at = timezone.now()
+    user.save(update_fields=["invited_at"])
+    access_event_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        object_type="staff",
+        object_ref=user.email,
+        detail="invitation sent again",
+        ip_address=ip_address,
+    )
+    _enqueue_invitation(user)
+
+
+def invitation_url(user: User) -> str:
+    """The single-use link with which an invited person sets a password (valid PASSWORD_RESET_TIMEOUT)."""
+    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+    return settings.SITE_URL + path.replace("UID-KEY", key)
+
+
+def staff_send_invitation_email(*, user: User) -> None:
+    """E-mail the invitation link to ``user`` (called by the Celery task).
+
+    Side effect: one e-mail. The subject names no one.
+    """
+    context = {
+        "user": user,
+        "url": invitation_url(user),
+        "invited_by": user.invited_by,
+        "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("[Amparo] You are invited to Amparo")
+        body = render_to_string("accounts/email/invitation.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=[user.email])
+    message.send()
+
+
+@transaction.atomic
+def staff_set_role(*, user: User, role: Role, by: User, ip_address: str | None = None) -> None:
+    """Give ``user`` exactly one role (replacing the previous one).
+
+    Side effects: group membership and ``is_staff`` change; an ``AccessEvent``.
+    An administrator cannot remove their own administrator role (someone must remain).
+    """
+    if user.pk == by.pk and role != Role.ADMIN:
+        raise ValidationError(_("You cannot take away your own administrator role."))
+    _set_role_groups(user, role)
+    access_event_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        object_type="staff",
+        object_ref=user.email,
+        detail=f"role set to {role.value}",
+        ip_address=ip_address,
+    )
+
+
+def _end_sessions(user: User) -> int:
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(StaffSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store_class(session_key=key).delete()
+    StaffSession.objects.filter(user=user).delete()
+    return len(keys)
+
+
+@transaction.atomic
+def staff_deactivate(*, user: User, by: User, ip_address: str | None = None) -> int:
+    """Deactivate a leaver: they cannot sign in, and every open session ends at once.
+
+    Returns the number of sessions ended. Side effects: ``is_active`` off,
+    ``deactivated_at``/``deactivated_by`` set, session rows deleted, an ``AccessEvent``.
+    (Their cases are flagged for reassignment once casework exists.)
+    """
+    if user.pk == by.pk:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    if not user.is_active:
+        raise ValidationError(_("This account is already deactivated."))
+    user.is_active = False
+    user.deactivated_at = timezone.now()
+    user.deactivated_by = by
+    user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
+    ended = _end_sessions(user)
+    access_event_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        object_type="staff",
+        object_ref=user.email,
+        detail=f"deactivated; {ended} session(s) ended",
+        ip_address=ip_address,
+    )
+    return ended
+
+
+@transaction.atomic
+def staff_reactivate(*, user: User, by: User, ip_address: str | None = None) -> None:
+    """Let a deactivated staff member sign in again. Side effect: an ``AccessEvent``."""
+    if user.is_active:
+        raise ValidationError(_("This account is already active."))
+    user.is_active = True
+    user.deactivated_at = None
+    user.deactivated_by = None
+    user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
+    access_event_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        object_type="staff",
+        object_ref=user.email,
+        detail="reactivated",
+        ip_address=ip_address,
+    )
+
+
+@transaction.atomic
+def staff_reset_mfa(*, user: User, by: User, ip_address: str | None = None) -> None:
+    """Remove a staff member's authenticator and recovery codes (a lost phone).
+
+    They must enrol a new authenticator at their next sign-in. Side effects: their
+    authenticators are deleted, their open sessions end, an ``AccessEvent``.
+    """
+    if user.pk == by.pk:
+        raise ValidationError(_("Ask another administrator to reset your own authenticator."))
+    Authenticator.objects.filter(user=user).delete()
+    _end_sessions(user)
+    access_event_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        object_type="staff",
+        object_ref=user.email,
+        detail="authenticator reset",
+        ip_address=ip_address,
+    )
+
+
+@transaction.atomic
+def staff_session_started(*, user: User, session_key: str, ip_address: str | None, user_agent: str) -> None:
+    """Record a new signed-in session. Side effects: a ``StaffSession`` row, an ``AccessEvent``."""
+    StaffSession.objects.update_or_create(
+        session_key=session_key,
+        defaults={"user": user, "ip_address": ip_address or None, "user_agent": user_agent[:300]},
+    )
+    access_event_record(
+        user=user, action=AccessEvent.Action.SIGN_IN, object_type="staff", object_ref=user.email, ip_address=ip_address
+    )
+
+
+@transaction.atomic
+def staff_session_ended(*, user: User, session_key: str | None, ip_address: str | None) -> None:
+    """Forget a session at sign-out. Side effects: the ``StaffSession`` row goes, an ``AccessEvent``."""
+    if session_key:
+        StaffSession.objects.filter(session_key=session_key).delete()
+    access_event_record(
+        user=user, action=AccessEvent.Action.SIGN_OUT, object_type="staff", object_ref=user.email, ip_address=ip_address
+    )

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import selectors, services
+from accounts.forms import InviteForm, RoleForm, StaffFilterForm
+from accounts.models import User
+from accounts.permissions import role_required
+from accounts.receivers import client_ip
+from accounts.roles import Role, user_role
+
+
+def _recovery_codes_left(user: User) -> int | None:
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).first()
+    if authenticator is None:
+        return None
+    return len(RecoveryCodes(authenticator).get_unused_codes())
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page: what this role does, and the state of one's own sign-in security."""
+    role = user_role(request.user)
+    context = {"role": role, "recovery_codes_left": _recovery_codes_left(request.user)}
+    if role == Role.ADMIN:
+        context["role_counts"] = [(Role(name).label, n) for name, n in selectors.staff_role_counts().items()]
+        context["pending_invitations"] = selectors.staff_list(status="invited").count()
+    template = f"accounts/home/{role.value}.html" if role else "accounts/home/no_role.html"
+    return render(request, template, context)
+
+
+def _get_staff_or_404(pk: int) -> User:
+    try:
+        return selectors.staff_detail(pk=pk)
+    except User.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    form = StaffFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    users = selectors.staff_list(q=filters.get("q", ""), role=filters.get("role", ""), status=filters.get("status", ""))
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/staff_list.html", {"form": form, "page": page})
+
+
+@role_required(Role.ADMIN)
+def staff_invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.staff_invite(
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                role=Role(form.cleaned_data["role"]),
+                by=request.user,
+                ip_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
+            return redirect("accounts:staff-detail", pk=user.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/staff_invite.html", {"form": form}, status=status)
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = _get_staff_or_404(pk)
+    context = {
+        "staff": staff,
+        "staff_role": user_role(staff),
+        "role_form": RoleForm(initial={"role": user_role(staff)}),
+        "has_totp": Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists(),
+        "sessions": staff.staff_sessions.all(),
+        "events": selectors.access_events(user=staff)[:20],
+        "is_self": staff.pk == request.user.pk,
+    }
+    return render(request, "accounts/staff_detail.html", context)
+
+
+def _staff_action(request: HttpRequest, pk: int, action, success: str, **params) -> HttpResponse:
+    staff = _get_staff_or_404(pk)
+    try:
+        action(user=staff, by=request.user, ip_address=client_ip(request))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success % {"name": staff, **params})
+    return redirect("accounts:staff-detail", pk=staff.pk)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def staff_set_role(request: HttpRequest, pk: int) -> HttpResponse:
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the listed roles."))
+        return redirect("accounts:staff-detail", pk=pk)
+    role = Role(form.cleaned_data["role"])
+
+    def set_role(**kwargs) -> None:
+        services.staff_set_role(role=role, **kwargs)
+
+    return _staff_action(request, pk, set_role, _("%(name)s now has the role %(role)s."), role=role.label)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(
+        request, pk, services.staff_deactivate, _("%(name)s is deactivated and signed out everywhere.")
+    )
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(request, pk, services.staff_reactivate, _("%(name)s can sign in again."))
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def staff_resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(
+        request, pk, services.staff_resend_invitation, _("A new invitation is on its way to %(name)s.")
+    )
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def staff_reset_mfa(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(
+        request, pk, services.staff_reset_mfa, _("%(name)s will set up a new authenticator at the next sign-in.")
+    )
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def access_log(request: HttpRequest) -> HttpResponse:
+    events = selectors.access_events()
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    return render(request, "accounts/access_log.html", {"page": page, "staff_list_url": reverse("accounts:staff-list")})

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
+from django.urls import include, path, re_path
+from django.views.i18n import set_language
+
+from amparo.views import healthz
+
+
+def _not_offered(request, *args, **kwargs):
+    raise Http404
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # Staff cannot sign up or manage e-mail addresses themselves: an administrator invites them.
+    path("accounts/signup/", _not_offered, name="account_signup"),
+    path("accounts/email/", _not_offered, name="account_email"),
+    re_path(r"^accounts/confirm-email/", _not_offered),
+    path("accounts/2fa/", include("allauth.mfa.urls")),
+    path("accounts/", include("allauth.account.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,204 @@
+/*
+ * Amparo — small, dependency-free page behaviour. Loaded with `defer` after htmx.
+ * The Content-Security-Policy forbids inline scripts and handlers, so every behaviour is wired
+ * here from data attributes:
+ *
+ *   <meta name="csrf-token" content="…">   sent as X-CSRFToken on every htmx request
+ *   data-confirm="Message"                 on a <form>, or on a submit <button>/<input>, or on a link:
+ *                                          asks confirm() first and cancels if declined
+ *   data-copy-target="#id"                 on a button: copies that element's text (or a field's value)
+ *   data-dismiss                           on a button inside a .message: hides that message
+ *   .nav-toggle[aria-controls]             on narrow screens, shows/hides the site menu
+ */
+(function () {
+  "use strict";
+
+  var doc = document;
+  doc.documentElement.classList.add("js");
+
+  function csrfToken() {
+    var meta = doc.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // (a) htmx: send the CSRF token with every request it makes.
+  doc.addEventListener("htmx:configRequest", function (event) {
+    var token = csrfToken();
+    if (token && event.detail && event.detail.headers) {
+      event.detail.headers["X-CSRFToken"] = token;
+    }
+  });
+
+  // (b) data-confirm: on forms (checked on submit) and on submitters or links (checked on click).
+  // htmx-driven elements get the same question through htmx's own hx-confirm; for an element
+  // with data-confirm that htmx handles, ask in htmx:confirm so the request waits for the answer.
+  function confirmed(element) {
+    var message = element && element.getAttribute("data-confirm");
+    return !message || window.confirm(message);
+  }
+
+  var HTMX_REQUEST = "[hx-get],[hx-post],[hx-put],[hx-patch],[hx-delete]," +
+    "[data-hx-get],[data-hx-post],[data-hx-put],[data-hx-patch],[data-hx-delete]";
+
+  doc.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    var trigger = target && target.closest(
+      "button[data-confirm], input[type=submit][data-confirm], input[type=image][data-confirm], a[data-confirm]");
+    if (!trigger || trigger.disabled) return;
+    // Elements that htmx sends are asked in htmx:confirm below instead (so never twice).
+    if (trigger.matches(HTMX_REQUEST)) return;
+    if (!confirmed(trigger)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    // Answered yes: the form's own data-confirm (if any) need not ask again for this submission.
+    // The flag is cleared once this click's default action (the submit event) has run.
+    var form = trigger.form;
+    if (form && form.hasAttribute("data-confirm")) {
+      form.setAttribute("data-confirmed", "");
+      window.setTimeout(function () { form.removeAttribute("data-confirmed"); }, 0);
+    }
+  }, true);
+
+  doc.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) return;
+    if (form.hasAttribute("data-confirmed") || form.matches(HTMX_REQUEST)) return;
+    if (!confirmed(form)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  doc.addEventListener("htmx:confirm", function (event) {
+    var element = event.detail && event.detail.elt;
+    if (!element || !element.hasAttribute("data-confirm") || element.hasAttribute("hx-confirm")) return;
+    event.preventDefault();
+    if (confirmed(element)) event.detail.issueRequest(true);
+  });
+
+  // (c) data-copy-target: copy an element's text (recovery codes) to the clipboard.
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var area = doc.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      doc.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = doc.execCommand("copy"); } catch (e) { ok = false; }
+      doc.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error("copy failed")); }
+    });
+  }
+
+  var liveRegion = null;
+  function say(text) {
+    if (!liveRegion) {
+      liveRegion = doc.createElement("div");
+      liveRegion.className = "visually-hidden";
+      liveRegion.setAttribute("aria-live", "polite");
+      doc.body.appendChild(liveRegion);
+    }
+    liveRegion.textContent = "";
+    window.setTimeout(function () { liveRegion.textContent = text; }, 50);
+  }
+
+  function announce(button, text) {
+    say(text);
+    var original = button.getAttribute("data-copy-label") || button.textContent;
+    button.setAttribute("data-copy-label", original);
+    button.textContent = text;
+    button.classList.add("is-copied");
+    window.clearTimeout(button._amparoCopyTimer);
+    button._amparoCopyTimer = window.setTimeout(function () {
+      button.textContent = original;
+      button.classList.remove("is-copied");
+    }, 2000);
+  }
+
+  doc.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    var button = target && target.closest("[data-copy-target]");
+    if (!button) return;
+    event.preventDefault();
+    var source = doc.querySelector(button.getAttribute("data-copy-target"));
+    if (!source) return;
+    var text = "value" in source && typeof source.value === "string" ? source.value : source.innerText;
+    text = text.replace(/\s+$/, "") + "\n";
+    copyText(text).then(function () {
+      announce(button, button.getAttribute("data-copied-text") || "Copied");
+    }, function () {
+      announce(button, button.getAttribute("data-copy-failed-text") || "Copy failed — select the text and copy it");
+      if (window.getSelection && doc.createRange) {
+        var range = doc.createRange();
+        range.selectNodeContents(source);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+      }
+    });
+  });
+
+  // (d) data-dismiss: hide the closest .message (and move focus somewhere sensible).
+  doc.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    var button = target && target.closest("[data-dismiss]");
+    if (!button) return;
+    var message = button.closest(".message");
+    if (!message) return;
+    message.hidden = true;
+    var list = message.closest(".messages");
+    if (list && !list.querySelector(".message:not([hidden])")) list.hidden = true;
+    var main = doc.getElementById("main");
+    if (main && doc.activeElement === button) main.focus();
+  });
+
+  // Mobile menu toggle: the button is hidden without JavaScript (the menu then simply shows).
+  function setUpMenu() {
+    var toggle = doc.querySelector(".nav-toggle[aria-controls]");
+    var header = toggle && toggle.closest(".site-header");
+    if (!toggle || !header) return;
+    toggle.hidden = false;
+    header.classList.add("is-collapsible");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      header.classList.toggle("is-open", open);
+    });
+    doc.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.classList.contains("is-open")) {
+        toggle.setAttribute("aria-expanded", "false");
+        header.classList.remove("is-open");
+        toggle.focus();
+      }
+    });
+  }
+
+  function revealEnhancements(root) {
+    (root || doc).querySelectorAll("[data-dismiss][hidden], [data-copy-target][hidden]").forEach(function (el) {
+      el.hidden = false;
+    });
+  }
+
+  function init() {
+    setUpMenu();
+    revealEnhancements(doc);
+  }
+
+  if (doc.readyState === "loading") {
+    doc.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+
+  // Content swapped in by htmx may carry buttons that need revealing too.
+  doc.addEventListener("htmx:load", function (event) {
+    revealEnhancements(event.target instanceof Element ? event.target : doc);
+  });
+})();

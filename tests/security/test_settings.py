@@ -1,0 +1,75 @@
+"""Settings come from the environment and fail loudly; production passes Django's deploy check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k3y-" + "x7Qp9zR2" * 8,
+    "SITE_URL": "https://amparo.example.org",
+    "ALLOWED_HOSTS": "amparo.example.org",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    # Only what a server's environment would hold: nothing from the test settings leaks in.
+    clean = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL") if k in os.environ}
+    clean["DATABASE_URL"] = os.environ.get("DATABASE_URL", "sqlite:///:memory:")
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"DEBUG": "perhaps"}, "DEBUG='perhaps' is not a boolean"),
+        ({"DATABASE_URL": "nonsense"}, "DATABASE_URL names no database engine"),
+        ({"AXES_FAILURE_LIMIT": "five"}, "AXES_FAILURE_LIMIT='five' is not an integer"),
+        ({"SITE_URL": ""}, "SITE_URL must be set"),
+    ],
+)
+def test_bad_settings_stop_start_up_with_a_clear_message(env, message):
+    result = _manage("check", env={**PRODUCTION, **env})
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(PRODUCTION["SECRET_KEY"] + "\n")
+    env = {**PRODUCTION, "SECRET_KEY": "", "SECRET_KEY_FILE": str(secret_file)}
+
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_seed_demo_refuses_to_run_without_debug():
+    result = _manage("seed_demo", env=PRODUCTION)
+
+    assert result.returncode != 0
+    assert "seed_demo only runs with DEBUG on" in result.stderr

@@ -1,0 +1,25 @@
+"""Test settings: production settings (DEBUG off) with a few fast substitutes.
+
+The database comes from DATABASE_URL (PostgreSQL in CI; ``make test`` starts one).
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the-deploy-check-0123456789")
+os.environ.setdefault("SITE_URL", "http://testserver")
+os.environ.setdefault("HTTPS", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+from amparo.settings import *  # noqa: F403
+from amparo.settings import STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# Tasks run in-process unless a test starts a real worker (tests/integration).
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
