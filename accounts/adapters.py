@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.app_settings import REAUTHENTICATION_TIMEOUT
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
-from allauth.account.app_settings import REAUTHENTICATION_TIMEOUT
 from django.db import transaction
-from django.utils import timezone
 from django.http import HttpRequest
+from django.utils import timezone
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):

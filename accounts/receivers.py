@@ -33,4 +33,3 @@ def _session_ended(sender, request, user, **kwargs) -> None:
     if user is None or request is None:
         return
     staff_session_ended(user=user, session_key=request.session.session_key, ip_address=client_ip(request))
-

@@ -112,9 +112,12 @@ start_redis() {
         port=$(free_port)
         echo "$port" >"$state/redis.port"
         rm -f "$state/redis.pid"
+        # With --daemonize the parent exits 0 once it has forked; non-zero means the
+        # command line itself was refused, and trying another port would not help.
         redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
             --daemonize yes --dir "$state" --pidfile "$state/redis.pid" \
-            --logfile "$state/redis.log" </dev/null >>"$state/redis.log" 2>&1 || true
+            --logfile "$state/redis.log" </dev/null >>"$state/redis.log" 2>&1 \
+            || { tail -n 30 "$state/redis.log" >&2; die "redis-server refused to start (log: $state/redis.log)"; }
         for i in $(seq 1 40); do
             if [[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == PONG ]]; then
                 log "Redis ready on 127.0.0.1:$port"

@@ -79,21 +79,25 @@
   });
 
   // (c) data-copy-target: copy an element's text (recovery codes) to the clipboard.
+  function legacyCopy(text) {
+    var area = doc.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    doc.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = doc.execCommand("copy"); } catch (e) { ok = false; }
+    doc.body.removeChild(area);
+    return ok;
+  }
+
   function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text);
-    }
-    return new Promise(function (resolve, reject) {
-      var area = doc.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.className = "visually-hidden";
-      doc.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try { ok = doc.execCommand("copy"); } catch (e) { ok = false; }
-      doc.body.removeChild(area);
-      if (ok) { resolve(); } else { reject(new Error("copy failed")); }
+    var viaApi = navigator.clipboard && window.isSecureContext
+      ? navigator.clipboard.writeText(text)
+      : Promise.reject(new Error("no clipboard API"));
+    return viaApi.catch(function () {
+      if (!legacyCopy(text)) throw new Error("copy failed");
     });
   }
 

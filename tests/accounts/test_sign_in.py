@@ -65,7 +65,9 @@ def test_sign_in_with_a_recovery_code_works_once():
     user = UserFactory(role=Role.FINANCE)
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 
-    code = RecoveryCodes(Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)).get_unused_codes()[0]
+    code = RecoveryCodes(
+        Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
+    ).get_unused_codes()[0]
     first = Client()
     _password_step(first, user.email)
     assert first.post("/accounts/2fa/authenticate/", {"code": code})["Location"] == "/"

@@ -42,7 +42,9 @@ def test_invitation_creates_account_and_emails_a_link_after_commit(client_for, d
     assert AccessEvent.objects.filter(user=admin.user, object_ref="rosa@example.org").exists()
 
 
-def test_invited_person_sets_a_password_then_must_enrol_an_authenticator(client_for, django_capture_on_commit_callbacks):
+def test_invited_person_sets_a_password_then_must_enrol_an_authenticator(
+    client_for, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         _invite(client_for(Role.ADMIN))
     link = re.search(r"http://testserver(/\S+)", mail.outbox[0].body).group(1)
@@ -189,7 +191,11 @@ def test_staff_pages_are_404_for_other_roles(client_for, role):
     other = UserFactory(role=Role.INTAKE)
     for url in ["/staff/", "/staff/invite/", f"/staff/{other.pk}/", "/access-log/"]:
         assert client.get(url).status_code == 404, url
-    for url in [f"/staff/{other.pk}/deactivate/", f"/staff/{other.pk}/role/", f"/staff/{other.pk}/reset-authenticator/"]:
+    for url in [
+        f"/staff/{other.pk}/deactivate/",
+        f"/staff/{other.pk}/role/",
+        f"/staff/{other.pk}/reset-authenticator/",
+    ]:
         assert client.post(url, {"role": "admin"}).status_code == 404, url
     other.refresh_from_db()
     assert other.is_active

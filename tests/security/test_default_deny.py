@@ -24,7 +24,13 @@ PUBLIC = {
     "mfa_authenticate",
 }
 
-SAMPLE_ARGS = {"int": "1", "str": "sample", "slug": "sample", "uuid": "00000000-0000-0000-0000-000000000000", "path": "x"}
+SAMPLE_ARGS = {
+    "int": "1",
+    "str": "sample",
+    "slug": "sample",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "path": "x",
+}
 
 
 def _walk(patterns, prefix=""):

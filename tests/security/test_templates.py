@@ -30,7 +30,5 @@ def test_templates_have_no_inline_script_style_or_handlers():
 
 
 def test_templates_load_nothing_from_other_sites():
-    offenders = [
-        str(path) for path in _templates() if re.search(r"""(src|href)=["']https?://""", path.read_text())
-    ]
+    offenders = [str(path) for path in _templates() if re.search(r"""(src|href)=["']https?://""", path.read_text())]
     assert offenders == []
