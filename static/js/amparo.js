@@ -30,8 +30,8 @@
   });
 
   // (b) data-confirm: on forms (checked on submit) and on submitters or links (checked on click).
-  // htmx-driven elements get the same question through htmx's own hx-confirm; for an element
-  // with data-confirm that htmx handles, ask in htmx:confirm so the request waits for the answer.
+  // For an element that htmx itself sends (hx-post etc.), the question is asked in htmx:confirm,
+  // so the request waits for the answer; hx-confirm, if present, is left to htmx.
   function confirmed(element) {
     var message = element && element.getAttribute("data-confirm");
     return !message || window.confirm(message);
