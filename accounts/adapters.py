@@ -6,6 +6,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.app_settings import REAUTHENTICATION_TIMEOUT
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -31,6 +32,7 @@ class StaffAccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         from accounts.tasks import send_prepared_email
 
+        context = {**context, "site_url": settings.SITE_URL}
         message = self.render_mail(template_prefix, email, context)
         html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), None)
         payload = {

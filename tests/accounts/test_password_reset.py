@@ -1,0 +1,76 @@
+"""Password reset by e-mail, with clear messages for bad or used links."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from accounts.roles import Role
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "another-long-passphrase-77"
+
+
+def _request_reset(email: str, django_capture_on_commit_callbacks) -> str:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post("/accounts/password/reset/", {"email": email})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password/reset/done/"
+    return response
+
+
+def test_reset_e_mails_a_link_that_sets_a_new_password(django_capture_on_commit_callbacks):
+    user = UserFactory(role=Role.ATTORNEY)
+
+    _request_reset(user.email, django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [user.email]
+    assert mail.outbox[0].subject == "[Amparo] Password Reset Email"
+    assert mail.outbox[0].body.startswith("Hello from Amparo!")
+    link = re.search(r"https?://testserver(/accounts/password/reset/key/\S+)", mail.outbox[0].body).group(1)
+    client = Client()
+    set_page = client.get(link)
+    response = client.post(set_page["Location"], {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response["Location"] == "/accounts/password/reset/key/done/"
+    signed_in = Client().post("/accounts/login/", {"login": user.email, "password": NEW_PASSWORD})
+    assert signed_in["Location"] == "/accounts/2fa/authenticate/"
+
+
+def test_reset_for_an_unknown_address_reveals_nothing(django_capture_on_commit_callbacks):
+    UserFactory(role=Role.ATTORNEY)
+
+    _request_reset("nobody@example.org", django_capture_on_commit_callbacks)
+
+    # Same answer as for a real account; the mail says no account exists.
+    assert [m.to for m in mail.outbox] == [["nobody@example.org"]]
+    assert "/accounts/password/reset/key/" not in mail.outbox[0].body
+
+
+def test_a_bad_or_used_reset_link_says_so():
+    user = UserFactory(role=Role.ATTORNEY)
+
+    response = Client().get(f"/accounts/password/reset/key/{user.pk}-not-a-real-token/", follow=True)
+
+    assert response.status_code == 200
+    assert (
+        "The password reset link was invalid, possibly because it has already been used." in response.content.decode()
+    )
+
+
+def test_a_too_short_new_password_is_refused_with_reasons(django_capture_on_commit_callbacks):
+    user = UserFactory(role=Role.ATTORNEY)
+    _request_reset(user.email, django_capture_on_commit_callbacks)
+    link = re.search(r"https?://testserver(/accounts/password/reset/key/\S+)", mail.outbox[0].body).group(1)
+    client = Client()
+    set_url = client.get(link)["Location"]
+
+    response = client.post(set_url, {"password1": "short", "password2": "short"})
+
+    assert response.status_code == 200
+    assert "at least 10 characters" in response.content.decode()
