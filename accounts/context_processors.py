@@ -10,7 +10,14 @@ ALL_ROLES = frozenset(Role)
 
 # (label, URL name, roles that see it). Later apps add their entries here.
 NAVIGATION = [
-    (_("Home"), "accounts:home", ALL_ROLES),
+    (_("Home"), "accounts:home", {Role.FINANCE, Role.AUDITOR, Role.ADMIN}),
+    (_("My day"), "casework:dashboard", {Role.ATTORNEY}),
+    (_("Triage"), "casework:triage", {Role.SUPERVISOR}),
+    (_("New intake"), "casework:intake", {Role.INTAKE, Role.SUPERVISOR}),
+    (_("Cases"), "casework:case-list", {Role.INTAKE, Role.ATTORNEY, Role.SUPERVISOR}),
+    (_("Workload"), "casework:workload", {Role.SUPERVISOR}),
+    (_("Search"), "casework:search", {Role.SUPERVISOR}),
+    (_("Calendar"), "casework:calendar", {Role.ATTORNEY}),
     (_("Staff"), "accounts:staff-list", {Role.ADMIN}),
     (_("Access log"), "accounts:access-log", {Role.ADMIN}),
     (_("Admin site"), "admin:index", {Role.ADMIN}),

@@ -26,10 +26,20 @@ def _recovery_codes_left(user: User) -> int | None:
     return len(RecoveryCodes(authenticator).get_unused_codes())
 
 
+# Roles whose daily work starts on a casework page land there.
+ROLE_START_PAGES = {
+    Role.ATTORNEY: "casework:dashboard",
+    Role.SUPERVISOR: "casework:triage",
+    Role.INTAKE: "casework:intake",
+}
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page: what this role does, and the state of one's own sign-in security."""
     role = user_role(request.user)
+    if role in ROLE_START_PAGES:
+        return redirect(ROLE_START_PAGES[role])
     context = {"role": role, "recovery_codes_left": _recovery_codes_left(request.user)}
     if role == Role.ADMIN:
         context["role_counts"] = [(Role(name).label, n) for name, n in selectors.staff_role_counts().items()]

@@ -8,6 +8,7 @@ provide a real ``SECRET_KEY``; see the README's production section.
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -228,6 +229,12 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+DOCUMENT_MAX_BYTES = env.integer("DOCUMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Keyed hashes (blind indexes) of A-numbers and name tokens, for exact look-ups and
+# duplicate detection without reading personal data. Changing it needs a re-index.
+BLIND_INDEX_KEY = env.string("BLIND_INDEX_KEY", "")
 
 # --- E-mail -----------------------------------------------------------------------------
 
@@ -263,6 +270,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# Reminders come from a daily scan, never from tasks scheduled days ahead.
+CELERY_BEAT_SCHEDULE = {
+    "casework-daily-reminders": {
+        "task": "casework.tasks.scan_reminders",
+        "schedule": crontab(hour=env.integer("REMINDER_HOUR", 6, minimum=0), minute=30),
+    },
+}
 
 # --- Logging: never personal data; ids only -------------------------------------------
 

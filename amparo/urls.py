@@ -21,5 +21,6 @@ urlpatterns = [
     path("accounts/2fa/", include("allauth.mfa.urls")),
     path("accounts/", include("allauth.account.urls")),
     path("admin/", admin.site.urls),
+    path("", include("casework.urls")),
     path("", include("accounts.urls")),
 ]

@@ -32,9 +32,9 @@ def test_sign_in_with_password_and_code_lands_on_role_home():
 
     response = client.post("/accounts/2fa/authenticate/", {"code": totp_code()}, follow=True)
 
-    assert response.redirect_chain[-1][0] == "/"
+    assert response.redirect_chain[-1][0] == "/dashboard/"
     page = response.content.decode()
-    assert "Your caseload" in page
+    assert "My day" in page
     assert StaffSession.objects.filter(user=user).count() == 1
     assert AccessEvent.objects.filter(user=user, action=AccessEvent.Action.SIGN_IN).count() == 1
 
@@ -85,7 +85,7 @@ def test_staff_without_authenticator_reaches_nothing_but_enrolment():
     response = _password_step(client, user.email)
     # No authenticator yet: signed in by password alone, but fenced in.
     assert response["Location"] == "/"
-    for url in ["/", "/staff/", "/accounts/2fa/", "/accounts/password/change/", "/admin/"]:
+    for url in ["/", "/triage/", "/cases/", "/staff/", "/accounts/2fa/", "/accounts/password/change/", "/admin/"]:
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"] == "/accounts/2fa/totp/activate/", url
@@ -105,9 +105,9 @@ def test_enrolling_an_authenticator_shows_recovery_codes_and_opens_the_app():
     codes_page = client.get("/accounts/2fa/recovery-codes/").content.decode()
     assert len(re.findall(r"\b[a-z0-9]{8}\b", codes_page)) >= 10
     assert response.status_code == 200
-    home = client.get("/")
+    home = client.get("/", follow=True)
     assert home.status_code == 200
-    assert "Supervision" in home.content.decode()
+    assert home.request["PATH_INFO"] == "/triage/"
 
 
 def test_staff_cannot_remove_their_own_authenticator():
@@ -134,22 +134,28 @@ def test_sign_out_ends_the_session():
 
 
 @pytest.mark.parametrize(
-    ("role", "heading", "nav"),
+    ("role", "landing", "heading", "nav"),
     [
-        (Role.INTAKE, "Intake", []),
-        (Role.ATTORNEY, "Your caseload", []),
-        (Role.SUPERVISOR, "Supervision", []),
-        (Role.FINANCE, "Finance", []),
-        (Role.AUDITOR, "Audit", []),
-        (Role.ADMIN, "Staff accounts", ["/staff/", "/access-log/", "/admin/"]),
+        (Role.INTAKE, "/intake/", "New intake", ["/intake/", "/cases/"]),
+        (Role.ATTORNEY, "/dashboard/", "My day", ["/dashboard/", "/cases/", "/calendar/"]),
+        (
+            Role.SUPERVISOR,
+            "/triage/",
+            "Triage",
+            ["/triage/", "/intake/", "/cases/", "/workload/", "/search/"],
+        ),
+        (Role.FINANCE, "/", "Finance", ["/"]),
+        (Role.AUDITOR, "/", "Audit", ["/"]),
+        (Role.ADMIN, "/", "Staff accounts", ["/", "/staff/", "/access-log/", "/admin/"]),
     ],
 )
-def test_each_role_lands_on_its_home_with_its_navigation(client_for, role, heading, nav):
-    response = client_for(role).get("/")
+def test_each_role_lands_on_its_home_with_its_navigation(client_for, role, landing, heading, nav):
+    response = client_for(role).get("/", follow=True)
 
     page = response.content.decode()
     assert response.status_code == 200
+    assert response.request["PATH_INFO"] == landing
     assert heading in page
     nav_html = page[page.index('class="site-nav"') : page.index("</nav>")]
     links = re.findall(r'href="([^"]+)"', nav_html)
-    assert links == ["/", *nav, "/accounts/2fa/"]
+    assert links == [*nav, "/accounts/2fa/"]

@@ -124,7 +124,7 @@ def test_deactivation_ends_every_open_session_at_once(client_for):
         from tests.conftest import totp_code
 
         client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
-        assert client.get("/").status_code == 200
+        assert client.get("/dashboard/").status_code == 200
         from django.core.cache import cache
 
         cache.clear()  # the same code may not be used twice; a new one arrives each 30 s

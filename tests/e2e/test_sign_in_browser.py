@@ -28,12 +28,12 @@ def test_demo_attorney_signs_in_with_totp_and_sees_their_home(live_server, page,
     page.wait_for_url("**/accounts/2fa/authenticate/")
     page.fill("input[name=code]", totp_code(DEMO_TOTP_SECRET))
     page.click("main form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
 
-    assert page.locator("h1").inner_text().startswith("Welcome, Ana")
-    assert page.get_by_role("heading", name="Your caseload").is_visible()
+    assert page.locator("h1").inner_text() == "My day"
+    assert page.get_by_role("heading", name="Hearings in the next 14 days").is_visible()
     nav_links = [text.strip() for text in page.locator(".site-nav a").all_text_contents()]
-    assert nav_links == ["Home", "Security"]
+    assert nav_links == ["My day", "Cases", "Calendar", "Security"]
     # The stylesheet and scripts loaded under the CSP, and nothing was blocked.
     fonts_loaded = page.evaluate(
         "document.fonts.ready.then(() => [...document.fonts].some(f => f.family.includes('Inter') && f.status === 'loaded'))"

@@ -54,7 +54,7 @@ def test_each_request_renews_the_idle_window(client_for):
     key = client.session.session_key
     Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=1))
 
-    assert client.get("/").status_code == 200
+    assert client.get("/dashboard/").status_code == 200
 
     assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=29)
 

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts.roles import Role, user_role
+from casework.models import Assignment, AssignmentRole, Case, CaseEvent, CaseStatus
+from casework.services._events import case_changed, case_event
+
+CASE_PERMS = ("view_case", "change_case")
+
+
+def _grant(attorney, case: Case) -> None:
+    for perm in CASE_PERMS:
+        assign_perm(perm, attorney, case)
+
+
+def _revoke_unless_still_assigned(attorney, case: Case) -> None:
+    if not Assignment.objects.filter(case=case, attorney=attorney, ended_at__isnull=True).exists():
+        for perm in CASE_PERMS:
+            remove_perm(perm, attorney, case)
+
+
+def _check_attorney(attorney) -> None:
+    if not attorney.is_active or user_role(attorney) not in (Role.ATTORNEY, Role.SUPERVISOR):
+        raise ValidationError(_("Cases can only be assigned to active attorneys."))
+
+
+def _end(assignment: Assignment, by, now) -> None:
+    assignment.ended_at = now
+    assignment.ended_by = by
+    assignment.save(update_fields=["ended_at", "ended_by"])
+
+
+@transaction.atomic
+def case_assign(*, case: Case, attorney, role: AssignmentRole, by) -> Assignment:
+    """Put ``attorney`` on ``case`` in ``role``. A new lead replaces the current lead.
+
+    Side effects: ends the attorney's other active assignment on this case (a role change)
+    and, for a lead, the previous lead's assignment (whose access is revoked unless they
+    are still on the case otherwise); grants the attorney ``view_case``/``change_case`` on
+    the case; a case in intake or triage becomes active; timeline events; an ``AccessEvent``.
+    """
+    if not case.is_open:
+        raise ValidationError(_("Reopen the case before assigning attorneys."))
+    _check_attorney(attorney)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    now = timezone.now()
+    current = Assignment.objects.filter(case=case, attorney=attorney, ended_at__isnull=True).first()
+    if current is not None:
+        if current.role == role:
+            raise ValidationError(_("%(name)s is already on this case in that role.") % {"name": attorney})
+        _end(current, by, now)
+    if role == AssignmentRole.LEAD:
+        previous = Assignment.objects.filter(case=case, role=AssignmentRole.LEAD, ended_at__isnull=True).first()
+        if previous is not None:
+            _end(previous, by, now)
+            _revoke_unless_still_assigned(previous.attorney, case)
+            case_event(
+                case, CaseEvent.Kind.UNASSIGNED, _("%(name)s is no longer lead.") % {"name": previous.attorney}, by
+            )
+    assignment = Assignment.objects.create(case=case, attorney=attorney, role=role, started_at=now, assigned_by=by)
+    _grant(attorney, case)
+    fields = []
+    if case.status in (CaseStatus.INTAKE, CaseStatus.TRIAGE):
+        case.status = CaseStatus.ACTIVE
+        fields.append("status")
+    if case.first_assigned_at is None:
+        case.first_assigned_at = now
+        fields.append("first_assigned_at")
+    if role == AssignmentRole.LEAD and case.needs_reassignment:
+        case.needs_reassignment = False
+        fields.append("needs_reassignment")
+    if fields:
+        case.save(update_fields=fields)
+    case_event(
+        case,
+        CaseEvent.Kind.ASSIGNED,
+        _("%(name)s assigned as %(role)s.") % {"name": attorney, "role": AssignmentRole(role).label.lower()},
+        by,
+    )
+    case_changed(case, by, f"assigned user {attorney.pk} as {role}")
+    return assignment
+
+
+@transaction.atomic
+def assignment_end(*, assignment: Assignment, by) -> None:
+    """End an assignment; the attorney loses access at their next request.
+
+    Side effects: permissions revoked (unless still assigned in another role); if the case
+    is left without a lead while open, it goes back to triage flagged for reassignment;
+    timeline event; ``AccessEvent``.
+    """
+    if not assignment.is_active:
+        raise ValidationError(_("This assignment has already ended."))
+    case = Case.objects.select_for_update().get(pk=assignment.case_id)
+    _end(assignment, by, timezone.now())
+    _revoke_unless_still_assigned(assignment.attorney, case)
+    _send_back_to_triage_if_leaderless(case)
+    case_event(case, CaseEvent.Kind.UNASSIGNED, _("%(name)s taken off the case.") % {"name": assignment.attorney}, by)
+    case_changed(case, by, f"ended assignment of user {assignment.attorney_id}")
+
+
+def _send_back_to_triage_if_leaderless(case: Case) -> None:
+    has_lead = Assignment.objects.filter(case=case, role=AssignmentRole.LEAD, ended_at__isnull=True).exists()
+    if case.status == CaseStatus.ACTIVE and not has_lead:
+        case.status = CaseStatus.TRIAGE
+        case.needs_reassignment = True
+        case.save(update_fields=["status", "needs_reassignment"])
+
+
+@transaction.atomic
+def cases_bulk_reassign(*, from_attorney, to_attorneys: Sequence, by) -> int:
+    """Move every active assignment of ``from_attorney`` on open cases to ``to_attorneys``.
+
+    Cases are dealt out one by one to whichever target currently has the fewest active
+    cases (ties by the order given), skipping a target already on that case; if every target
+    is already on it, ``from_attorney`` simply leaves it. All in one transaction: on any error
+    nothing changes. Returns the number of cases moved. Side effects: those of
+    ``case_assign`` and ``assignment_end`` for each case.
+    """
+    targets = [t for t in to_attorneys if t.pk != from_attorney.pk]
+    if not targets:
+        raise ValidationError(_("Choose at least one other attorney to take the cases."))
+    for target in targets:
+        _check_attorney(target)
+    load = dict(
+        Assignment.objects.filter(attorney__in=targets, ended_at__isnull=True)
+        .exclude(case__status=CaseStatus.CLOSED)
+        .values_list("attorney")
+        .annotate(n=Count("id"))
+    )
+    load = {t.pk: load.get(t.pk, 0) for t in targets}
+    moving = (
+        Assignment.objects.filter(attorney=from_attorney, ended_at__isnull=True)
+        .exclude(case__status=CaseStatus.CLOSED)
+        .select_related("case")
+        .order_by("case__registered_at")
+    )
+    moved = 0
+    for assignment in moving:
+        case = assignment.case
+        on_case = set(Assignment.objects.filter(case=case, ended_at__isnull=True).values_list("attorney_id", flat=True))
+        candidates = sorted((t for t in targets if t.pk not in on_case), key=lambda t: load[t.pk])
+        role = AssignmentRole(assignment.role)
+        if candidates:
+            target = candidates[0]
+            assignment_end(assignment=assignment, by=by)
+            case_assign(case=Case.objects.get(pk=case.pk), attorney=target, role=role, by=by)
+            load[target.pk] += 1
+        else:
+            assignment_end(assignment=assignment, by=by)
+        moved += 1
+    return moved
+
+
+@transaction.atomic
+def cases_flag_for_reassignment(*, attorney, by) -> int:
+    """Flag every open case led by ``attorney`` for reassignment (e.g. they are leaving).
+
+    Side effect: ``needs_reassignment`` set, a timeline event per case. Access is not
+    changed here (deactivation already stops the person from signing in).
+    """
+    cases = Case.objects.filter(
+        assignments__attorney=attorney, assignments__ended_at__isnull=True, assignments__role=AssignmentRole.LEAD
+    ).filter(~Q(status=CaseStatus.CLOSED))
+    count = 0
+    for case in cases:
+        case.needs_reassignment = True
+        case.save(update_fields=["needs_reassignment"])
+        case_event(case, CaseEvent.Kind.STATUS, _("Flagged for reassignment: the lead attorney left."), by)
+        count += 1
+    return count

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.identity import a_number_index
+from casework.models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    CloseReason,
+    CustodyPeriod,
+    CustodyStatus,
+    Detainee,
+    DetentionFacility,
+    Relief,
+    ReliefKind,
+    ReliefStatus,
+)
+from casework.services._events import case_changed, case_event
+from casework.services.intake import detainee_reindex
+
+DETAINEE_FIELDS = (
+    "given_names",
+    "family_names",
+    "other_names",
+    "a_number",
+    "date_of_birth",
+    "country_of_birth",
+    "citizenship",
+    "languages",
+    "needs_interpreter",
+)
+CASE_FIELDS = (
+    "proceeding_type",
+    "court",
+    "detained_on",
+    "detained_where",
+    "last_arrival_on",
+    "flag_medical",
+    "flag_minor_children",
+    "flag_imminent_removal",
+)
+
+
+@transaction.atomic
+def case_update_details(*, case: Case, by, **changes) -> list[str]:
+    """Edit the detainee's and the case's details; returns the names of changed fields.
+
+    Side effects: blind indexes rewritten when names or the A-number change; a timeline
+    event naming the changed fields (not their values); an ``AccessEvent``.
+    """
+    detainee = Detainee.objects.select_for_update().get(pk=case.detainee_id)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    changed = []
+    for name in DETAINEE_FIELDS:
+        if name in changes and getattr(detainee, name) != changes[name]:
+            setattr(detainee, name, changes[name] if changes[name] is not None else "")
+            changed.append(name)
+    for name in CASE_FIELDS:
+        if name in changes and getattr(case, name) != changes[name]:
+            setattr(case, name, changes[name])
+            changed.append(name)
+    if not changed:
+        return []
+    if "a_number" in changed and detainee.a_number:
+        clash = Detainee.objects.filter(a_number_index=a_number_index(detainee.a_number)).exclude(pk=detainee.pk)
+        if clash.exists():
+            raise ValidationError({"a_number": _("A person with this A-number is already registered.")})
+    detainee.save()
+    case.save()
+    if {"given_names", "family_names", "other_names", "a_number"} & set(changed):
+        detainee_reindex(detainee)
+    labels = ", ".join(str(_field_label(name)) for name in changed)
+    case_event(case, CaseEvent.Kind.DETAILS, _("Details edited: %(fields)s.") % {"fields": labels}, by)
+    case_changed(case, by, "details edited: " + ", ".join(changed))
+    return changed
+
+
+def _field_label(name: str) -> str:
+    model = Detainee if name in DETAINEE_FIELDS else Case
+    return model._meta.get_field(name).verbose_name
+
+
+@transaction.atomic
+def custody_record_change(
+    *, case: Case, status: CustodyStatus, facility: DetentionFacility | None, started_on: date, by
+) -> CustodyPeriod:
+    """Record a change of custody (a transfer, a release, a removal) from ``started_on``.
+
+    Side effects: the current custody period ends that day; a new one starts; the case's
+    current custody and facility follow; a timeline event; an ``AccessEvent``.
+    """
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    current = CustodyPeriod.objects.filter(case=case, ended_on__isnull=True).first()
+    if current is not None:
+        if started_on < current.started_on:
+            raise ValidationError(
+                {
+                    "started_on": _("The change cannot be earlier than the current period, which began on %(date)s.")
+                    % {"date": current.started_on.isoformat()}
+                }
+            )
+        current.ended_on = started_on
+        current.save(update_fields=["ended_on"])
+    if status != CustodyStatus.DETAINED:
+        facility = None
+    period = CustodyPeriod.objects.create(
+        case=case, status=status, facility=facility, started_on=started_on, recorded_by=by
+    )
+    case.custody_status = status
+    case.facility = facility
+    case.save(update_fields=["custody_status", "facility"])
+    where = f" — {facility.name}" if facility else ""
+    case_event(case, CaseEvent.Kind.CUSTODY, f"{CustodyStatus(status).label}{where}", by)
+    case_changed(case, by, f"custody {status}")
+    return period
+
+
+@transaction.atomic
+def case_close(*, case: Case, reason: CloseReason, note: str, by) -> None:
+    """Close a case with a reason. Side effects: status, ``closed_at``; timeline; ``AccessEvent``."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError(_("This case is already closed."))
+    case.status = CaseStatus.CLOSED
+    case.closed_at = timezone.now()
+    case.close_reason = reason
+    case.close_note = note.strip()
+    case.needs_reassignment = False
+    case.save(update_fields=["status", "closed_at", "close_reason", "close_note", "needs_reassignment"])
+    case_event(case, CaseEvent.Kind.CLOSED, _("Closed: %(reason)s.") % {"reason": CloseReason(reason).label}, by)
+    case_changed(case, by, f"closed ({reason})")
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, by) -> None:
+    """Reopen a closed case: active if it still has a lead attorney, else back to triage."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status != CaseStatus.CLOSED:
+        raise ValidationError(_("Only a closed case can be reopened."))
+    has_lead = case.assignments.filter(role="lead", ended_at__isnull=True).exists()
+    case.status = CaseStatus.ACTIVE if has_lead else CaseStatus.TRIAGE
+    case.closed_at = None
+    case.close_reason = ""
+    case.save(update_fields=["status", "closed_at", "close_reason"])
+    case_event(case, CaseEvent.Kind.REOPENED, _("Reopened."), by)
+    case_changed(case, by, "reopened")
+
+
+@transaction.atomic
+def relief_save(
+    *, case: Case, kind: ReliefKind, status: ReliefStatus, filed_on: date | None, decided_on: date | None, by
+) -> Relief:
+    """Add a form of relief sought, or update its status. Side effects: timeline; ``AccessEvent``."""
+    if decided_on and filed_on and decided_on < filed_on:
+        raise ValidationError({"decided_on": _("The decision cannot come before the filing.")})
+    relief, created = Relief.objects.update_or_create(
+        case=case, kind=kind, defaults={"status": status, "filed_on": filed_on, "decided_on": decided_on}
+    )
+    verb = _("added") if created else _("updated")
+    case_event(
+        case,
+        CaseEvent.Kind.RELIEF,
+        f"{ReliefKind(kind).label}: {ReliefStatus(status).label} ({verb})",
+        by,
+    )
+    case_changed(case, by, f"relief {kind} {status}")
+    return relief

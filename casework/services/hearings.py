@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.deadlines import Rule, compute_deadline, default_title
+from casework.models import (
+    APPEALABLE_OUTCOMES,
+    Case,
+    CaseEvent,
+    Deadline,
+    DeadlineStatus,
+    Hearing,
+    HearingKind,
+    HearingMedium,
+    HearingOutcome,
+    ImmigrationCourt,
+)
+from casework.services._events import case_changed, case_event
+
+
+def _hearing_summary(hearing: Hearing) -> str:
+    local = hearing.local_start
+    return f"{HearingKind(hearing.kind).label}, {hearing.court.name}, {local:%Y-%m-%d %H:%M} ({hearing.court.timezone})"
+
+
+@transaction.atomic
+def hearing_schedule(
+    *,
+    case: Case,
+    kind: HearingKind,
+    starts_at: datetime,
+    court: ImmigrationCourt,
+    judge: str = "",
+    medium: HearingMedium = HearingMedium.IN_PERSON,
+    interpreter_language: str = "",
+    by,
+) -> Hearing:
+    """Record a scheduled hearing. ``starts_at`` is timezone-aware (the court's local time).
+
+    Side effects: the case's court is set if it had none; timeline; ``AccessEvent``.
+    """
+    if timezone.is_naive(starts_at):
+        raise ValidationError({"starts_at": _("A hearing time needs a time zone.")})
+    hearing = Hearing.objects.create(
+        case=case,
+        kind=kind,
+        starts_at=starts_at,
+        court=court,
+        judge=judge.strip(),
+        medium=medium,
+        interpreter_language=interpreter_language.strip(),
+        created_by=by,
+    )
+    if case.court_id is None:
+        Case.objects.filter(pk=case.pk).update(court=court)
+    case_event(case, CaseEvent.Kind.HEARING, _("Scheduled: %(hearing)s") % {"hearing": _hearing_summary(hearing)}, by)
+    case_changed(case, by, f"hearing {hearing.pk} scheduled")
+    return hearing
+
+
+@transaction.atomic
+def hearing_update(*, hearing: Hearing, by, **changes) -> Deadline | None:
+    """Edit a hearing or record its outcome.
+
+    When the outcome is an immigration judge's decision that can be appealed, an "Appeal to
+    the BIA" deadline (30 days, rolled to a business day) is added unless one already comes
+    from this hearing; that deadline is returned. Side effects: timeline; ``AccessEvent``.
+    """
+    hearing = Hearing.objects.select_for_update().select_related("court", "case").get(pk=hearing.pk)
+    before = hearing.outcome
+    for name in ("kind", "starts_at", "court", "judge", "medium", "interpreter_language", "outcome", "outcome_note"):
+        if name in changes:
+            setattr(hearing, name, changes[name])
+    if timezone.is_naive(hearing.starts_at):
+        raise ValidationError({"starts_at": _("A hearing time needs a time zone.")})
+    hearing.save()
+    case = hearing.case
+    deadline = None
+    if hearing.outcome and hearing.outcome != before:
+        case_event(
+            case,
+            CaseEvent.Kind.HEARING,
+            _("Outcome of %(hearing)s: %(outcome)s")
+            % {"hearing": _hearing_summary(hearing), "outcome": HearingOutcome(hearing.outcome).label},
+            by,
+        )
+        if hearing.outcome in APPEALABLE_OUTCOMES and not hearing.deadlines.filter(rule=Rule.BIA_APPEAL).exists():
+            deadline = deadline_add_from_rule(
+                case=case, rule=Rule.BIA_APPEAL, source_date=hearing.local_start.date(), by=by, hearing=hearing
+            )
+    else:
+        case_event(case, CaseEvent.Kind.HEARING, _("Updated: %(hearing)s") % {"hearing": _hearing_summary(hearing)}, by)
+    case_changed(case, by, f"hearing {hearing.pk} updated")
+    return deadline
+
+
+@transaction.atomic
+def deadline_add_from_rule(
+    *, case: Case, rule: Rule, source_date: date, by, title: str = "", hearing: Hearing | None = None
+) -> Deadline:
+    """Add a deadline computed by ``rule`` from ``source_date``; the rule's explanation is kept.
+
+    Side effects: timeline; ``AccessEvent``.
+    """
+    computed = compute_deadline(Rule(rule), source_date)
+    deadline = Deadline.objects.create(
+        case=case,
+        title=title.strip() or default_title(Rule(rule)),
+        due_on=computed.due,
+        rule=rule,
+        source_date=source_date,
+        explanation=computed.explanation,
+        hearing=hearing,
+        created_by=by,
+    )
+    case_event(
+        case, CaseEvent.Kind.DEADLINE, _("Deadline added: %(title)s, due %(due)s") % _deadline_words(deadline), by
+    )
+    case_changed(case, by, f"deadline {deadline.pk} added")
+    return deadline
+
+
+def _deadline_words(deadline: Deadline) -> dict:
+    return {"title": deadline.title, "due": deadline.due_on.isoformat()}
+
+
+@transaction.atomic
+def deadline_add_manual(*, case: Case, title: str, due_on: date, by) -> Deadline:
+    """Add a deadline set by hand. Side effects: timeline; ``AccessEvent``."""
+    deadline = Deadline.objects.create(case=case, title=title.strip(), due_on=due_on, rule=Rule.MANUAL, created_by=by)
+    case_event(
+        case, CaseEvent.Kind.DEADLINE, _("Deadline added: %(title)s, due %(due)s") % _deadline_words(deadline), by
+    )
+    case_changed(case, by, f"deadline {deadline.pk} added")
+    return deadline
+
+
+@transaction.atomic
+def deadline_update(*, deadline: Deadline, title: str, due_on: date, by) -> Deadline:
+    """Edit a deadline's title or due date. A changed rule-computed date says so in its explanation."""
+    deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
+    if due_on != deadline.due_on and deadline.rule != Rule.MANUAL:
+        note = _("Due date changed by hand from %(old)s to %(new)s.") % {
+            "old": deadline.due_on.isoformat(),
+            "new": due_on.isoformat(),
+        }
+        deadline.explanation = f"{deadline.explanation} {note}".strip()
+    deadline.title = title.strip()
+    deadline.due_on = due_on
+    deadline.save(update_fields=["title", "due_on", "explanation"])
+    case_event(
+        deadline.case,
+        CaseEvent.Kind.DEADLINE,
+        _("Deadline edited: %(title)s, due %(due)s") % _deadline_words(deadline),
+        by,
+    )
+    case_changed(deadline.case, by, f"deadline {deadline.pk} edited")
+    return deadline
+
+
+@transaction.atomic
+def deadline_set_status(*, deadline: Deadline, status: DeadlineStatus, by) -> None:
+    """Mark a deadline done or waived, or open it again. Side effects: timeline; ``AccessEvent``."""
+    deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
+    if deadline.status == status:
+        return
+    deadline.status = status
+    if status == DeadlineStatus.OPEN:
+        deadline.completed_at, deadline.completed_by = None, None
+    else:
+        deadline.completed_at, deadline.completed_by = timezone.now(), by
+    deadline.save(update_fields=["status", "completed_at", "completed_by"])
+    case_event(
+        deadline.case,
+        CaseEvent.Kind.DEADLINE,
+        _("Deadline %(title)s: %(status)s") % {"title": deadline.title, "status": DeadlineStatus(status).label},
+        by,
+    )
+    case_changed(deadline.case, by, f"deadline {deadline.pk} {status}")

@@ -1,0 +1,34 @@
+from django.urls import path
+
+from casework.views import calendar, cases, hearings, intake, supervision
+
+app_name = "casework"
+
+urlpatterns = [
+    path("intake/", intake.intake, name="intake"),
+    path("intake/check/", intake.intake_check, name="intake-check"),
+    path("dashboard/", cases.dashboard, name="dashboard"),
+    path("cases/", cases.case_list, name="case-list"),
+    path("cases/<str:number>/", cases.case_detail, name="case-detail"),
+    path("cases/<str:number>/edit/", cases.case_edit, name="case-edit"),
+    path("cases/<str:number>/custody/", cases.custody_change, name="custody-change"),
+    path("cases/<str:number>/notes/", cases.note_add, name="note-add"),
+    path("cases/<str:number>/documents/", cases.document_upload, name="document-upload"),
+    path("cases/<str:number>/documents/<int:pk>/", cases.document_download, name="document-download"),
+    path("cases/<str:number>/relief/", cases.relief_save, name="relief-save"),
+    path("cases/<str:number>/close/", cases.case_close, name="case-close"),
+    path("cases/<str:number>/reopen/", cases.case_reopen, name="case-reopen"),
+    path("cases/<str:number>/hearings/new/", hearings.hearing_new, name="hearing-new"),
+    path("cases/<str:number>/hearings/<int:pk>/", hearings.hearing_edit, name="hearing-edit"),
+    path("cases/<str:number>/deadlines/new/", hearings.deadline_new, name="deadline-new"),
+    path("cases/<str:number>/deadlines/<int:pk>/", hearings.deadline_edit, name="deadline-edit"),
+    path("cases/<str:number>/deadlines/<int:pk>/status/", hearings.deadline_status, name="deadline-status"),
+    path("cases/<str:number>/assign/", supervision.case_assign, name="case-assign"),
+    path("cases/<str:number>/assignments/<int:pk>/end/", supervision.assignment_end, name="assignment-end"),
+    path("triage/", supervision.triage, name="triage"),
+    path("workload/", supervision.workload, name="workload"),
+    path("reassign/", supervision.bulk_reassign, name="bulk-reassign"),
+    path("search/", supervision.search, name="search"),
+    path("calendar/", calendar.calendar_settings, name="calendar"),
+    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
+]

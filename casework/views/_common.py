@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.forms import Form
+
+from accounts.models import AccessEvent
+from accounts.receivers import client_ip
+from accounts.services import access_event_record
+
+
+def record_view(request, case, what: str = "case") -> None:
+    """Every read of a detainee's record is written to the access log."""
+    access_event_record(
+        user=request.user,
+        action=AccessEvent.Action.VIEW,
+        object_type=what,
+        object_ref=case.number,
+        ip_address=client_ip(request),
+    )
+
+
+def apply_errors(form: Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form (field errors where the field exists)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

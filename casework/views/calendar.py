@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.permissions import role_required
+from accounts.roles import Role, user_role
+from casework.ics import attorney_calendar
+from casework.models import CalendarFeed
+from casework.services.calendar import calendar_feed_create, calendar_feed_revoke, token_digest
+
+NEW_TOKEN = "casework_new_calendar_token"
+
+
+@role_required(Role.ATTORNEY, Role.SUPERVISOR)
+def calendar_settings(request: HttpRequest) -> HttpResponse:
+    """Create, replace or revoke one's secret calendar address (the address is shown once)."""
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            calendar_feed_revoke(user=request.user)
+            messages.success(request, _("Your calendar address no longer works."))
+        else:
+            request.session[NEW_TOKEN] = calendar_feed_create(user=request.user)
+            messages.success(request, _("Here is your new calendar address. Any older one stopped working."))
+        return redirect("casework:calendar")
+    token = request.session.pop(NEW_TOKEN, None)
+    feed_url = request.build_absolute_uri(reverse("casework:calendar-feed", kwargs={"token": token})) if token else None
+    live = CalendarFeed.objects.filter(user=request.user, revoked_at__isnull=True).first()
+    return render(request, "casework/calendar.html", {"feed_url": feed_url, "live": live})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The ICS feed. The secret token is the credential; a revoked or unknown one is 404."""
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_sha256=token_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if feed is None or user_role(feed.user) not in (Role.ATTORNEY, Role.SUPERVISOR):
+        raise Http404
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
+    response = HttpResponse(attorney_calendar(feed.user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="amparo.ics"'
+    response["X-Robots-Tag"] = "noindex"
+    return response

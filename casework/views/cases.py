@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import AccessEvent
+from accounts.permissions import role_required
+from accounts.receivers import client_ip
+from accounts.roles import Role, user_role
+from accounts.services import access_event_record
+from casework import selectors, services
+from casework.forms import (
+    CaseDetailsForm,
+    CaseFilterForm,
+    CloseForm,
+    CustodyForm,
+    DocumentForm,
+    NoteForm,
+    ReliefForm,
+)
+from casework.models import CaseStatus, Document
+from casework.permissions import CASEWORK_ROLES, can_change, get_case_for_user
+from casework.views._common import apply_errors, record_view
+
+
+@require_GET
+@role_required(*CASEWORK_ROLES)
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    court = filters.get("court")
+    cases = selectors.case_list(
+        request.user,
+        q=filters.get("q", ""),
+        status=filters.get("status", ""),
+        custody=filters.get("custody", ""),
+        court=court.pk if court else None,
+        sort=filters.get("sort") or "-registered_at",
+    )
+    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    template = "casework/partials/case_table.html" if request.htmx else "casework/case_list.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+@require_GET
+@role_required(Role.ATTORNEY, Role.SUPERVISOR)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The attorney's day: my cases, hearings in 14 days, deadlines due in 7 and overdue, activity."""
+    my_cases = selectors.case_list(request.user, mine_only=True, sort="next_hearing").exclude(status=CaseStatus.CLOSED)
+    context = {
+        "my_cases": my_cases[:25],
+        "my_case_count": my_cases.count(),
+        "hearings": selectors.upcoming_hearings(request.user, days=14),
+        "deadlines": selectors.deadlines_due(request.user, days=7),
+        "activity": selectors.recent_activity(request.user),
+    }
+    return render(request, "casework/dashboard.html", context)
+
+
+@require_GET
+@role_required(*CASEWORK_ROLES)
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    case = get_case_for_user(request.user, number)
+    record_view(request, case)
+    editable = can_change(request.user, case)
+    context = {
+        "case": case,
+        "detainee": case.detainee,
+        "can_change": editable,
+        "is_supervisor": user_role(request.user) == Role.SUPERVISOR,
+        **selectors.case_page(case),
+    }
+    if editable:
+        context.update(
+            custody_form=CustodyForm(initial={"status": case.custody_status, "facility": case.facility_id}),
+            note_form=NoteForm(),
+            document_form=DocumentForm(),
+            relief_form=ReliefForm(),
+        )
+    return render(request, "casework/case_detail.html", context)
+
+
+@role_required(*CASEWORK_ROLES)
+def case_edit(request: HttpRequest, number: str) -> HttpResponse:
+    case = get_case_for_user(request.user, number, "change")
+    detainee = case.detainee
+    initial = {name: getattr(detainee, name) for name in services.case.DETAINEE_FIELDS}
+    initial.update({name: getattr(case, name) for name in services.case.CASE_FIELDS})
+    form = CaseDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.case_update_details(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, _("Saved."))
+            return redirect("casework:case-detail", number=case.number)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "casework/case_edit.html", {"case": case, "form": form}, status=status)
+
+
+def _post_form(request: HttpRequest, number: str, form_class, action, success: str, anchor: str = ""):
+    """Validate a small form posted from the case page and run ``action(case, data)``."""
+    case = get_case_for_user(request.user, number, "change")
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            action(case, form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(reverse("casework:case-detail", kwargs={"number": case.number}) + anchor)
+    return render(
+        request, "casework/form_page.html", {"case": case, "form": form, "title": _("Check and try again")}, status=400
+    )
+
+
+@require_POST
+@role_required(*CASEWORK_ROLES)
+def custody_change(request: HttpRequest, number: str) -> HttpResponse:
+    def act(case, data):
+        services.custody_record_change(
+            case=case, status=data["status"], facility=data["facility"], started_on=data["started_on"], by=request.user
+        )
+
+    return _post_form(request, number, CustodyForm, act, _("Custody updated."), "#custody")
+
+
+@require_POST
+@role_required(*CASEWORK_ROLES)
+def note_add(request: HttpRequest, number: str) -> HttpResponse:
+    def act(case, data):
+        services.note_add(case=case, body=data["body"], privileged=data["privileged"], by=request.user)
+
+    return _post_form(request, number, NoteForm, act, _("Note added."), "#notes")
+
+
+@require_POST
+@role_required(*CASEWORK_ROLES)
+def document_upload(request: HttpRequest, number: str) -> HttpResponse:
+    def act(case, data):
+        try:
+            services.document_upload(
+                case=case, upload=data["file"], kind=data["kind"], title=data["title"], by=request.user
+            )
+        except services.DocumentRejected as exc:
+            raise ValidationError({"file": exc.messages}) from exc
+
+    return _post_form(request, number, DocumentForm, act, _("Document added."), "#documents")
+
+
+@require_GET
+@role_required(*CASEWORK_ROLES)
+def document_download(request: HttpRequest, number: str, pk: int) -> FileResponse:
+    case = get_case_for_user(request.user, number)
+    try:
+        document = case.documents.get(pk=pk)
+    except Document.DoesNotExist as exc:
+        raise Http404 from exc
+    access_event_record(
+        user=request.user,
+        action=AccessEvent.Action.DOWNLOAD,
+        object_type="document",
+        object_ref=case.number,
+        detail=f"document {document.pk}",
+        ip_address=client_ip(request),
+    )
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=f"{case.number}-{document.pk}",
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_POST
+@role_required(*CASEWORK_ROLES)
+def relief_save(request: HttpRequest, number: str) -> HttpResponse:
+    def act(case, data):
+        services.relief_save(case=case, by=request.user, **data)
+
+    return _post_form(request, number, ReliefForm, act, _("Relief saved."), "#relief")
+
+
+@role_required(*CASEWORK_ROLES)
+def case_close(request: HttpRequest, number: str) -> HttpResponse:
+    case = get_case_for_user(request.user, number, "change")
+    form = CloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_close(
+                case=case, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"], by=request.user
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Case %(number)s closed.") % {"number": case.number})
+            return redirect("casework:case-detail", number=case.number)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "casework/case_close.html", {"case": case, "form": form}, status=status)
+
+
+@require_POST
+@role_required(*CASEWORK_ROLES)
+def case_reopen(request: HttpRequest, number: str) -> HttpResponse:
+    case = get_case_for_user(request.user, number, "change")
+    try:
+        services.case_reopen(case=case, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Case %(number)s reopened.") % {"number": case.number})
+    return redirect("casework:case-detail", number=case.number)

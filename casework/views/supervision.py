@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import role_required
+from accounts.roles import Role
+from casework import selectors, services
+from casework.forms import AssignForm, BulkReassignForm, SearchForm
+from casework.models import Assignment
+from casework.permissions import get_case_for_user
+from casework.views._common import apply_errors
+
+
+@require_GET
+@role_required(Role.SUPERVISOR)
+def triage(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.triage_queue(), 50).get_page(request.GET.get("page"))
+    return render(request, "casework/triage.html", {"page": page})
+
+
+@role_required(Role.SUPERVISOR)
+def case_assign(request: HttpRequest, number: str) -> HttpResponse:
+    case = get_case_for_user(request.user, number, "change")
+    form = AssignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_assign(
+                case=case, attorney=form.cleaned_data["attorney"], role=form.cleaned_data["role"], by=request.user
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s assigned to %(number)s.") % {"name": form.cleaned_data["attorney"], "number": case.number},
+            )
+            if request.POST.get("next") == "triage":
+                return redirect("casework:triage")
+            return redirect("casework:case-detail", number=case.number)
+    status = 400 if request.method == "POST" else 200
+    context = {
+        "case": case,
+        "form": form,
+        "active": case.assignments.filter(ended_at__isnull=True).select_related("attorney"),
+    }
+    return render(request, "casework/assign.html", context, status=status)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def assignment_end(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    case = get_case_for_user(request.user, number, "change")
+    try:
+        assignment = case.assignments.select_related("attorney").get(pk=pk)
+    except Assignment.DoesNotExist as exc:
+        raise Http404 from exc
+    try:
+        services.assignment_end(assignment=assignment, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(name)s is off the case.") % {"name": assignment.attorney})
+    return redirect("casework:case-detail", number=case.number)
+
+
+@require_GET
+@role_required(Role.SUPERVISOR)
+def workload(request: HttpRequest) -> HttpResponse:
+    return render(request, "casework/workload.html", {"rows": selectors.workload()})
+
+
+@role_required(Role.SUPERVISOR)
+def bulk_reassign(request: HttpRequest) -> HttpResponse:
+    form = BulkReassignForm(request.POST or None, initial={"from_attorney": request.GET.get("from")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = services.cases_bulk_reassign(
+                from_attorney=form.cleaned_data["from_attorney"],
+                to_attorneys=list(form.cleaned_data["to_attorneys"]),
+                by=request.user,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("%(count)s case(s) moved.") % {"count": moved})
+            return redirect("casework:workload")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "casework/bulk_reassign.html", {"form": form}, status=status)
+
+
+@require_GET
+@role_required(Role.SUPERVISOR)
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    results = None
+    if form.is_valid():
+        results = selectors.case_list(request.user, q=form.cleaned_data["q"], sort="-registered_at")[:50]
+    return render(request, "casework/search.html", {"form": form, "results": results})
