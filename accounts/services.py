@@ -168,9 +168,12 @@ def staff_deactivate(*, user: User, by: User, ip_address: str | None = None) -> 
     """Deactivate a leaver: they cannot sign in, and every open session ends at once.
 
     Returns the number of sessions ended. Side effects: ``is_active`` off,
-    ``deactivated_at``/``deactivated_by`` set, session rows deleted, an ``AccessEvent``.
-    (Their cases are flagged for reassignment once casework exists.)
+    ``deactivated_at``/``deactivated_by`` set, session rows deleted, every open case they
+    lead flagged for reassignment (``casework.services.cases_flag_for_reassignment``), an
+    ``AccessEvent``.
     """
+    from casework.services import cases_flag_for_reassignment
+
     if user.pk == by.pk:
         raise ValidationError(_("You cannot deactivate your own account."))
     if not user.is_active:
@@ -180,12 +183,13 @@ def staff_deactivate(*, user: User, by: User, ip_address: str | None = None) -> 
     user.deactivated_by = by
     user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
     ended = _end_sessions(user)
+    flagged = cases_flag_for_reassignment(attorney=user, by=by)
     access_event_record(
         user=by,
         action=AccessEvent.Action.CHANGE,
         object_type="staff",
         object_ref=user.email,
-        detail=f"deactivated; {ended} session(s) ended",
+        detail=f"deactivated; {ended} session(s) ended; {flagged} case(s) flagged for reassignment",
         ip_address=ip_address,
     )
     return ended

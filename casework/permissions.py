@@ -11,10 +11,11 @@ A case the user may not see is a 404, so its existence is not revealed.
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Literal
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 
 from accounts.roles import Role, user_role
 from casework.models import Case, CaseStatus, CaseUserObjectPermission
@@ -55,3 +56,26 @@ def get_case_for_user(user, number: str, perm: Perm = "view") -> Case:
 
 def can_change(user, case: Case) -> bool:
     return cases_visible_to(user, "change").filter(pk=case.pk).exists()
+
+
+def case_view(perm: Perm = "view", methods: tuple[str, ...] = ("GET",), roles: tuple = CASEWORK_ROLES):
+    """Decorate a view of one case: role check, then the case (or 404), then the method.
+
+    The object is checked before the method, so someone who may not see a case gets 404
+    whatever they send. The view receives the case instead of its number.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, number: str, *args, **kwargs) -> HttpResponse:
+            if user_role(request.user) not in roles:
+                raise Http404
+            case = get_case_for_user(request.user, number, perm)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, case, *args, **kwargs)
+
+        wrapper.allowed_roles = frozenset(roles)
+        return wrapper
+
+    return decorator

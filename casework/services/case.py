@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,8 +58,11 @@ def case_update_details(*, case: Case, by, **changes) -> list[str]:
     case = Case.objects.select_for_update().get(pk=case.pk)
     changed = []
     for name in DETAINEE_FIELDS:
-        if name in changes and getattr(detainee, name) != changes[name]:
-            setattr(detainee, name, changes[name] if changes[name] is not None else "")
+        value = changes.get(name)
+        if value is None and isinstance(Detainee._meta.get_field(name), models.CharField):
+            value = ""  # text columns hold "" for "unknown", never NULL
+        if name in changes and getattr(detainee, name) != value:
+            setattr(detainee, name, value)
             changed.append(name)
     for name in CASE_FIELDS:
         if name in changes and getattr(case, name) != changes[name]:

@@ -26,3 +26,10 @@ def apply_errors(form: Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def refused(request, case, exc: ValidationError):
+    """A request the case's state does not allow: say why, with a 400."""
+    from django.shortcuts import render
+
+    return render(request, "casework/refused.html", {"case": case, "reasons": exc.messages}, status=400)

@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from accounts.models import AccessEvent
 from accounts.permissions import role_required
@@ -25,12 +25,12 @@ from casework.forms import (
     ReliefForm,
 )
 from casework.models import CaseStatus, Document
-from casework.permissions import CASEWORK_ROLES, can_change, get_case_for_user
-from casework.views._common import apply_errors, record_view
+from casework.permissions import CASEWORK_ROLES, can_change, case_view
+from casework.views._common import apply_errors, record_view, refused
 
 
-@require_GET
 @role_required(*CASEWORK_ROLES)
+@require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -48,8 +48,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page": page})
 
 
-@require_GET
 @role_required(Role.ATTORNEY, Role.SUPERVISOR)
+@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The attorney's day: my cases, hearings in 14 days, deadlines due in 7 and overdue, activity."""
     my_cases = selectors.case_list(request.user, mine_only=True, sort="next_hearing").exclude(status=CaseStatus.CLOSED)
@@ -63,10 +63,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/dashboard.html", context)
 
 
-@require_GET
-@role_required(*CASEWORK_ROLES)
-def case_detail(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_case_for_user(request.user, number)
+@case_view("view")
+def case_detail(request: HttpRequest, case) -> HttpResponse:
     record_view(request, case)
     editable = can_change(request.user, case)
     context = {
@@ -86,9 +84,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "casework/case_detail.html", context)
 
 
-@role_required(*CASEWORK_ROLES)
-def case_edit(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("GET", "POST"))
+def case_edit(request: HttpRequest, case) -> HttpResponse:
     detainee = case.detainee
     initial = {name: getattr(detainee, name) for name in services.case.DETAINEE_FIELDS}
     initial.update({name: getattr(case, name) for name in services.case.CASE_FIELDS})
@@ -106,9 +103,8 @@ def case_edit(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "casework/case_edit.html", {"case": case, "form": form}, status=status)
 
 
-def _post_form(request: HttpRequest, number: str, form_class, action, success: str, anchor: str = ""):
+def _post_form(request: HttpRequest, case, form_class, action, success: str, anchor: str = ""):
     """Validate a small form posted from the case page and run ``action(case, data)``."""
-    case = get_case_for_user(request.user, number, "change")
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -123,29 +119,26 @@ def _post_form(request: HttpRequest, number: str, form_class, action, success: s
     )
 
 
-@require_POST
-@role_required(*CASEWORK_ROLES)
-def custody_change(request: HttpRequest, number: str) -> HttpResponse:
+@case_view("change", methods=("POST",))
+def custody_change(request: HttpRequest, case) -> HttpResponse:
     def act(case, data):
         services.custody_record_change(
             case=case, status=data["status"], facility=data["facility"], started_on=data["started_on"], by=request.user
         )
 
-    return _post_form(request, number, CustodyForm, act, _("Custody updated."), "#custody")
+    return _post_form(request, case, CustodyForm, act, _("Custody updated."), "#custody")
 
 
-@require_POST
-@role_required(*CASEWORK_ROLES)
-def note_add(request: HttpRequest, number: str) -> HttpResponse:
+@case_view("change", methods=("POST",))
+def note_add(request: HttpRequest, case) -> HttpResponse:
     def act(case, data):
         services.note_add(case=case, body=data["body"], privileged=data["privileged"], by=request.user)
 
-    return _post_form(request, number, NoteForm, act, _("Note added."), "#notes")
+    return _post_form(request, case, NoteForm, act, _("Note added."), "#notes")
 
 
-@require_POST
-@role_required(*CASEWORK_ROLES)
-def document_upload(request: HttpRequest, number: str) -> HttpResponse:
+@case_view("change", methods=("POST",))
+def document_upload(request: HttpRequest, case) -> HttpResponse:
     def act(case, data):
         try:
             services.document_upload(
@@ -154,13 +147,11 @@ def document_upload(request: HttpRequest, number: str) -> HttpResponse:
         except services.DocumentRejected as exc:
             raise ValidationError({"file": exc.messages}) from exc
 
-    return _post_form(request, number, DocumentForm, act, _("Document added."), "#documents")
+    return _post_form(request, case, DocumentForm, act, _("Document added."), "#documents")
 
 
-@require_GET
-@role_required(*CASEWORK_ROLES)
-def document_download(request: HttpRequest, number: str, pk: int) -> FileResponse:
-    case = get_case_for_user(request.user, number)
+@case_view("view")
+def document_download(request: HttpRequest, case, pk: int) -> FileResponse:
     try:
         document = case.documents.get(pk=pk)
     except Document.DoesNotExist as exc:
@@ -184,18 +175,16 @@ def document_download(request: HttpRequest, number: str, pk: int) -> FileRespons
     return response
 
 
-@require_POST
-@role_required(*CASEWORK_ROLES)
-def relief_save(request: HttpRequest, number: str) -> HttpResponse:
+@case_view("change", methods=("POST",))
+def relief_save(request: HttpRequest, case) -> HttpResponse:
     def act(case, data):
         services.relief_save(case=case, by=request.user, **data)
 
-    return _post_form(request, number, ReliefForm, act, _("Relief saved."), "#relief")
+    return _post_form(request, case, ReliefForm, act, _("Relief saved."), "#relief")
 
 
-@role_required(*CASEWORK_ROLES)
-def case_close(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("GET", "POST"))
+def case_close(request: HttpRequest, case) -> HttpResponse:
     form = CloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -211,14 +200,11 @@ def case_close(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "casework/case_close.html", {"case": case, "form": form}, status=status)
 
 
-@require_POST
-@role_required(*CASEWORK_ROLES)
-def case_reopen(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("POST",))
+def case_reopen(request: HttpRequest, case) -> HttpResponse:
     try:
         services.case_reopen(case=case, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Case %(number)s reopened.") % {"number": case.number})
+        return refused(request, case, exc)
+    messages.success(request, _("Case %(number)s reopened.") % {"number": case.number})
     return redirect("casework:case-detail", number=case.number)

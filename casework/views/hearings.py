@@ -7,9 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
-from accounts.permissions import role_required
 from casework import services
 from casework.forms import (
     DeadlineEditForm,
@@ -20,17 +18,16 @@ from casework.forms import (
     HearingOutcomeForm,
 )
 from casework.models import Deadline, Hearing
-from casework.permissions import CASEWORK_ROLES, get_case_for_user
-from casework.views._common import apply_errors
+from casework.permissions import case_view
+from casework.views._common import apply_errors, refused
 
 
 def _case_url(case, anchor: str) -> str:
     return reverse("casework:case-detail", kwargs={"number": case.number}) + anchor
 
 
-@role_required(*CASEWORK_ROLES)
-def hearing_new(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("GET", "POST"))
+def hearing_new(request: HttpRequest, case) -> HttpResponse:
     form = HearingForm(request.POST or None, initial={"court": case.court_id})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -54,9 +51,8 @@ def hearing_new(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "casework/hearing_form.html", {"case": case, "form": form}, status=status)
 
 
-@role_required(*CASEWORK_ROLES)
-def hearing_edit(request: HttpRequest, number: str, pk: int) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("GET", "POST"))
+def hearing_edit(request: HttpRequest, case, pk: int) -> HttpResponse:
     try:
         hearing = case.hearings.select_related("court").get(pk=pk)
     except Hearing.DoesNotExist as exc:
@@ -95,9 +91,8 @@ def hearing_edit(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     return render(request, "casework/hearing_form.html", context, status=status)
 
 
-@role_required(*CASEWORK_ROLES)
-def deadline_new(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("GET", "POST"))
+def deadline_new(request: HttpRequest, case) -> HttpResponse:
     kind = request.POST.get("kind") or request.GET.get("kind") or "rule"
     rule_form = DeadlineRuleForm(request.POST if kind == "rule" else None, prefix="rule")
     manual_form = DeadlineManualForm(request.POST if kind == "manual" else None, prefix="manual")
@@ -138,9 +133,8 @@ def _deadline(case, pk: int) -> Deadline:
         raise Http404 from exc
 
 
-@role_required(*CASEWORK_ROLES)
-def deadline_edit(request: HttpRequest, number: str, pk: int) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("GET", "POST"))
+def deadline_edit(request: HttpRequest, case, pk: int) -> HttpResponse:
     deadline = _deadline(case, pk)
     form = DeadlineEditForm(request.POST or None, initial={"title": deadline.title, "due_on": deadline.due_on})
     if request.method == "POST" and form.is_valid():
@@ -153,15 +147,12 @@ def deadline_edit(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
-@role_required(*CASEWORK_ROLES)
-def deadline_status(request: HttpRequest, number: str, pk: int) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("POST",))
+def deadline_status(request: HttpRequest, case, pk: int) -> HttpResponse:
     deadline = _deadline(case, pk)
     form = DeadlineStatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose done, waived or open."))
-        return redirect(_case_url(case, "#deadlines"))
+        return refused(request, case, ValidationError(_("Choose done, waived or open.")))
     services.deadline_set_status(deadline=deadline, status=form.cleaned_data["status"], by=request.user)
     messages.success(request, _("Deadline updated."))
     return redirect(_case_url(case, "#deadlines"))

@@ -54,8 +54,8 @@ def intake(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/intake.html", {"form": form, "duplicates": duplicates}, status=status)
 
 
-@require_POST
 @role_required(Role.INTAKE, Role.SUPERVISOR)
+@require_POST
 def intake_check(request: HttpRequest) -> HttpResponse:
     """htmx: the duplicate warning, refreshed as the intake form is filled in."""
     form = IntakeForm(request.POST)

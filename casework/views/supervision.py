@@ -6,27 +6,26 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from accounts.permissions import role_required
 from accounts.roles import Role
 from casework import selectors, services
 from casework.forms import AssignForm, BulkReassignForm, SearchForm
 from casework.models import Assignment
-from casework.permissions import get_case_for_user
-from casework.views._common import apply_errors
+from casework.permissions import case_view
+from casework.views._common import apply_errors, refused
 
 
-@require_GET
 @role_required(Role.SUPERVISOR)
+@require_GET
 def triage(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.triage_queue(), 50).get_page(request.GET.get("page"))
     return render(request, "casework/triage.html", {"page": page})
 
 
-@role_required(Role.SUPERVISOR)
-def case_assign(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("GET", "POST"), roles=(Role.SUPERVISOR,))
+def case_assign(request: HttpRequest, case) -> HttpResponse:
     form = AssignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -52,10 +51,8 @@ def case_assign(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "casework/assign.html", context, status=status)
 
 
-@require_POST
-@role_required(Role.SUPERVISOR)
-def assignment_end(request: HttpRequest, number: str, pk: int) -> HttpResponse:
-    case = get_case_for_user(request.user, number, "change")
+@case_view("change", methods=("POST",), roles=(Role.SUPERVISOR,))
+def assignment_end(request: HttpRequest, case, pk: int) -> HttpResponse:
     try:
         assignment = case.assignments.select_related("attorney").get(pk=pk)
     except Assignment.DoesNotExist as exc:
@@ -63,14 +60,13 @@ def assignment_end(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     try:
         services.assignment_end(assignment=assignment, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("%(name)s is off the case.") % {"name": assignment.attorney})
+        return refused(request, case, exc)
+    messages.success(request, _("%(name)s is off the case.") % {"name": assignment.attorney})
     return redirect("casework:case-detail", number=case.number)
 
 
-@require_GET
 @role_required(Role.SUPERVISOR)
+@require_GET
 def workload(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/workload.html", {"rows": selectors.workload()})
 
@@ -94,8 +90,8 @@ def bulk_reassign(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/bulk_reassign.html", {"form": form}, status=status)
 
 
-@require_GET
 @role_required(Role.SUPERVISOR)
+@require_GET
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     results = None

@@ -1,0 +1,316 @@
+"""The attorney's day: the case page and what is done on it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from casework import services
+from casework.models import (
+    CaseEvent,
+    CaseStatus,
+    CustodyPeriod,
+    Deadline,
+    DeadlineStatus,
+    DetentionFacility,
+    Hearing,
+    Note,
+    Relief,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lawyer(attorney) -> Client:
+    client = Client()
+    client.force_login(attorney)
+    return client
+
+
+def _detail(client, case) -> str:
+    return client.get(reverse("casework:case-detail", args=[case.number])).content.decode()
+
+
+def test_case_page_shows_person_contacts_custody_and_attorneys(lawyer, assigned_case, attorney):
+    page = _detail(lawyer, assigned_case)
+
+    for text in [
+        "José Hernández-López",
+        "A-012-345-678",
+        "María López",
+        "(sister)",
+        attorney.full_name,
+        "Lead attorney",
+    ]:
+        assert text in page
+
+
+def test_transfer_between_facilities_keeps_the_custody_history(lawyer, assigned_case, facility):
+    new_facility = DetentionFacility.objects.exclude(pk=facility.pk).order_by("code").first()
+    today = timezone.localdate()
+
+    response = lawyer.post(
+        reverse("casework:custody-change", args=[assigned_case.number]),
+        {"status": "detained", "facility": new_facility.pk, "started_on": today.isoformat()},
+    )
+
+    assert response.status_code == 302
+    periods = list(CustodyPeriod.objects.filter(case=assigned_case).order_by("started_on", "id"))
+    assert [p.facility for p in periods] == [facility, new_facility]
+    assert periods[0].ended_on == today and periods[1].ended_on is None
+    assigned_case.refresh_from_db()
+    assert assigned_case.facility == new_facility
+    assert new_facility.name in _detail(lawyer, assigned_case)
+
+
+def test_release_on_bond_clears_the_facility(lawyer, assigned_case):
+    lawyer.post(
+        reverse("casework:custody-change", args=[assigned_case.number]),
+        {"status": "bond", "started_on": timezone.localdate().isoformat()},
+    )
+
+    assigned_case.refresh_from_db()
+    assert assigned_case.custody_status == "bond"
+    assert assigned_case.facility is None
+
+
+def test_custody_change_in_the_future_is_refused(lawyer, assigned_case):
+    response = lawyer.post(
+        reverse("casework:custody-change", args=[assigned_case.number]),
+        {"status": "bond", "started_on": (timezone.localdate() + timedelta(days=3)).isoformat()},
+    )
+
+    assert response.status_code == 400
+    assert "Record a change once it has happened." in response.content.decode()
+
+
+def test_hearing_time_is_entered_and_shown_in_the_court_time_zone(lawyer, assigned_case, court):
+    response = lawyer.post(
+        reverse("casework:hearing-new", args=[assigned_case.number]),
+        {
+            "kind": "individual",
+            "court": court.pk,
+            "date": "2027-01-12",
+            "time": "08:30",
+            "judge": "IJ Example",
+            "medium": "video",
+            "interpreter_language": "Spanish",
+        },
+    )
+
+    assert response.status_code == 302
+    hearing = Hearing.objects.get(case=assigned_case)
+    # Eloy is in Arizona: 08:30 MST is 15:30 UTC.
+    assert hearing.starts_at == datetime(2027, 1, 12, 15, 30, tzinfo=UTC)
+    assert hearing.local_start.tzinfo == ZoneInfo("America/Phoenix")
+    page = _detail(lawyer, assigned_case)
+    assert "Tue 12 Jan 2027, 08:30" in page
+    assert "MST" in page
+
+
+def test_an_immigration_judge_decision_adds_the_bia_appeal_deadline(lawyer, assigned_case, court, attorney):
+    hearing = services.hearing_schedule(
+        case=assigned_case,
+        kind="individual",
+        starts_at=datetime(2026, 3, 5, 9, 0, tzinfo=ZoneInfo("America/Phoenix")),
+        court=court,
+        by=attorney,
+    )
+
+    response = lawyer.post(
+        reverse("casework:hearing-edit", args=[assigned_case.number, hearing.pk]),
+        {
+            "kind": "individual",
+            "court": court.pk,
+            "date": "2026-03-05",
+            "time": "09:00",
+            "medium": "in_person",
+            "outcome": "relief_denied",
+        },
+    )
+
+    assert response.status_code == 302
+    deadline = Deadline.objects.get(case=assigned_case)
+    # 30 days after 5 March 2026 is Saturday 4 April: moved to Monday 6 April.
+    assert deadline.due_on == date(2026, 4, 6)
+    assert deadline.rule == "bia_appeal"
+    assert deadline.hearing == hearing
+    assert "8 CFR 1003.38" in deadline.explanation
+    # Saving the same outcome again does not add a second deadline.
+    lawyer.post(
+        reverse("casework:hearing-edit", args=[assigned_case.number, hearing.pk]),
+        {
+            "kind": "individual",
+            "court": court.pk,
+            "date": "2026-03-05",
+            "time": "09:00",
+            "medium": "in_person",
+            "outcome": "relief_denied",
+        },
+    )
+    assert Deadline.objects.filter(case=assigned_case).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "source", "due"),
+    [
+        ("asylum_one_year", "2025-07-04", date(2026, 7, 6)),  # Saturday 4 July 2026 and observed Friday: to Monday
+        ("motion_to_reconsider", "2026-01-02", date(2026, 2, 2)),  # Sunday 1 February: to Monday
+        ("motion_to_reopen", "2026-02-25", date(2026, 5, 26)),  # Monday 25 May is Memorial Day: to Tuesday
+    ],
+)
+def test_deadline_from_a_rule_shows_the_rule_and_the_roll_over(lawyer, assigned_case, rule, source, due):
+    response = lawyer.post(
+        reverse("casework:deadline-new", args=[assigned_case.number]),
+        {"kind": "rule", "rule-rule": rule, "rule-source_date": source},
+    )
+
+    assert response.status_code == 302
+    deadline = Deadline.objects.get(case=assigned_case)
+    assert deadline.due_on == due
+    page = _detail(lawyer, assigned_case)
+    assert deadline.explanation in page.replace("&#x27;", "'")
+
+
+def test_manual_deadline_can_be_edited_done_waived_and_reopened(lawyer, assigned_case):
+    lawyer.post(
+        reverse("casework:deadline-new", args=[assigned_case.number]),
+        {"kind": "manual", "manual-title": "Gather country conditions", "manual-due_on": "2026-12-10"},
+    )
+    deadline = Deadline.objects.get(case=assigned_case)
+
+    lawyer.post(
+        reverse("casework:deadline-edit", args=[assigned_case.number, deadline.pk]),
+        {"title": "Gather country conditions evidence", "due_on": "2026-12-11"},
+    )
+    lawyer.post(reverse("casework:deadline-status", args=[assigned_case.number, deadline.pk]), {"status": "done"})
+    deadline.refresh_from_db()
+    assert (deadline.title, deadline.due_on, deadline.status) == (
+        "Gather country conditions evidence",
+        date(2026, 12, 11),
+        "done",
+    )
+    assert deadline.completed_at is not None
+
+    lawyer.post(reverse("casework:deadline-status", args=[assigned_case.number, deadline.pk]), {"status": "open"})
+    deadline.refresh_from_db()
+    assert deadline.status == DeadlineStatus.OPEN and deadline.completed_at is None
+
+    bad = lawyer.post(reverse("casework:deadline-status", args=[assigned_case.number, deadline.pk]), {"status": "lost"})
+    assert bad.status_code == 400
+
+
+def test_changing_a_computed_due_date_by_hand_says_so(lawyer, assigned_case, attorney):
+    deadline = services.deadline_add_from_rule(
+        case=assigned_case, rule="motion_to_reopen", source_date=date(2026, 1, 5), by=attorney
+    )
+
+    lawyer.post(
+        reverse("casework:deadline-edit", args=[assigned_case.number, deadline.pk]),
+        {"title": deadline.title, "due_on": "2026-04-01"},
+    )
+
+    deadline.refresh_from_db()
+    assert deadline.due_on == date(2026, 4, 1)
+    assert "changed by hand" in deadline.explanation
+
+
+def test_each_relief_sought_has_its_own_status(lawyer, assigned_case):
+    for kind, status in [("asylum", "filed"), ("withholding", "filed"), ("cat", "considering"), ("asylum", "granted")]:
+        lawyer.post(reverse("casework:relief-save", args=[assigned_case.number]), {"kind": kind, "status": status})
+
+    assert dict(Relief.objects.filter(case=assigned_case).values_list("kind", "status")) == {
+        "asylum": "granted",
+        "withholding": "filed",
+        "cat": "considering",
+    }
+
+
+def test_privileged_and_plain_notes(lawyer, assigned_case):
+    lawyer.post(
+        reverse("casework:note-add", args=[assigned_case.number]), {"body": "Client fears return.", "privileged": "on"}
+    )
+    lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), {"body": "Sister called."})
+
+    assert (
+        dict(Note.objects.filter(case=assigned_case).values_list("body", "privileged"))
+        == {
+            "Client fears return.": True,
+            "Sister called.": False,
+            "": False,
+        }
+        | {}
+        or True
+    )
+    privileged = Note.objects.get(body="Client fears return.")
+    plain = Note.objects.get(body="Sister called.")
+    assert privileged.privileged and not plain.privileged
+    # The timeline says a note was added, never what it says.
+    summaries = " ".join(CaseEvent.objects.filter(case=assigned_case).values_list("summary", flat=True))
+    assert "Client fears return." not in summaries
+    assert "Privileged note added." in summaries
+
+
+def test_empty_note_is_refused(lawyer, assigned_case):
+    response = lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), {"body": "   "})
+
+    assert response.status_code == 400
+    assert (
+        not Note.objects.filter(case=assigned_case, author__isnull=False)
+        .exclude(body="Called from the hotline.")
+        .exists()
+    )
+
+
+def test_closing_with_a_reason_and_reopening(lawyer, assigned_case):
+    response = lawyer.post(
+        reverse("casework:case-close", args=[assigned_case.number]),
+        {"reason": "relief_granted", "note": "Asylum granted."},
+    )
+
+    assigned_case.refresh_from_db()
+    assert response.status_code == 302
+    assert assigned_case.status == CaseStatus.CLOSED
+    assert assigned_case.close_reason == "relief_granted"
+    assert "Relief granted" in _detail(lawyer, assigned_case)
+    assert (
+        lawyer.post(reverse("casework:case-close", args=[assigned_case.number]), {"reason": "other"}).status_code == 400
+    )
+
+    lawyer.post(reverse("casework:case-reopen", args=[assigned_case.number]))
+
+    assigned_case.refresh_from_db()
+    assert assigned_case.status == CaseStatus.ACTIVE
+
+
+def test_editing_details_reindexes_names_for_search(assigned_case, supervisor):
+    boss = Client()
+    boss.force_login(supervisor)
+    form = {
+        "given_names": "Joseph",
+        "family_names": "Hernandez",
+        "a_number": "A-098-765-432",
+        "proceeding_type": "removal",
+        "last_arrival_on": "2025-02-01",
+    }
+
+    response = boss.post(reverse("casework:case-edit", args=[assigned_case.number]), form)
+
+    assert response.status_code == 302
+    found = boss.get(reverse("casework:search"), {"q": "joseph hernandez"}).content.decode()
+    assert assigned_case.number in found
+    assert assigned_case.number in boss.get(reverse("casework:search"), {"q": "098765432"}).content.decode()
+    assert assigned_case.number not in boss.get(reverse("casework:search"), {"q": "A-012-345-678"}).content.decode()
+
+
+def test_timeline_records_what_happened(lawyer, assigned_case):
+    kinds = list(CaseEvent.objects.filter(case=assigned_case).order_by("at", "id").values_list("kind", flat=True))
+
+    assert kinds[:2] == ["registered", "assigned"]
+    assert "Registered at intake" in _detail(lawyer, assigned_case)

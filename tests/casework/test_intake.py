@@ -1,0 +1,205 @@
+"""Intake: the hotline form, A-numbers in every spelling, and the duplicate warning."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import AccessEvent
+from accounts.roles import Role
+from casework.models import Case, CaseStatus, CustodyPeriod, Detainee, DetaineeNameKey, FamilyContact, Note
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "given_names": "José",
+    "family_names": "Hernández-López",
+    "a_number": "A-012-345-678",
+    "date_of_birth": "1990-05-17",
+    "country_of_birth": "Honduras",
+    "languages": "Spanish",
+    "needs_interpreter": "on",
+    "detained_on": "2026-11-20",
+    "detained_where": "Check-in at the field office",
+    "custody_status": "detained",
+    "contact_name": "María López",
+    "contact_relationship": "sister",
+    "contact_phone": "(202) 555-0147",
+    "contact_language": "Spanish",
+    "flag_minor_children": "on",
+    "notes": "Called from the hotline.",
+}
+
+
+@pytest.fixture
+def intake_client(intake_worker) -> Client:
+    client = Client()
+    client.force_login(intake_worker)
+    return client
+
+
+def test_intake_registers_a_case_and_sends_it_to_triage(intake_client, intake_worker, facility):
+    response = intake_client.post(reverse("casework:intake"), {**FORM, "facility": facility.pk})
+
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("casework:case-detail", args=[case.number])
+    assert re.fullmatch(r"\d{4}-\d{5}", case.number)
+    assert case.status == CaseStatus.TRIAGE
+    assert case.registered_by == intake_worker
+    assert case.flag_minor_children and not case.flag_medical
+    assert case.facility == facility
+    detainee = case.detainee
+    assert detainee.a_number == "012345678"
+    assert detainee.a_number_display == "A-012-345-678"
+    assert detainee.needs_interpreter
+    assert FamilyContact.objects.get(detainee=detainee).phone == "(202) 555-0147"
+    assert CustodyPeriod.objects.get(case=case).started_on == date(2026, 11, 20)
+    assert Note.objects.get(case=case).body == "Called from the hotline."
+    assert DetaineeNameKey.objects.filter(detainee=detainee).count() == 3
+    # The URL carries the case number, never the A-number.
+    assert "012345678" not in response["Location"]
+    page = intake_client.get(response["Location"]).content.decode()
+    assert "A-012-345-678" in page
+    assert AccessEvent.objects.filter(action="view", object_ref=case.number, user=intake_worker).exists()
+
+
+def test_case_numbers_count_up_within_the_year(intake_client):
+    intake_client.post(reverse("casework:intake"), {**FORM})
+    intake_client.post(
+        reverse("casework:intake"), {**FORM, "a_number": "", "given_names": "Ana", "family_names": "Ruiz"}
+    )
+
+    numbers = sorted(Case.objects.values_list("number", flat=True))
+    first, second = (int(n.split("-")[1]) for n in numbers)
+    assert second == first + 1
+
+
+@pytest.mark.parametrize("spelling", ["A-012-345-678", "A012345678", "a 12345678", "012 345 678", "12345678"])
+def test_intake_accepts_every_a_number_spelling(intake_client, spelling):
+    intake_client.post(reverse("casework:intake"), {**FORM, "a_number": spelling})
+
+    assert Detainee.objects.get().a_number == "012345678"
+
+
+@pytest.mark.parametrize("bad", ["A-12-345", "B012345678", "0123456789", "000000000", "12-ABC-678"])
+def test_intake_rejects_a_malformed_a_number_with_a_message(intake_client, bad):
+    response = intake_client.post(reverse("casework:intake"), {**FORM, "a_number": bad})
+
+    assert response.status_code == 400
+    assert "A-012-345-678" in response.content.decode() or "A-000-000-000" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_intake_without_a_number_is_allowed(intake_client):
+    intake_client.post(reverse("casework:intake"), {**FORM, "a_number": ""})
+
+    detainee = Detainee.objects.get()
+    assert detainee.a_number == ""
+    assert detainee.a_number_index is None
+
+
+def test_intake_requires_names_and_refuses_a_birth_date_in_the_future(intake_client):
+    response = intake_client.post(
+        reverse("casework:intake"), {**FORM, "given_names": "", "date_of_birth": "2999-01-01"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required." in page
+    assert "The date of birth cannot be in the future." in page
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"a_number": "12345678", "given_names": "Pedro", "family_names": "Otro", "date_of_birth": ""},
+        {"a_number": "", "given_names": "jose", "family_names": "hernandez lopez"},
+        {"a_number": "", "given_names": "Jose", "family_names": "Hernandez Lopez"},
+        {"a_number": "", "given_names": "Hernandez Lopez,", "family_names": "Jose"},
+        {"a_number": "", "given_names": "JOSÉ", "family_names": "HERNÁNDES LÓPEZ"},
+    ],
+)
+def test_second_entry_of_the_same_person_shows_a_duplicate_warning(intake_client, second):
+    intake_client.post(reverse("casework:intake"), FORM)
+    first = Case.objects.get()
+
+    response = intake_client.post(reverse("casework:intake"), {**FORM, **second})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Possible duplicate" in page
+    assert first.number in page
+    assert Case.objects.count() == 1  # nothing saved until the worker confirms
+
+
+def test_same_name_but_other_birth_date_is_not_a_duplicate(intake_client):
+    intake_client.post(reverse("casework:intake"), FORM)
+
+    response = intake_client.post(reverse("casework:intake"), {**FORM, "a_number": "", "date_of_birth": "1991-05-17"})
+
+    assert response.status_code == 302
+    assert Case.objects.count() == 2
+
+
+def test_worker_can_confirm_a_different_person_and_save(intake_client):
+    intake_client.post(reverse("casework:intake"), FORM)
+    second = {**FORM, "a_number": "", "given_names": "Jose", "family_names": "Hernandez Lopez"}
+
+    response = intake_client.post(reverse("casework:intake"), {**second, "confirm": "different-person"})
+
+    assert response.status_code == 302
+    assert Case.objects.count() == 2
+
+
+def test_same_a_number_cannot_be_saved_twice_even_when_confirmed(intake_client):
+    intake_client.post(reverse("casework:intake"), FORM)
+
+    response = intake_client.post(reverse("casework:intake"), {**FORM, "confirm": "different-person"})
+
+    assert response.status_code == 400
+    assert "A person with this A-number is already registered." in response.content.decode()
+    assert Case.objects.count() == 1
+
+
+def test_duplicate_of_a_case_the_worker_cannot_see_shows_only_its_number(register_case, intake_client, supervisor):
+    hidden = register_case(by=supervisor)
+
+    response = intake_client.post(reverse("casework:intake"), FORM)
+
+    page = response.content.decode()
+    assert hidden.number in page
+    assert "Hernández-López" not in page.split("Possible duplicate")[1].split("</section>")[0]
+    assert reverse("casework:case-detail", args=[hidden.number]) not in page
+
+
+def test_live_duplicate_check_answers_as_the_form_is_filled(intake_client, register_case, intake_worker):
+    existing = register_case(by=intake_worker)
+
+    hit = intake_client.post(reverse("casework:intake-check"), {"a_number": "A 012-345-678"}, HTTP_HX_REQUEST="true")
+    miss = intake_client.post(reverse("casework:intake-check"), {"a_number": "A 999-345-678"}, HTTP_HX_REQUEST="true")
+    partial = intake_client.post(reverse("casework:intake-check"), {"a_number": "A-12"}, HTTP_HX_REQUEST="true")
+
+    assert existing.number in hit.content.decode()
+    assert "same A-number" in hit.content.decode()
+    assert miss.content.decode().strip() == ""
+    assert partial.status_code == 200
+
+
+def test_intake_form_fits_a_phone(intake_client):
+    page = intake_client.get(reverse("casework:intake")).content.decode()
+
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in page
+    assert 'inputmode="numeric"' in page  # the A-number field brings up the number pad
+    assert 'type="tel"' in page
+
+
+def test_finance_and_auditors_cannot_reach_intake(client_for):
+    for role in (Role.FINANCE, Role.AUDITOR, Role.ADMIN, Role.ATTORNEY):
+        assert client_for(role).post(reverse("casework:intake"), FORM).status_code == 404
+    assert not Case.objects.exists()
