@@ -153,10 +153,10 @@ def possible_duplicates(
 def triage_queue() -> QuerySet[Case]:
     """Cases waiting for an attorney, most urgent first: imminent removal, medical needs,
     minor children, the soonest hearing, then the longest wait."""
-    waiting = Q(status__in=[CaseStatus.INTAKE, CaseStatus.TRIAGE]) | Q(needs_reassignment=True, status=CaseStatus.ACTIVE)
-    cases = Case.objects.filter(waiting).select_related(
-        "detainee", "court", "facility"
+    waiting = Q(status__in=[CaseStatus.INTAKE, CaseStatus.TRIAGE]) | Q(
+        needs_reassignment=True, status=CaseStatus.ACTIVE
     )
+    cases = Case.objects.filter(waiting).select_related("detainee", "court", "facility")
     return with_next_hearing(cases).order_by(
         F("flag_imminent_removal").desc(),
         F("flag_medical").desc(),
@@ -185,7 +185,9 @@ def workload(today: date | None = None) -> QuerySet:
     hearings = Hearing.objects.filter(case__in=my_cases, starts_at__gte=now, starts_at__lt=now + timedelta(days=14))
     overdue = Deadline.objects.filter(case__in=my_cases, status=DeadlineStatus.OPEN, due_on__lt=today)
     # Leavers who still hold cases stay on the list until their cases are moved.
-    holders = Assignment.objects.filter(ended_at__isnull=True).exclude(case__status=CaseStatus.CLOSED).values("attorney")
+    holders = (
+        Assignment.objects.filter(ended_at__isnull=True).exclude(case__status=CaseStatus.CLOSED).values("attorney")
+    )
     people = User.objects.filter(
         Q(is_active=True, groups__name__in=[Role.ATTORNEY, Role.SUPERVISOR]) | Q(pk__in=holders)
     ).distinct()

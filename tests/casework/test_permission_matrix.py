@@ -1,4 +1,4 @@
-"""Every casework URL × every persona × GET and POST, with the exact expected status.
+"""Every casework URL by every persona by GET and POST, with the exact expected status.
 
 The case is active, registered by ``intake_owner`` and led by ``attorney_assigned``.
 Someone who may not see it gets 404 for every method; anonymous visitors are sent to
