@@ -1,0 +1,220 @@
+"""A case goes from intake (on a phone) to triage, to an attorney's hearing and calendar feed, in Chromium.
+
+Everything after the accounts exist happens through the pages, as the users would do it:
+intake staff register a detainee and are warned about a second registration of the same
+person, the supervisor assigns a lead attorney, and the attorney adds a hearing and
+subscribes to a calendar feed that names no one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, Command
+from accounts.models import User
+from casework.models import Case, DetentionFacility, ImmigrationCourt
+from tests.conftest import totp_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CASE_NUMBER = re.compile(r"\d{4}-\d{5}")
+INTAKE = "intake@demo.amparo.test"
+SUPERVISOR = "supervisor@demo.amparo.test"
+ATTORNEY = "attorney@demo.amparo.test"
+COURT_NAME = "Eloy Immigration Court"
+
+
+@pytest.fixture
+def demo_accounts(db):
+    """The demo accounts only (no demo cases, so the case numbers here are unambiguous)."""
+    # A transactional test that ran before this one flushed the migrations' reference data.
+    if not ImmigrationCourt.objects.exists() or not DetentionFacility.objects.exists():
+        importlib.import_module("casework.migrations.0002_reference_data").load(apps, None)
+    command = Command()
+    for email, name, role in DEMO_ACCOUNTS:
+        command._account(email, name, role)
+
+
+@pytest.fixture
+def new_page(browser):
+    """``new_page(width, height)``: a fresh browser context (own cookies) that records console errors."""
+    contexts = []
+
+    def make(width: int, height: int):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+        contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+        page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, live_server, email: str, lands_on: str) -> None:
+    page.goto(f"{live_server.url}/")
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.fill("input[name=code]", totp_code(DEMO_TOTP_SECRET))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}{lands_on}")
+
+
+def follow_nav(page, name: str) -> None:
+    """Click a main navigation link, opening the collapsed menu first on a narrow screen."""
+    toggle = page.locator(".nav-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    page.locator(".site-nav").get_by_role("link", name=name, exact=True).click()
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def field(page, label: str):
+    return page.get_by_label(label, exact=True)
+
+
+def intake_registers_and_is_warned_of_a_duplicate(live_server, page) -> str:
+    facility = DetentionFacility.objects.order_by("state", "name").first()
+    sign_in(page, live_server, INTAKE, "/intake/")
+    expect(page.locator("h1")).to_have_text("New intake")
+    assert no_horizontal_scroll(page)
+
+    field(page, "Given names").fill("José")
+    field(page, "Family names").fill("Hernández-López")
+    field(page, "A-number").fill("A 12345678")
+    field(page, "Date of birth").fill("1990-05-17")
+    field(page, "Country of birth").fill("Honduras")
+    field(page, "Languages").fill("Spanish")
+    field(page, "Imminent removal").check()
+    field(page, "Facility").select_option(label=f"{facility.state} · {facility.name} ({facility.city})")
+    field(page, "Family contact: name").fill("María López")
+    field(page, "Relationship").fill("sister")
+    field(page, "Phone").fill("+1 555 0100")
+    field(page, "Preferred language").fill("Spanish")
+    expect(page.locator("#duplicates")).not_to_contain_text("Possible duplicate")
+    page.get_by_role("button", name="Save and send to triage").click()
+
+    message = page.locator(".messages").get_by_text(re.compile(r"Case \d{4}-\d{5} registered and sent to triage"))
+    expect(message).to_be_visible()
+    number = CASE_NUMBER.search(message.inner_text()).group()
+    assert page.url == f"{live_server.url}/cases/{number}/"
+    expect(page.locator("h1")).to_contain_text(number)
+    expect(page.locator("#person")).to_contain_text("José Hernández-López")
+    expect(page.locator("#person")).to_contain_text("A-012-345-678")
+    assert no_horizontal_scroll(page)
+
+    # The same person again, typed the way a relative spells it on the phone, A-number unknown.
+    follow_nav(page, "New intake")
+    page.wait_for_url(f"{live_server.url}/intake/")
+    field(page, "Given names").fill("jose")
+    field(page, "Family names").fill("hernandez lopez")
+    field(page, "Date of birth").fill("1990-05-17")
+    field(page, "Date of birth").press("Tab")  # leaving the field is when a person's input "changes"
+    duplicates = page.locator("#duplicates")
+    expect(duplicates).to_contain_text("Possible duplicate")  # live, before saving
+    expect(duplicates).to_contain_text(number)
+    expect(duplicates).to_contain_text("same date of birth and a similar name")
+    assert no_horizontal_scroll(page)
+
+    page.get_by_role("button", name="Save and send to triage").click()
+    page.wait_for_load_state()
+    expect(page.locator("#duplicates")).to_contain_text("If it is someone else, save anyway.")
+    expect(page.locator("#duplicates")).to_contain_text(number)
+    expect(page.get_by_role("button", name="This is a different person: save")).to_be_visible()
+    expect(field(page, "Given names")).to_have_value("jose")  # nothing typed is lost
+    assert Case.objects.count() == 1
+    assert no_horizontal_scroll(page)
+    return number
+
+
+def supervisor_assigns_the_lead_attorney(live_server, page, number: str) -> None:
+    attorney_name = User.objects.get(email=ATTORNEY).full_name
+    sign_in(page, live_server, SUPERVISOR, "/triage/")
+    expect(page.locator("h1")).to_have_text("Triage")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=number, exact=True))
+    expect(row).to_contain_text("José Hernández-López")
+    row.get_by_role("link", name="Assign", exact=True).click()
+
+    page.wait_for_url(f"{live_server.url}/cases/{number}/assign/")
+    expect(page.locator("h1")).to_contain_text(number)
+    field(page, "Attorney").select_option(label=attorney_name)
+    field(page, "Role").select_option(label="Lead attorney")
+    page.get_by_role("button", name="Assign", exact=True).click()
+
+    page.wait_for_url(f"{live_server.url}/cases/{number}/")
+    expect(page.locator("#case")).to_contain_text(f"{attorney_name} · Lead attorney")
+
+
+def attorney_adds_a_hearing_and_subscribes(live_server, page, number: str) -> None:
+    court = ImmigrationCourt.objects.get(name=COURT_NAME)
+    hearing_day = timezone.localdate() + timedelta(days=5)
+    sign_in(page, live_server, ATTORNEY, "/dashboard/")
+    expect(page.locator("h1")).to_have_text("My day")
+    my_cases = page.locator("#my-cases")
+    expect(my_cases).to_contain_text("My open cases")
+    my_cases.get_by_role("link", name=number, exact=True).click()
+
+    page.wait_for_url(f"{live_server.url}/cases/{number}/")
+    page.get_by_role("link", name="Add hearing").click()
+    page.wait_for_url(f"{live_server.url}/cases/{number}/hearings/new/")
+    field(page, "Type").select_option(label="Master calendar")
+    field(page, "Immigration court").select_option(label=f"{court.state} · {court.name}")
+    field(page, "Date").fill(hearing_day.isoformat())
+    field(page, "Time (court's local time)").fill("09:30")
+    page.get_by_role("button", name="Save").click()
+
+    page.wait_for_url(f"{live_server.url}/cases/{number}/#hearings")
+    expect(page.locator(".messages")).to_contain_text("Hearing added.")
+    hearing_row = page.locator("#hearings tbody tr")
+    expect(hearing_row).to_have_count(1)
+    expect(hearing_row).to_contain_text(f"{hearing_day.day} {hearing_day:%b %Y}, 09:30")
+    expect(hearing_row).to_contain_text("Master calendar")
+    expect(hearing_row).to_contain_text(COURT_NAME)
+
+    follow_nav(page, "Calendar")
+    page.wait_for_url(f"{live_server.url}/calendar/")
+    page.get_by_role("button", name="Create my calendar address").click()
+    feed_url = page.locator("#feed-url").inner_text().strip()
+    assert feed_url.startswith(f"{live_server.url}/calendar/") and feed_url.endswith(".ics")
+
+    # As a calendar app reads it: no session, the secret address is the credential.
+    with urllib.request.urlopen(feed_url, timeout=10) as response:  # noqa: S310 (the live server's own URL)
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/calendar")
+        feed = response.read().decode().replace("\r\n ", "")  # unfold long lines
+    assert number in feed
+    assert "Master calendar" in feed
+    assert COURT_NAME in feed
+    for secret in ("José", "Jose", "Hernández", "Hernandez", "López", "Lopez", "012345678", "A-012-345-678"):
+        assert secret.lower() not in feed.lower(), secret
+
+
+def test_intake_to_triage_to_an_attorneys_hearing_and_calendar(live_server, new_page, demo_accounts):
+    intake_page = new_page(375, 812)
+    number = intake_registers_and_is_warned_of_a_duplicate(live_server, intake_page)
+    assert intake_page.console_errors == []
+
+    supervisor_page = new_page(1280, 900)
+    supervisor_assigns_the_lead_attorney(live_server, supervisor_page, number)
+    assert supervisor_page.console_errors == []
+
+    attorney_page = new_page(390, 844)
+    attorney_adds_a_hearing_and_subscribes(live_server, attorney_page, number)
+    assert attorney_page.console_errors == []
