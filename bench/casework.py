@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -96,7 +96,9 @@ def main() -> None:
             )
 
         def a_number_check():
-            selectors.possible_duplicates(boss, a_number=f"{200000000 + rng.randrange(args.cases)}", names=[], date_of_birth=None)
+            selectors.possible_duplicates(
+                boss, a_number=f"{200000000 + rng.randrange(args.cases)}", names=[], date_of_birth=None
+            )
 
         supervisor_client, lawyer_client = Client(), Client()
         supervisor_client.force_login(boss)

@@ -4,12 +4,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casework.deadlines import Rule
 from casework.identity import ANumberError, format_a_number, normalise_a_number
 from casework.models import (
+    Assignment,
     AssignmentRole,
     CaseStatus,
     CloseReason,
@@ -261,8 +263,9 @@ class BulkReassignForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         # A leaver may already be deactivated; they must still be choosable here.
+        holds_cases = Assignment.objects.filter(attorney=OuterRef("pk"), ended_at__isnull=True)
         self.fields["from_attorney"].queryset = (
-            get_user_model().objects.filter(assignments__ended_at__isnull=True).distinct().order_by("full_name")
+            get_user_model().objects.filter(Exists(holds_cases)).order_by("full_name")
         )
         self.fields["to_attorneys"].queryset = attorneys()
 

@@ -204,7 +204,12 @@ def workload(today: date | None = None) -> QuerySet:
 
 
 def my_case_ids(user) -> QuerySet:
-    return Assignment.objects.filter(attorney=user, ended_at__isnull=True).values("case")
+    """The open cases ``user`` is on now (closed cases leave dashboards, feeds and reminders)."""
+    return (
+        Assignment.objects.filter(attorney=user, ended_at__isnull=True)
+        .exclude(case__status=CaseStatus.CLOSED)
+        .values("case")
+    )
 
 
 def upcoming_hearings(user, *, days: int = 14) -> QuerySet[Hearing]:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -34,9 +35,12 @@ def reminder_digest(*, user, today: date) -> Digest:
         .values("case")
     )
     sent = ReminderSent.objects.filter(user=user, sent_on=today)
-    now = timezone.now()
+    # "The next 2 days" of ``today``: from now (or that day's start) to the end of the day after tomorrow.
+    day_start = timezone.make_aware(datetime.combine(today, time.min))
+    window_start = max(timezone.now(), day_start)
+    window_end = day_start + timedelta(days=3)
     hearings = (
-        Hearing.objects.filter(case__in=cases, starts_at__gte=now, starts_at__lt=now + timedelta(days=2))
+        Hearing.objects.filter(case__in=cases, starts_at__gte=window_start, starts_at__lt=window_end)
         .exclude(pk__in=sent.filter(item_kind=ReminderSent.Item.HEARING).values("item_id"))
         .select_related("case", "court")
         .order_by("starts_at")
@@ -84,10 +88,14 @@ def reminder_send_digest(*, user_id: int, today: date) -> bool:
 
 
 def reminder_recipients() -> list[int]:
+    """Active attorneys and supervisors who are on at least one open case."""
+    on_open_case = Assignment.objects.filter(attorney=OuterRef("pk"), ended_at__isnull=True).exclude(
+        case__status=CaseStatus.CLOSED
+    )
     return list(
         get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[Role.ATTORNEY, Role.SUPERVISOR])
-        .filter(assignments__ended_at__isnull=True)
+        .objects.filter(Exists(on_open_case), is_active=True, groups__name__in=[Role.ATTORNEY, Role.SUPERVISOR])
         .distinct()
+        .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -150,6 +150,11 @@ def document_upload(request: HttpRequest, case) -> HttpResponse:
     return _post_form(request, case, DocumentForm, act, _("Document added."), "#documents")
 
 
+# Downloads are named by case number and document id (never the person's name or the
+# uploaded file name), with the extension of the type the content was checked to be.
+EXTENSIONS = {content_type: f".{ext}" for ext, content_type in services.records.ALLOWED_TYPES.items()}
+
+
 @case_view("view")
 def document_download(request: HttpRequest, case, pk: int) -> FileResponse:
     try:
