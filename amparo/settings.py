@@ -278,6 +278,26 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Donations and Stripe --------------------------------------------------------------
+
+STRIPE_SECRET_KEY = env.string("STRIPE_SECRET_KEY", "sk_test_demo_not_a_real_key" if DEBUG else "")
+STRIPE_PUBLISHABLE_KEY = env.string("STRIPE_PUBLISHABLE_KEY", "")
+# Comma-separated: during a rotation both the old and the new signing secret are accepted.
+STRIPE_WEBHOOK_SECRETS = env.string_list("STRIPE_WEBHOOK_SECRET", ["whsec_demo_not_a_real_secret"] if DEBUG else [])
+STRIPE_API_BASE = env.string("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+DONATION_MIN_CENTS = env.integer("DONATION_MIN_CENTS", 500, minimum=50)
+DONATION_MAX_CENTS = env.integer("DONATION_MAX_CENTS", 2_500_000, minimum=100)
+DONATION_PRESETS_CENTS = [2500, 5000, 10000, 25000, 50000]
+DONATION_CURRENCY = "usd"
+# Stripe's US card pricing, used to gross up "cover the fee": 2.9 % + 30 cents.
+STRIPE_FEE_PERCENT_BASIS_POINTS = env.integer("STRIPE_FEE_BASIS_POINTS", 290, minimum=0)
+STRIPE_FEE_FIXED_CENTS = env.integer("STRIPE_FEE_FIXED_CENTS", 30, minimum=0)
+FUND_LEGAL_NAME = env.string("FUND_LEGAL_NAME", "Amparo Legal Defense Fund (demo)")
+FUND_ADDRESS = env.string("FUND_ADDRESS", "123 Example Street, Suite 4, Anytown, ST 00000")
+FUND_TAX_ID = env.string("FUND_TAX_ID", "00-0000000")
+PDF_PAGE_SIZE = env.choice("PDF_PAGE_SIZE", "letter", {"letter", "A4"})
+
 # --- Logging: never personal data; ids only -------------------------------------------
 
 LOGGING = {

@@ -22,5 +22,6 @@ urlpatterns = [
     path("accounts/", include("allauth.account.urls")),
     path("admin/", admin.site.urls),
     path("", include("casework.urls")),
+    path("", include("funds.urls")),
     path("", include("accounts.urls")),
 ]

@@ -1,0 +1,155 @@
+"""Donors, their gifts (Stripe Checkout), and the webhook events that move them forward."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from funds.models.ledger import Fund
+
+
+class Donor(models.Model):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    stripe_customer_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class RecurringDonation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the first payment")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Payment failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="recurring")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="+")
+    amount_cents = models.PositiveIntegerField()
+    cover_fee = models.BooleanField(default=False)
+    anonymous = models.BooleanField(default=False)
+    stripe_subscription_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"monthly {self.amount_cents} to {self.fund_id}"
+
+
+class Donation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        REFUNDED = "refunded", _("Refunded")
+        DISPUTED = "disputed", _("Disputed")
+        LOST = "lost", _("Dispute lost")
+
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="donations")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="donations")
+    recurring = models.ForeignKey(
+        RecurringDonation, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    amount_cents = models.PositiveIntegerField(help_text=_("The gift, in cents."))
+    fee_covered_cents = models.PositiveIntegerField(default=0, help_text=_("Added by the donor to cover fees."))
+    anonymous = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    form_nonce = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=64, blank=True)
+    stripe_charge_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    stripe_invoice_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    stripe_fee_cents = models.PositiveIntegerField(default=0)
+    refunded_cents = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    receipt_number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    receipt_pdf = models.FileField(upload_to="receipts/", blank=True)
+    receipt_sha256 = models.CharField(max_length=64, blank=True)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "paid_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="funds_donation_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__lte=models.F("amount_cents") + models.F("fee_covered_cents")),
+                name="funds_refund_not_more_than_charged",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"donation {self.pk}"
+
+    @property
+    def charged_cents(self) -> int:
+        return self.amount_cents + self.fee_covered_cents
+
+
+class StripeEvent(models.Model):
+    """Every webhook event, stored by its id before it is processed: the idempotency record."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        SUCCEEDED = "succeeded", _("Refunded")
+        FAILED = "failed", _("Failed")
+
+    donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="refunds")
+    amount_cents = models.PositiveIntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    stripe_refund_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"refund {self.pk}"
+
+
+class Dispute(models.Model):
+    donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="disputes")
+    stripe_dispute_id = models.CharField(max_length=64, unique=True)
+    amount_cents = models.PositiveIntegerField()
+    fee_cents = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=30)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.stripe_dispute_id
+
+
+class Payout(models.Model):
+    stripe_payout_id = models.CharField(max_length=64, unique=True)
+    amount_cents = models.BigIntegerField()
+    arrival_date = models.DateField()
+    status = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.stripe_payout_id

@@ -1,0 +1,123 @@
+"""The double-entry ledger: accounts, transactions and their postings, in integer cents.
+
+Every account belongs to one fund (fund accounting: each fund is a balanced set of books).
+A posting's amount is positive for a debit and negative for a credit; the postings of a
+transaction sum to zero — checked by the only service that writes them
+(``funds.services.ledger.ledger_post``) and, on PostgreSQL, by a deferred constraint trigger.
+Postings are never updated or deleted (a trigger refuses); mistakes are reversed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Fund(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    restricted = models.BooleanField(
+        _("restricted"), default=False, help_text=_("Donor-restricted: spent only on the purposes listed.")
+    )
+    allowed_purposes = models.CharField(
+        _("allowed purposes"), max_length=200, blank=True, help_text=_("For a restricted fund, e.g. 'bond'.")
+    )
+    active = models.BooleanField(default=True)
+    accepts_donations = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def allows(self, purpose: str) -> bool:
+        if not self.restricted:
+            return True
+        return purpose in {p.strip() for p in self.allowed_purposes.split(",") if p.strip()}
+
+
+class AccountKind(models.TextChoices):
+    # Assets (debit-normal)
+    STRIPE_CLEARING = "stripe_clearing", _("Stripe clearing")
+    BANK = "bank", _("Bank")
+    BONDS_RECEIVABLE = "bonds_receivable", _("Bonds receivable")
+    # Income (credit-normal)
+    DONATIONS = "donations", _("Donations")
+    BOND_INTEREST = "bond_interest", _("Interest on refunded bonds")
+    # Expenses and contra-income (debit-normal)
+    PROCESSING_FEES = "processing_fees", _("Processing fees")
+    REFUNDS = "refunds", _("Refunds to donors")
+    DISPUTES = "disputes", _("Lost disputes and dispute fees")
+    PROGRAM_EXPENSES = "program_expenses", _("Program expenses")
+    BOND_FORFEITURES = "bond_forfeitures", _("Forfeited bonds")
+
+
+CASH_KINDS = (AccountKind.STRIPE_CLEARING, AccountKind.BANK)
+ASSET_KINDS = (*CASH_KINDS, AccountKind.BONDS_RECEIVABLE)
+
+
+class Account(models.Model):
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="accounts")
+    kind = models.CharField(max_length=20, choices=AccountKind.choices)
+    # Running sum of postings, kept by the ledger service in the same transaction; a test
+    # and ``funds.selectors.ledger_check`` compare it with a full recomputation.
+    balance = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["fund__sort_order", "kind"]
+        constraints = [models.UniqueConstraint(fields=["fund", "kind"], name="funds_one_account_per_kind_per_fund")]
+
+    def __str__(self) -> str:
+        return f"{self.fund.slug}:{self.kind}"
+
+
+class TransactionKind(models.TextChoices):
+    DONATION = "donation", _("Donation")
+    FEE = "fee", _("Processing fee")
+    REFUND = "refund", _("Refund")
+    DISPUTE = "dispute", _("Dispute")
+    DISPUTE_WON = "dispute_won", _("Dispute won")
+    PAYOUT = "payout", _("Payout to bank")
+    DISBURSEMENT = "disbursement", _("Disbursement")
+    BOND_PAID = "bond_paid", _("Bond paid")
+    BOND_REFUNDED = "bond_refunded", _("Bond refunded")
+    BOND_FORFEITED = "bond_forfeited", _("Bond forfeited")
+    REVERSAL = "reversal", _("Reversal")
+
+
+class Transaction(models.Model):
+    # Our own idempotency key ("donation:12:gift", "refund:5"): posting twice is a no-op.
+    key = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=TransactionKind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    description = models.CharField(max_length=300)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.kind})"
+
+
+class Posting(models.Model):
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    amount = models.BigIntegerField(help_text=_("Cents; debit positive, credit negative."))
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="funds_posting_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount:+d}"

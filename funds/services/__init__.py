@@ -1,0 +1,1 @@
+"""Every write in funds. Keyword-only, atomic; docstrings list side effects."""

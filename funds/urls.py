@@ -1,0 +1,13 @@
+"""Funds URLs. Each views module lists its own patterns; they are joined here under ``funds:``."""
+
+from funds.views import disbursements, donate, donor, finance, webhook
+
+app_name = "funds"
+
+urlpatterns = [
+    *donate.urlpatterns,
+    *webhook.urlpatterns,
+    *donor.urlpatterns,
+    *finance.urlpatterns,
+    *disbursements.urlpatterns,
+]
