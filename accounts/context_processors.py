@@ -10,7 +10,12 @@ ALL_ROLES = frozenset(Role)
 
 # (label, URL name, roles that see it). Later apps add their entries here.
 NAVIGATION = [
-    (_("Home"), "accounts:home", {Role.FINANCE, Role.AUDITOR, Role.ADMIN}),
+    (_("Home"), "accounts:home", {Role.AUDITOR, Role.ADMIN}),
+    (_("Funds"), "funds:finance-home", {Role.FINANCE}),
+    (_("Disbursements"), "funds:disbursement-queue", {Role.FINANCE}),
+    (_("Bonds"), "funds:bond-register", {Role.FINANCE}),
+    (_("Donations"), "funds:donation-list", {Role.FINANCE}),
+    (_("Payouts"), "funds:payout-list", {Role.FINANCE}),
     (_("My day"), "casework:dashboard", {Role.ATTORNEY}),
     (_("Triage"), "casework:triage", {Role.SUPERVISOR}),
     (_("New intake"), "casework:intake", {Role.INTAKE, Role.SUPERVISOR}),

@@ -31,6 +31,7 @@ ROLE_START_PAGES = {
     Role.ATTORNEY: "casework:dashboard",
     Role.SUPERVISOR: "casework:triage",
     Role.INTAKE: "casework:intake",
+    Role.FINANCE: "funds:finance-home",
 }
 
 

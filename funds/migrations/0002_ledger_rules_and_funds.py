@@ -8,7 +8,8 @@ PG = [
     CREATE FUNCTION funds_check_transaction_balanced() RETURNS trigger AS $$
     BEGIN
         IF (SELECT COALESCE(SUM(amount), 0) FROM funds_posting WHERE transaction_id = NEW.transaction_id) <> 0 THEN
-            RAISE EXCEPTION 'ledger transaction % does not balance', NEW.transaction_id;
+            RAISE EXCEPTION 'ledger transaction % does not balance', NEW.transaction_id
+                USING ERRCODE = 'check_violation';
         END IF;
         RETURN NULL;
     END;
@@ -66,7 +67,7 @@ SQLITE_DROP = [
 def _run(statements):
     def run(apps, schema_editor):
         for statement in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, None)  # no parameters: "%" in PL/pgSQL stays as it is
 
     return run
 

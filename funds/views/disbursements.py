@@ -1,3 +1,56 @@
-from django.urls import path  # noqa: F401
+"""An attorney's payment requests for a case."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+
+from accounts.roles import Role
+from casework.permissions import case_view
+from casework.views._common import apply_errors
+from funds.finance_forms import DisbursementRequestForm
+from funds.models import Disbursement
+from funds.selectors import fund_balances
+from funds.services.disbursements import disbursement_request
+
+
+@case_view("view", roles=(Role.ATTORNEY, Role.SUPERVISOR))
+def case_disbursements(request: HttpRequest, case) -> HttpResponse:
+    items = Disbursement.objects.filter(case=case).select_related("fund", "requested_by", "decided_by")
+    return render(request, "funds/case_disbursements.html", {"case": case, "items": items})
+
+
+@case_view("change", methods=("GET", "POST"), roles=(Role.ATTORNEY, Role.SUPERVISOR))
+def disbursement_new(request: HttpRequest, case) -> HttpResponse:
+    form = DisbursementRequestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            disbursement_request(
+                case=case,
+                fund=data["fund"],
+                purpose=data["purpose"],
+                amount_cents=data["amount"],
+                payee=data["payee"],
+                reason=data["reason"],
+                attachment=data["attachment"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Request sent to finance for approval."))
+            return redirect("funds:case-disbursements", number=case.number)
+    status = 400 if request.method == "POST" else 200
+    context = {"case": case, "form": form, "balances": fund_balances()}
+    return render(request, "funds/disbursement_new.html", context, status=status)
+
+
+urlpatterns = [
+    path("cases/<str:number>/disbursements/", case_disbursements, name="case-disbursements"),
+    path("cases/<str:number>/disbursements/new/", disbursement_new, name="disbursement-new"),
+]

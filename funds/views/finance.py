@@ -1,3 +1,288 @@
-from django.urls import path  # noqa: F401
+"""Finance pages: balances, the disbursement queue, the bond register, donations, payouts."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import AccessEvent
+from accounts.permissions import role_required
+from accounts.receivers import client_ip
+from accounts.services import access_event_record
+from casework.views._common import apply_errors
+from funds.finance_forms import BondForfeitForm, BondRefundForm, DecisionForm, PaymentForm
+from funds.models import Bond, Disbursement, Donation, Fund, Payout
+from funds.permissions import FINANCE_ROLES, get_bond_for_finance, get_disbursement_for_finance
+from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
+from funds.services import disbursements as services
+
+
+@role_required(*FINANCE_ROLES)
+@require_GET
+def finance_home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "balances": fund_balances(Fund.objects.filter(active=True)),
+        "waiting": Disbursement.objects.filter(status=Disbursement.Status.REQUESTED).count(),
+        "to_pay": Disbursement.objects.filter(status=Disbursement.Status.APPROVED).count(),
+        "bonds_outstanding": Bond.objects.filter(status=Bond.Status.OUTSTANDING).count(),
+        "ledger_ok": not unbalanced_transactions() and not ledger_mismatches(),
+    }
+    return render(request, "funds/finance_home.html", context)
+
+
+@role_required(*FINANCE_ROLES)
+@require_GET
+def disbursement_queue(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or Disbursement.Status.REQUESTED
+    items = Disbursement.objects.select_related("case__detainee", "fund", "requested_by", "decided_by")
+    if status in Disbursement.Status.values:
+        items = items.filter(status=status)
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "funds/disbursement_queue.html",
+        {"page": page, "status": status, "statuses": Disbursement.Status.choices},
+    )
+
+
+@role_required(*FINANCE_ROLES)
+def disbursement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    disbursement = get_disbursement_for_finance(pk)
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405)
+    decision_form = DecisionForm(request.POST if request.POST.get("action") in ("approve", "reject") else None)
+    payment_form = PaymentForm(request.POST if request.POST.get("action") == "pay" else None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        form = payment_form if action == "pay" else decision_form
+        if action not in ("approve", "reject", "pay"):
+            return render(
+                request,
+                "funds/disbursement_detail.html",
+                _detail_context(disbursement, decision_form, payment_form, _("Choose approve, reject or pay.")),
+                status=400,
+            )
+        if form.is_valid():
+            try:
+                if action == "approve":
+                    services.disbursement_approve(
+                        disbursement=disbursement, by=request.user, note=form.cleaned_data["note"]
+                    )
+                    messages.success(request, _("Approved."))
+                elif action == "reject":
+                    services.disbursement_reject(
+                        disbursement=disbursement, by=request.user, note=form.cleaned_data["note"]
+                    )
+                    messages.success(request, _("Rejected."))
+                else:
+                    services.disbursement_pay(
+                        disbursement=disbursement,
+                        paid_on=form.cleaned_data["paid_on"],
+                        method=form.cleaned_data["method"],
+                        reference=form.cleaned_data["reference"],
+                        by=request.user,
+                    )
+                    messages.success(request, _("Recorded as paid and booked in the ledger."))
+                return redirect("funds:disbursement-detail", pk=disbursement.pk)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+        disbursement.refresh_from_db()
+        return render(
+            request,
+            "funds/disbursement_detail.html",
+            _detail_context(disbursement, decision_form, payment_form),
+            status=400,
+        )
+    access_event_record(
+        user=request.user,
+        action=AccessEvent.Action.VIEW,
+        object_type="disbursement",
+        object_ref=f"{disbursement.case.number} #{disbursement.pk}",
+        ip_address=client_ip(request),
+    )
+    return render(request, "funds/disbursement_detail.html", _detail_context(disbursement, decision_form, payment_form))
+
+
+def _detail_context(disbursement, decision_form, payment_form, error: str = "") -> dict:
+    return {
+        "d": disbursement,
+        "decision_form": decision_form,
+        "payment_form": payment_form,
+        "balance": fund_balances([disbursement.fund])[0],
+        "error": error,
+    }
+
+
+@role_required(*FINANCE_ROLES)
+@require_GET
+def disbursement_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    disbursement = get_disbursement_for_finance(pk)
+    if not disbursement.attachment:
+        raise Http404
+    access_event_record(
+        user=request.user,
+        action=AccessEvent.Action.DOWNLOAD,
+        object_type="disbursement",
+        object_ref=f"{disbursement.case.number} #{disbursement.pk}",
+        ip_address=client_ip(request),
+    )
+    response = FileResponse(
+        disbursement.attachment.open("rb"), as_attachment=True, filename=f"disbursement-{disbursement.pk}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@role_required(*FINANCE_ROLES)
+@require_GET
+def bond_register(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or Bond.Status.OUTSTANDING
+    bonds = Bond.objects.select_related("case", "fund").order_by("paid_on", "id")
+    if status in Bond.Status.values:
+        bonds = bonds.filter(status=status)
+    fund = request.GET.get("fund")
+    if fund:
+        bonds = bonds.filter(fund__slug=fund)
+    today = timezone.localdate()
+    rows = [(bond, ((bond.closed_on or today) - bond.paid_on).days) for bond in bonds]
+    context = {
+        "rows": rows,
+        "status": status,
+        "statuses": Bond.Status.choices,
+        "funds": Fund.objects.all(),
+        "fund": fund,
+        "total": sum(b.amount_cents for b, _days in rows),
+        "over_a_year": sum(1 for _b, days in rows if days > 365),
+    }
+    return render(request, "funds/bond_register.html", context)
+
+
+@role_required(*FINANCE_ROLES)
+def bond_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    bond = get_bond_for_finance(pk)
+    refund_form = BondRefundForm(
+        request.POST if request.POST.get("action") == "refund" else None, initial={"refunded": bond.amount_cents}
+    )
+    forfeit_form = BondForfeitForm(request.POST if request.POST.get("action") == "forfeit" else None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        form = refund_form if action == "refund" else forfeit_form
+        if action in ("refund", "forfeit") and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if action == "refund":
+                    services.bond_record_refund(
+                        bond=bond,
+                        refunded_cents=data["refunded"],
+                        interest_cents=data["interest"] or 0,
+                        refunded_on=data["refunded_on"],
+                        note=data["note"],
+                        by=request.user,
+                    )
+                    messages.success(
+                        request, _("Bond refund recorded; the money is back in %(fund)s.") % {"fund": bond.fund}
+                    )
+                else:
+                    services.bond_record_forfeiture(
+                        bond=bond, forfeited_on=data["forfeited_on"], note=data["note"], by=request.user
+                    )
+                    messages.success(request, _("Forfeiture recorded."))
+                return redirect("funds:bond-detail", pk=bond.pk)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+        bond.refresh_from_db()
+        return render(
+            request,
+            "funds/bond_detail.html",
+            {"bond": bond, "refund_form": refund_form, "forfeit_form": forfeit_form},
+            status=400,
+        )
+    return render(
+        request, "funds/bond_detail.html", {"bond": bond, "refund_form": refund_form, "forfeit_form": forfeit_form}
+    )
+
+
+@role_required(*FINANCE_ROLES)
+@require_GET
+def donation_list(request: HttpRequest) -> HttpResponse:
+    donations = Donation.objects.select_related("donor", "fund").order_by("-created_at")
+    q = request.GET.get("q", "").strip()
+    if q:
+        donations = donations.filter(Q(donor__email__icontains=q) | Q(donor__name__icontains=q) | Q(receipt_number=q))
+    status = request.GET.get("status", "")
+    if status in Donation.Status.values:
+        donations = donations.filter(status=status)
+    days = request.GET.get("days", "")
+    if days.isdigit():
+        donations = donations.filter(created_at__gte=timezone.now() - timedelta(days=int(days)))
+    page = Paginator(donations, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "funds/donation_list.html",
+        {"page": page, "q": q, "status": status, "days": days, "statuses": Donation.Status.choices},
+    )
+
+
+@role_required(*FINANCE_ROLES)
+@require_GET
+def payout_list(request: HttpRequest) -> HttpResponse:
+    from funds.models import Transaction
+
+    payouts = list(Payout.objects.order_by("-arrival_date")[:100])
+    booked = {
+        t.key: t
+        for t in Transaction.objects.filter(key__in=[f"payout:{p.stripe_payout_id}" for p in payouts]).prefetch_related(
+            "postings"
+        )
+    }
+    rows = []
+    for payout in payouts:
+        txn = booked.get(f"payout:{payout.stripe_payout_id}")
+        to_bank = sum(p.amount for p in txn.postings.all() if p.amount > 0) if txn else 0
+        rows.append({"payout": payout, "booked": to_bank, "matches": to_bank == payout.amount_cents})
+    return render(request, "funds/payout_list.html", {"rows": rows})
+
+
+@role_required(*FINANCE_ROLES)
+@require_POST
+def donation_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    from funds.finance_forms import MoneyField
+
+    try:
+        donation = Donation.objects.select_related("donor", "fund").get(pk=pk)
+    except Donation.DoesNotExist as exc:
+        raise Http404 from exc
+    try:
+        amount = MoneyField().clean(request.POST.get("amount", ""))
+        from funds.services.donations import donation_refund as refund_service
+
+        refund_service(donation=donation, amount_cents=amount, reason=request.POST.get("reason", ""), by=request.user)
+    except ValidationError as exc:
+        return render(
+            request, "funds/refused.html", {"reasons": exc.messages, "back": "funds:donation-list"}, status=400
+        )
+    messages.success(request, _("Refund sent to Stripe; it is booked when Stripe confirms it."))
+    return redirect("funds:donation-list")
+
+
+urlpatterns = [
+    path("finance/", finance_home, name="finance-home"),
+    path("finance/disbursements/", disbursement_queue, name="disbursement-queue"),
+    path("finance/disbursements/<int:pk>/", disbursement_detail, name="disbursement-detail"),
+    path("finance/disbursements/<int:pk>/attachment/", disbursement_attachment, name="disbursement-attachment"),
+    path("finance/bonds/", bond_register, name="bond-register"),
+    path("finance/bonds/<int:pk>/", bond_detail, name="bond-detail"),
+    path("finance/donations/", donation_list, name="donation-list"),
+    path("finance/donations/<int:pk>/refund/", donation_refund, name="donation-refund"),
+    path("finance/payouts/", payout_list, name="payout-list"),
+]

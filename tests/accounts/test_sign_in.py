@@ -144,7 +144,12 @@ def test_sign_out_ends_the_session():
             "Triage",
             ["/triage/", "/intake/", "/cases/", "/workload/", "/search/"],
         ),
-        (Role.FINANCE, "/", "Finance", ["/"]),
+        (
+            Role.FINANCE,
+            "/finance/",
+            "Funds",
+            ["/finance/", "/finance/disbursements/", "/finance/bonds/", "/finance/donations/", "/finance/payouts/"],
+        ),
         (Role.AUDITOR, "/", "Audit", ["/"]),
         (Role.ADMIN, "/", "Staff accounts", ["/", "/staff/", "/access-log/", "/admin/"]),
     ],

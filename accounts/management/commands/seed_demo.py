@@ -42,6 +42,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  TOTP secret: {DEMO_TOTP_SECRET}  (add it to an authenticator app, or: oathtool --totp -b {DEMO_TOTP_SECRET})"
         )
+        from casework.demo import seed_casework
+
+        seed_casework(stdout=self.stdout)  # fictional cases; writes its one-line summary; skipped if already there
 
     def _account(self, email: str, name: str, role: Role) -> User:
         user, _created = User.objects.get_or_create(email=email, defaults={"full_name": name})

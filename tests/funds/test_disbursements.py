@@ -1,0 +1,343 @@
+"""Payments for cases: requested by the case's attorney, decided by someone else, paid, booked."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.urls import reverse
+
+from accounts.roles import Role
+from casework import services as casework_services
+from casework.models import AssignmentRole
+from funds.models import Account, AccountKind, Bond, Disbursement, Donation, Donor, Fund
+from funds.selectors import fund_balance, ledger_mismatches, unbalanced_transactions
+from funds.services import bookkeeping
+from funds.services.disbursements import (
+    bond_record_forfeiture,
+    bond_record_refund,
+    disbursement_approve,
+    disbursement_pay,
+    disbursement_request,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "intake": UserFactory(role=Role.INTAKE),
+        "supervisor": UserFactory(role=Role.SUPERVISOR),
+        "attorney": UserFactory(role=Role.ATTORNEY),
+        "other_attorney": UserFactory(role=Role.ATTORNEY),
+        "finance": UserFactory(role=Role.FINANCE),
+        "finance2": UserFactory(role=Role.FINANCE),
+        "auditor": UserFactory(role=Role.AUDITOR),
+    }
+
+
+@pytest.fixture
+def case(people):
+    case = casework_services.case_register(
+        data=casework_services.IntakeData(given_names="Rosa", family_names="Ejemplo"), by=people["intake"]
+    )
+    casework_services.case_assign(
+        case=case, attorney=people["attorney"], role=AssignmentRole.LEAD, by=people["supervisor"]
+    )
+    return case
+
+
+def donate(slug: str, cents: int) -> Donation:
+    donor, _ = Donor.objects.get_or_create(email="giver@example.org")
+    donation = Donation.objects.create(donor=donor, fund=Fund.objects.get(slug=slug), amount_cents=cents, status="paid")
+    bookkeeping.book_donation(donation=donation, fee_cents=0, occurred_at=datetime(2026, 1, 5, tzinfo=UTC))
+    return donation
+
+
+def client(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_assigned_attorney_requests_a_payment_from_the_case_page(people, case):
+    response = client(people["attorney"]).post(
+        reverse("funds:disbursement-new", args=[case.number]),
+        {
+            "fund": Fund.objects.get(slug="general").pk,
+            "purpose": "filing_fee",
+            "amount": "1,250.50",
+            "payee": "EOIR",
+            "reason": "Fee for motion",
+            "attachment": SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 invoice"),
+        },
+    )
+
+    assert response.status_code == 302
+    disbursement = Disbursement.objects.get()
+    assert (disbursement.amount_cents, disbursement.status, disbursement.requested_by) == (
+        125050,
+        "requested",
+        people["attorney"],
+    )
+    assert disbursement.attachment
+    listing = client(people["attorney"]).get(reverse("funds:case-disbursements", args=[case.number])).content.decode()
+    assert "$1,250.50" in listing
+
+
+@pytest.mark.parametrize("amount", ["0", "-5", "12.345", "lots", ""])
+def test_bad_amounts_are_refused_with_a_message(people, case, amount):
+    response = client(people["attorney"]).post(
+        reverse("funds:disbursement-new", args=[case.number]),
+        {
+            "fund": Fund.objects.get(slug="general").pk,
+            "purpose": "expert",
+            "amount": amount,
+            "payee": "X",
+            "reason": "y",
+        },
+    )
+
+    assert response.status_code == 400
+    assert not Disbursement.objects.exists()
+
+
+def test_attorneys_not_on_the_case_cannot_request_or_see(people, case):
+    outsider = client(people["other_attorney"])
+
+    assert outsider.get(reverse("funds:case-disbursements", args=[case.number])).status_code == 404
+    assert outsider.post(reverse("funds:disbursement-new", args=[case.number]), {}).status_code == 404
+    with pytest.raises(ValidationError):
+        disbursement_request(
+            case=case,
+            fund=Fund.objects.get(slug="general"),
+            purpose="expert",
+            amount_cents=100,
+            payee="x",
+            reason="y",
+            by=people["other_attorney"],
+        )
+
+
+def test_restricted_bond_fund_refuses_other_purposes(people, case):
+    donate("bond", 500_000)
+
+    with pytest.raises(ValidationError, match="restricted"):
+        disbursement_request(
+            case=case,
+            fund=Fund.objects.get(slug="bond"),
+            purpose="travel",
+            amount_cents=10_000,
+            payee="Bus",
+            reason="x",
+            by=people["attorney"],
+        )
+    assert not Disbursement.objects.exists()
+
+
+def test_approval_never_by_the_requester_in_the_service_and_the_database(people, case):
+    donate("general", 100_000)
+    request = disbursement_request(
+        case=case,
+        fund=Fund.objects.get(slug="general"),
+        purpose="expert",
+        amount_cents=10_000,
+        payee="Dr. X",
+        reason="r",
+        by=people["attorney"],
+    )
+
+    with pytest.raises(ValidationError, match="own request"):
+        disbursement_approve(disbursement=request, by=people["attorney"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Disbursement.objects.filter(pk=request.pk).update(decided_by=people["attorney"], status="approved")
+
+
+def test_not_enough_money_is_a_clear_refusal_and_nothing_changes(people, case):
+    donate("general", 5_000)
+    request = disbursement_request(
+        case=case,
+        fund=Fund.objects.get(slug="general"),
+        purpose="expert",
+        amount_cents=10_000,
+        payee="Dr. X",
+        reason="r",
+        by=people["attorney"],
+    )
+
+    response = client(people["finance"]).post(
+        reverse("funds:disbursement-detail", args=[request.pk]), {"action": "approve"}
+    )
+
+    assert response.status_code == 400
+    assert "Not enough money in General fund" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == "requested"
+
+
+def test_approved_requests_count_against_what_is_free(people, case):
+    donate("general", 15_000)
+    general = Fund.objects.get(slug="general")
+    first = disbursement_request(
+        case=case, fund=general, purpose="expert", amount_cents=10_000, payee="A", reason="r", by=people["attorney"]
+    )
+    second = disbursement_request(
+        case=case, fund=general, purpose="expert", amount_cents=10_000, payee="B", reason="r", by=people["attorney"]
+    )
+    disbursement_approve(disbursement=first, by=people["finance"])
+
+    with pytest.raises(ValidationError, match="Not enough money"):
+        disbursement_approve(disbursement=second, by=people["finance"])
+
+
+def test_full_flow_request_approve_pay_books_a_program_expense(people, case):
+    donate("general", 100_000)
+    request = disbursement_request(
+        case=case,
+        fund=Fund.objects.get(slug="general"),
+        purpose="interpreter",
+        amount_cents=30_000,
+        payee="Interpreters Inc",
+        reason="Merits hearing",
+        by=people["attorney"],
+    )
+    finance = client(people["finance"])
+
+    finance.post(reverse("funds:disbursement-detail", args=[request.pk]), {"action": "approve", "note": "ok"})
+    response = finance.post(
+        reverse("funds:disbursement-detail", args=[request.pk]),
+        {"action": "pay", "paid_on": "2026-01-10", "method": "check", "reference": "1042"},
+    )
+
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == "paid" and request.transaction is not None
+    general = Fund.objects.get(slug="general")
+    assert fund_balance(general).available == 70_000
+    assert Account.objects.get(fund=general, kind=AccountKind.PROGRAM_EXPENSES).balance == 30_000
+    assert unbalanced_transactions() == [] and ledger_mismatches() == []
+
+
+def test_bond_lifecycle_paid_refunded_back_into_the_revolving_fund(people, case):
+    donate("bond", 1_000_000)
+    bond_fund = Fund.objects.get(slug="bond")
+    request = disbursement_request(
+        case=case,
+        fund=bond_fund,
+        purpose="bond",
+        amount_cents=750_000,
+        payee="DHS/ICE",
+        reason="IJ set bond",
+        by=people["attorney"],
+    )
+    disbursement_approve(disbursement=request, by=people["finance"])
+    disbursement_pay(
+        disbursement=request, paid_on=date(2026, 1, 12), method="wire", reference="FW-1", by=people["finance2"]
+    )
+
+    bond = Bond.objects.get()
+    assert fund_balance(bond_fund).available == 250_000
+    assert fund_balance(bond_fund).bonds_outstanding == 750_000
+
+    response = client(people["finance"]).post(
+        reverse("funds:bond-detail", args=[bond.pk]),
+        {"action": "refund", "refunded": "7,500.00", "interest": "12.34", "refunded_on": "2026-09-01"},
+    )
+
+    assert response.status_code == 302
+    bond.refresh_from_db()
+    assert bond.status == "refunded"
+    balance = fund_balance(bond_fund)
+    assert balance.available == 1_000_000 + 1234
+    assert balance.bonds_outstanding == 0
+    assert unbalanced_transactions() == [] and ledger_mismatches() == []
+
+
+def test_forfeited_bond_is_written_off(people, case):
+    donate("bond", 200_000)
+    bond_fund = Fund.objects.get(slug="bond")
+    request = disbursement_request(
+        case=case, fund=bond_fund, purpose="bond", amount_cents=150_000, payee="ICE", reason="r", by=people["attorney"]
+    )
+    disbursement_approve(disbursement=request, by=people["finance"])
+    disbursement_pay(
+        disbursement=request, paid_on=date(2026, 2, 1), method="check", reference="9", by=people["finance"]
+    )
+    bond = Bond.objects.get()
+
+    bond_record_forfeiture(bond=bond, forfeited_on=date(2026, 10, 1), by=people["finance"], note="missed check-in")
+
+    assert fund_balance(bond_fund).available == 50_000
+    assert fund_balance(bond_fund).bonds_outstanding == 0
+    assert Account.objects.get(fund=bond_fund, kind=AccountKind.BOND_FORFEITURES).balance == 150_000
+    with pytest.raises(ValidationError, match="already closed"):
+        bond_record_refund(
+            bond=bond, refunded_cents=1, interest_cents=0, refunded_on=date(2026, 10, 2), by=people["finance"]
+        )
+
+
+def test_bond_register_shows_outstanding_bonds_with_age(people, case):
+    donate("bond", 300_000)
+    bond_fund = Fund.objects.get(slug="bond")
+    request = disbursement_request(
+        case=case, fund=bond_fund, purpose="bond", amount_cents=200_000, payee="ICE", reason="r", by=people["attorney"]
+    )
+    disbursement_approve(disbursement=request, by=people["finance"])
+    disbursement_pay(
+        disbursement=request, paid_on=date(2025, 1, 2), method="check", reference="7", by=people["finance"]
+    )
+
+    page = client(people["finance"]).get(reverse("funds:bond-register")).content.decode()
+
+    assert case.number in page
+    assert "$2,000.00" in page
+    assert "older than a year" in page
+
+
+FINANCE_URLS = ["finance-home", "disbursement-queue", "bond-register", "donation-list", "payout-list"]
+
+
+@pytest.mark.parametrize("role", [Role.INTAKE, Role.ATTORNEY, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN])
+def test_finance_pages_are_404_for_everyone_but_finance(people, case, role):
+    donate("general", 100_000)
+    request = disbursement_request(
+        case=case,
+        fund=Fund.objects.get(slug="general"),
+        purpose="expert",
+        amount_cents=1_000,
+        payee="x",
+        reason="y",
+        by=people["attorney"],
+    )
+    c = client(UserFactory(role=role))
+
+    for name in FINANCE_URLS:
+        assert c.get(reverse(f"funds:{name}")).status_code == 404, name
+    assert c.post(reverse("funds:disbursement-detail", args=[request.pk]), {"action": "approve"}).status_code == 404
+    request.refresh_from_db()
+    assert request.status == "requested"
+
+
+def test_finance_sees_case_number_and_name_but_cannot_open_the_case(people, case):
+    donate("general", 100_000)
+    request = disbursement_request(
+        case=case,
+        fund=Fund.objects.get(slug="general"),
+        purpose="expert",
+        amount_cents=1_000,
+        payee="x",
+        reason="y",
+        by=people["attorney"],
+    )
+    finance = client(people["finance"])
+
+    page = finance.get(reverse("funds:disbursement-detail", args=[request.pk])).content.decode()
+
+    assert case.number in page and "Rosa Ejemplo" in page
+    assert finance.get(reverse("casework:case-detail", args=[case.number])).status_code == 404
