@@ -115,14 +115,14 @@ def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> di
     leads = list(
         Assignment.objects.filter(role=AssignmentRole.LEAD, ended_at__isnull=True, case__status="active")
         .select_related("case", "attorney")
-        .order_by("case__number")[:24]
+        .order_by("case__number")[:36]
     )
     approver = other_finance or finance
     count = bonds = 0
     for i, assignment in enumerate(leads):
         case, lawyer = assignment.case, assignment.attorney
         if i % 3 == 0:
-            fund, purpose, cents, payee = bond_fund, "bond", rng.choice([150000, 300000, 500000, 750000]), "DHS/ICE"
+            fund, purpose, cents, payee = bond_fund, "bond", rng.choice([150000, 200000, 250000, 300000]), "DHS/ICE"
         else:
             fund, purpose, cents, payee = (
                 general,
@@ -134,7 +134,8 @@ def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> di
             case=case, fund=fund, purpose=purpose, amount_cents=cents, payee=payee, reason="Demo request", by=lawyer
         )
         count += 1
-        stage = i % 6
+        # Bonds are every third request: give them their own cycle of stages.
+        stage = (i // 3) % 6 if purpose == "bond" else i % 6
         if stage == 0:
             continue  # waiting for approval
         if stage == 1:
@@ -159,7 +160,7 @@ def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> di
                     refunded_on=min(today, paid_on + timedelta(days=200)),
                     by=finance,
                 )
-            elif stage == 5 and i % 2:
+            elif stage == 5:
                 bond_record_forfeiture(
                     bond=bond,
                     forfeited_on=min(today, paid_on + timedelta(days=150)),

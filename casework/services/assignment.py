@@ -47,10 +47,10 @@ def case_assign(*, case: Case, attorney, role: AssignmentRole, by) -> Assignment
     are still on the case otherwise); grants the attorney ``view_case``/``change_case`` on
     the case; a case in intake or triage becomes active; timeline events; an ``AccessEvent``.
     """
-    if not case.is_open:
-        raise ValidationError(_("Reopen the case before assigning attorneys."))
     _check_attorney(attorney)
     case = Case.objects.select_for_update().get(pk=case.pk)
+    if not case.is_open:  # checked on the locked row, not the caller's copy
+        raise ValidationError(_("Reopen the case before assigning attorneys."))
     now = timezone.now()
     current = Assignment.objects.filter(case=case, attorney=attorney, ended_at__isnull=True).first()
     if current is not None:

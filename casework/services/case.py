@@ -150,7 +150,8 @@ def case_reopen(*, case: Case, by) -> None:
     case.status = CaseStatus.ACTIVE if has_lead else CaseStatus.TRIAGE
     case.closed_at = None
     case.close_reason = ""
-    case.save(update_fields=["status", "closed_at", "close_reason"])
+    case.close_note = ""
+    case.save(update_fields=["status", "closed_at", "close_reason", "close_note"])
     case_event(case, CaseEvent.Kind.REOPENED, _("Reopened."), by)
     case_changed(case, by, "reopened")
 

@@ -56,8 +56,8 @@ def hearing_schedule(
         interpreter_language=interpreter_language.strip(),
         created_by=by,
     )
-    if case.court_id is None:
-        Case.objects.filter(pk=case.pk).update(court=court)
+    # Only a case without a court takes the hearing's (never trust a possibly stale object).
+    Case.objects.filter(pk=case.pk, court__isnull=True).update(court=court)
     case_event(case, CaseEvent.Kind.HEARING, _("Scheduled: %(hearing)s") % {"hearing": _hearing_summary(hearing)}, by)
     case_changed(case, by, f"hearing {hearing.pk} scheduled")
     return hearing
@@ -72,7 +72,7 @@ def hearing_update(*, hearing: Hearing, by, **changes) -> Deadline | None:
     from this hearing; that deadline is returned. Side effects: timeline; ``AccessEvent``.
     """
     hearing = Hearing.objects.select_for_update().select_related("court", "case").get(pk=hearing.pk)
-    before = hearing.outcome
+    before_outcome, before_start = hearing.outcome, hearing.starts_at
     for name in ("kind", "starts_at", "court", "judge", "medium", "interpreter_language", "outcome", "outcome_note"):
         if name in changes:
             setattr(hearing, name, changes[name])
@@ -81,7 +81,8 @@ def hearing_update(*, hearing: Hearing, by, **changes) -> Deadline | None:
     hearing.save()
     case = hearing.case
     deadline = None
-    if hearing.outcome and hearing.outcome != before:
+    appeal = hearing.deadlines.filter(rule=Rule.BIA_APPEAL).first()
+    if hearing.outcome and hearing.outcome != before_outcome:
         case_event(
             case,
             CaseEvent.Kind.HEARING,
@@ -89,12 +90,26 @@ def hearing_update(*, hearing: Hearing, by, **changes) -> Deadline | None:
             % {"hearing": _hearing_summary(hearing), "outcome": HearingOutcome(hearing.outcome).label},
             by,
         )
-        if hearing.outcome in APPEALABLE_OUTCOMES and not hearing.deadlines.filter(rule=Rule.BIA_APPEAL).exists():
+    else:
+        case_event(case, CaseEvent.Kind.HEARING, _("Updated: %(hearing)s") % {"hearing": _hearing_summary(hearing)}, by)
+    if hearing.outcome in APPEALABLE_OUTCOMES:
+        if appeal is None:
             deadline = deadline_add_from_rule(
                 case=case, rule=Rule.BIA_APPEAL, source_date=hearing.local_start.date(), by=by, hearing=hearing
             )
-    else:
-        case_event(case, CaseEvent.Kind.HEARING, _("Updated: %(hearing)s") % {"hearing": _hearing_summary(hearing)}, by)
+        elif appeal.is_open and hearing.starts_at != before_start:
+            # The decision date was corrected: the appeal deadline follows it.
+            computed = compute_deadline(Rule.BIA_APPEAL, hearing.local_start.date())
+            appeal.source_date, appeal.due_on, appeal.explanation = (
+                computed.source_date,
+                computed.due,
+                computed.explanation,
+            )
+            appeal.save(update_fields=["source_date", "due_on", "explanation"])
+            deadline = appeal
+    elif appeal is not None and appeal.is_open and before_outcome in APPEALABLE_OUTCOMES:
+        # The outcome was corrected to one that cannot be appealed: the deadline no longer applies.
+        deadline_set_status(deadline=appeal, status=DeadlineStatus.WAIVED, by=by)
     case_changed(case, by, f"hearing {hearing.pk} updated")
     return deadline
 

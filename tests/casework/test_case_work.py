@@ -314,3 +314,63 @@ def test_timeline_records_what_happened(lawyer, assigned_case):
 
     assert kinds[:2] == ["registered", "assigned"]
     assert "Registered at intake" in _detail(lawyer, assigned_case)
+
+
+def test_outcome_corrected_to_non_appealable_waives_the_appeal_deadline(assigned_case, court, attorney):
+    hearing = services.hearing_schedule(
+        case=assigned_case,
+        kind="individual",
+        starts_at=datetime(2026, 3, 5, 9, 0, tzinfo=ZoneInfo("America/Phoenix")),
+        court=court,
+        by=attorney,
+    )
+    services.hearing_update(hearing=hearing, outcome="removal_ordered", by=attorney)
+
+    services.hearing_update(hearing=hearing, outcome="continued", by=attorney)
+
+    assert Deadline.objects.get(case=assigned_case).status == DeadlineStatus.WAIVED
+
+
+def test_correcting_the_decision_date_moves_the_appeal_deadline(assigned_case, court, attorney):
+    hearing = services.hearing_schedule(
+        case=assigned_case,
+        kind="individual",
+        starts_at=datetime(2026, 3, 5, 9, 0, tzinfo=ZoneInfo("America/Phoenix")),
+        court=court,
+        by=attorney,
+    )
+    services.hearing_update(hearing=hearing, outcome="removal_ordered", by=attorney)
+
+    services.hearing_update(
+        hearing=hearing, starts_at=datetime(2026, 3, 9, 9, 0, tzinfo=ZoneInfo("America/Phoenix")), by=attorney
+    )
+
+    deadline = Deadline.objects.get(case=assigned_case)
+    assert (deadline.source_date, deadline.due_on) == (date(2026, 3, 9), date(2026, 4, 8))
+
+
+def test_a_hearing_does_not_overwrite_the_case_court(assigned_case, court, attorney):
+    from casework.models import ImmigrationCourt
+
+    other = ImmigrationCourt.objects.exclude(pk=court.pk).first()
+    services.hearing_schedule(
+        case=assigned_case, kind="master", starts_at=datetime(2027, 1, 5, 16, tzinfo=UTC), court=court, by=attorney
+    )
+    stale = type(assigned_case).objects.get(pk=assigned_case.pk)
+    stale.court_id = None  # a stale copy
+
+    services.hearing_schedule(
+        case=stale, kind="master", starts_at=datetime(2027, 2, 5, 16, tzinfo=UTC), court=other, by=attorney
+    )
+
+    assigned_case.refresh_from_db()
+    assert assigned_case.court == court
+
+
+def test_reopening_clears_the_closing_note(lawyer, assigned_case, attorney):
+    services.case_close(case=assigned_case, reason="other", note="Moved away", by=attorney)
+
+    services.case_reopen(case=assigned_case, by=attorney)
+
+    assigned_case.refresh_from_db()
+    assert (assigned_case.close_reason, assigned_case.close_note) == ("", "")

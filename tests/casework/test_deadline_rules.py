@@ -212,8 +212,8 @@ def test_explanation_localises_dates_in_spanish():
     with translation.override("es"):
         explanation = compute_deadline(Rule.BIA_APPEAL, date(2026, 3, 5)).explanation
     assert "5 de marzo de 2026" in explanation
-    assert "sábado, 4 de abril de 2026" in explanation
-    assert "lunes, 6 de abril de 2026" in explanation
+    assert "sábado 4 de abril de 2026" in explanation
+    assert "lunes 6 de abril de 2026" in explanation
 
 
 def test_explanation_fits_the_stored_field():

@@ -43,8 +43,11 @@ class Command(BaseCommand):
             f"  TOTP secret: {DEMO_TOTP_SECRET}  (add it to an authenticator app, or: oathtool --totp -b {DEMO_TOTP_SECRET})"
         )
         from casework.demo import seed_casework
+        from funds.demo import seed_funds
 
         seed_casework(stdout=self.stdout)  # fictional cases; writes its one-line summary; skipped if already there
+        seed_funds(stdout=self.stdout)  # fictional donors, payment requests and bonds on those cases
+        self.stdout.write("")
 
     def _account(self, email: str, name: str, role: Role) -> User:
         user, _created = User.objects.get_or_create(email=email, defaults={"full_name": name})

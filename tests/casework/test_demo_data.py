@@ -1,0 +1,172 @@
+"""The fictional demo casework that ``seed_demo`` loads: its shape, its story, and that it is made once."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.management.commands.seed_demo import DEMO_ACCOUNTS, Command
+from accounts.models import AccessEvent
+from casework.demo import ATTORNEY2_EMAIL, ATTORNEY_EMAIL, INTAKE_EMAIL, SUPERVISOR_EMAIL, seed_casework
+from casework.models import (
+    Assignment,
+    AssignmentRole,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Deadline,
+    Detainee,
+    FamilyContact,
+    Hearing,
+    Note,
+)
+
+pytestmark = pytest.mark.django_db
+
+COUNT = 40
+
+
+@pytest.fixture
+def demo_accounts(db):
+    """The accounts part of ``seed_demo`` alone (the command would also seed 200 cases)."""
+    command = Command()
+    return {email: command._account(email, name, role) for email, name, role in DEMO_ACCOUNTS}
+
+
+@pytest.fixture
+def seeded(demo_accounts) -> dict:
+    return seed_casework(count=COUNT)
+
+
+def _lead_cases(email: str, *, active_only: bool = False) -> set[int]:
+    leads = Assignment.objects.filter(attorney__email=email, role=AssignmentRole.LEAD)
+    if active_only:
+        leads = leads.filter(ended_at__isnull=True, case__status=CaseStatus.ACTIVE)
+    return set(leads.values_list("case_id", flat=True))
+
+
+def test_cases_have_the_planned_shape_and_plausible_fictional_people(seeded):
+    cases = Case.objects.all()
+    assert cases.count() == COUNT
+    assert (seeded["cases"], seeded["triage"], seeded["active"], seeded["closed"]) == (40, 5, 30, 5)
+    assert seeded["created"] is True
+    assert seeded["hearings"] == Hearing.objects.count() >= seeded["active"]
+    assert seeded["deadlines"] == Deadline.objects.count() > 0
+    assert all(re.fullmatch(r"\d{4}-\d{5}", number) for number in cases.values_list("number", flat=True))
+    assert set(cases.values_list("registered_by__email", flat=True)) == {INTAKE_EMAIL, SUPERVISOR_EMAIL}
+    assert not cases.filter(status=CaseStatus.CLOSED).filter(Q(close_reason="") | Q(closed_at=None)).exists()
+    assert not cases.filter(status=CaseStatus.TRIAGE).exclude(court=None).exists()
+    assert not cases.filter(status=CaseStatus.ACTIVE, court=None).exists()
+
+    people = Detainee.objects.all()
+    a_numbers = [a for a in people.values_list("a_number", flat=True) if a]
+    assert len(a_numbers) == len(set(a_numbers))  # no duplicates
+    assert all(re.fullmatch(r"2\d{8}", a) for a in a_numbers)
+    assert 0.6 * COUNT <= len(a_numbers) <= 0.95 * COUNT
+    assert people.filter(needs_interpreter=True).count() > COUNT / 2
+    assert len(set(people.values_list("country_of_birth", flat=True))) >= 5
+    for born in people.values_list("date_of_birth", flat=True):
+        assert date(1960, 1, 1) <= born <= date(2007, 12, 31)
+    today = timezone.localdate()
+    for detained in cases.values_list("detained_on", flat=True):
+        assert today - timedelta(days=120) <= detained <= today
+    phones = FamilyContact.objects.values_list("phone", flat=True)
+    assert phones and all(re.fullmatch(r"\(\d{3}\) 555-01\d\d", phone) for phone in phones)  # fictional range
+
+
+def test_caseloads_leads_and_hearings(seeded):
+    active = Case.objects.filter(status=CaseStatus.ACTIVE).annotate(
+        leads=Count("assignments", filter=Q(assignments__role="lead", assignments__ended_at__isnull=True))
+    )
+    assert active.count() == seeded["active"]
+    assert set(active.values_list("leads", flat=True)) == {1}  # every active case: exactly one active lead
+    triage = Case.objects.filter(status=CaseStatus.TRIAGE)
+    assert not Assignment.objects.filter(case__in=triage, role="lead", ended_at__isnull=True).exists()
+    assert triage.filter(needs_reassignment=True).exists()  # a lead left one
+
+    first, second = _lead_cases(ATTORNEY_EMAIL), _lead_cases(ATTORNEY2_EMAIL)
+    assert first and second
+    assert not first & second  # never led the same case, not even one after the other
+    active_first = _lead_cases(ATTORNEY_EMAIL, active_only=True)
+    active_second = _lead_cases(ATTORNEY2_EMAIL, active_only=True)
+    assert len(active_first) > len(active_second) > len(_lead_cases(SUPERVISOR_EMAIL, active_only=True)) > 0
+    assert seeded["by_attorney"][ATTORNEY_EMAIL] == len(active_first)
+
+    now = timezone.now()
+    for hearing in Hearing.objects.select_related("court"):
+        assert timezone.is_aware(hearing.starts_at)
+        assert time(8) <= hearing.local_start.time() <= time(15)
+        assert hearing.local_start.weekday() < 5
+        assert hearing.starts_at < now + timedelta(days=61)
+        assert (hearing.starts_at < now) == bool(hearing.outcome)  # past hearings have an outcome
+    for email in (ATTORNEY_EMAIL, ATTORNEY2_EMAIL):
+        soon = Hearing.objects.filter(
+            case__in=_lead_cases(email, active_only=True), starts_at__gte=now, starts_at__lt=now + timedelta(days=14)
+        )
+        assert soon.count() >= 5, email
+
+
+def test_the_timeline_is_backdated_consistently_and_a_second_run_creates_nothing(seeded):
+    now = timezone.now()
+    assert not CaseEvent.objects.filter(at__gt=now).exists()
+    for case in Case.objects.prefetch_related("events", "assignments"):
+        assert all(event.at >= case.registered_at for event in case.events.all())
+        assert all(a.started_at >= case.registered_at for a in case.assignments.all())
+        assert all(a.ended_at is None or a.ended_at >= a.started_at for a in case.assignments.all())
+        if case.first_assigned_at:
+            assert case.first_assigned_at >= case.registered_at
+        if case.closed_at:
+            assert case.registered_at < case.closed_at < now
+    waits = [now - c.registered_at for c in Case.objects.filter(status=CaseStatus.TRIAGE, needs_reassignment=False)]
+    assert max(waits) - min(waits) > timedelta(hours=12)  # the triage queue has varied waiting times
+    assert Note.objects.filter(privileged=True).exists() and Note.objects.filter(privileged=False).exists()
+
+    before = (Case.objects.count(), Hearing.objects.count(), CaseEvent.objects.count(), AccessEvent.objects.count())
+    out = StringIO()
+    again = seed_casework(count=COUNT, stdout=out)
+    after = (Case.objects.count(), Hearing.objects.count(), CaseEvent.objects.count(), AccessEvent.objects.count())
+    assert after == before
+    assert again == {**seeded, "created": False}
+    assert "already there" in out.getvalue()
+
+
+def test_the_same_seed_makes_the_same_cases(demo_accounts):
+    def run() -> list[tuple]:
+        with transaction.atomic():
+            seed_casework(count=15, seed=7)
+            made = list(
+                Case.objects.order_by("number").values_list(
+                    "number", "status", "detainee__given_names", "detainee__family_names", "detainee__a_number"
+                )
+            )
+            transaction.set_rollback(True)
+        return made
+
+    first = run()
+    assert len(first) == 15
+    assert run() == first
+
+
+def test_seed_demo_loads_the_full_demo_once(settings):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Demo casework created: 200 cases (25 in triage, 150 active, 25 closed)" in out.getvalue()
+    counts = Case.objects.aggregate(
+        active=Count("id", filter=Q(status=CaseStatus.ACTIVE)), triage=Count("id", filter=Q(status="triage"))
+    )
+    assert counts == {"active": 150, "triage": 25}
+    assert 60 <= len(_lead_cases(ATTORNEY_EMAIL, active_only=True)) <= 90
+    assert 40 <= len(_lead_cases(ATTORNEY2_EMAIL, active_only=True)) <= 65
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)  # run twice: the accounts are refreshed, no case is added
+    assert "already there, nothing created" in out.getvalue()
+    assert Case.objects.count() == 200
