@@ -1,3 +1,79 @@
-from django.urls import path  # noqa: F401
+"""The public donation page and its thank-you page (no sign-in)."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from funds.forms import DonationForm, new_nonce
+from funds.services.donations import donation_checkout_start, donation_for_session, donation_from_resume_token
+from funds.stripe_gateway import GatewayError
+
+
+def _page(request: HttpRequest, form: DonationForm, *, status: int = 200) -> HttpResponse:
+    return render(request, "funds/donate.html", {"form": form}, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def donate(request: HttpRequest) -> HttpResponse:
+    """GET: the form (pre-filled from ``?d=<token>`` when the donor came back from Checkout).
+    POST: start the gift and send the donor to Stripe Checkout (303)."""
+    if request.method == "GET":
+        token = request.GET.get("d", "")
+        donation = donation_from_resume_token(token) if token else None
+        return _page(request, DonationForm(initial=DonationForm.initial_for(donation)))
+
+    form = DonationForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    data = form.cleaned_data
+    try:
+        url = donation_checkout_start(
+            fund=data["fund"],
+            gift_cents=data["gift_cents"],
+            monthly=data["frequency"] == "monthly",
+            cover_fee=data["cover_fee"],
+            anonymous=data["anonymous"],
+            name=data["name"],
+            email=data["email"],
+            nonce=data["nonce"],
+            language=get_language() or "en",
+        )
+    except (GatewayError, ValidationError) as exc:
+        # A fresh nonce, so that a corrected form starts a new gift rather than resuming this one.
+        retry = request.POST.copy()
+        retry["nonce"] = new_nonce()
+        form = DonationForm(retry)
+        form.is_valid()
+        if isinstance(exc, ValidationError):
+            form.add_error(None, exc)
+            return _page(request, form, status=400)
+        form.add_error(None, _("We could not reach our payment processor. Nothing was charged; please try again."))
+        return _page(request, form, status=503)
+    response = HttpResponseRedirect(url)
+    response.status_code = 303  # See Other: the browser follows with a GET
+    return response
+
+
+@login_not_required
+@require_GET
+def donate_thanks(request: HttpRequest) -> HttpResponse:
+    """Thank the donor for the gift of a Checkout Session. Shows, never decides: the webhook marks it paid."""
+    donation = donation_for_session(request.GET.get("session_id", ""))
+    if donation is None:
+        raise Http404
+    amount = f"${donation.charged_cents / 100:,.2f}"
+    return render(request, "funds/thanks.html", {"donation": donation, "amount": amount})
+
+
+urlpatterns = [
+    path("give/", donate, name="donate"),
+    path("give/thanks/", donate_thanks, name="donate-thanks"),
+]
