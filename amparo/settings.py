@@ -296,6 +296,7 @@ STRIPE_FEE_FIXED_CENTS = env.integer("STRIPE_FEE_FIXED_CENTS", 30, minimum=0)
 FUND_LEGAL_NAME = env.string("FUND_LEGAL_NAME", "Amparo Legal Defense Fund (demo)")
 FUND_ADDRESS = env.string("FUND_ADDRESS", "123 Example Street, Suite 4, Anytown, ST 00000")
 FUND_TAX_ID = env.string("FUND_TAX_ID", "00-0000000")
+FUNDS_SEND_RECEIPTS = env.boolean("FUNDS_SEND_RECEIPTS", True)
 PDF_PAGE_SIZE = env.choice("PDF_PAGE_SIZE", "letter", {"letter", "A4"})
 
 # --- Logging: never personal data; ids only -------------------------------------------
@@ -306,5 +307,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # PDF rendering is chatty at INFO (dozens of lines per page).
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

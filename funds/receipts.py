@@ -1,0 +1,211 @@
+"""Donation receipts and annual statements as PDF: the receipt renderer.
+
+Besides ``reports/`` this is the only module that imports WeasyPrint, and only inside
+functions, so that web processes that never render a PDF do not pay for the import.
+Rendering is pure: data in, bytes out; storing and e-mailing the result is
+``funds.services.receipts``.
+
+The PDF never fetches anything from the network: the only resources it may load are the
+shipped stylesheet and fonts under ``static/``, read from disk (see ``_local_url_fetcher``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from funds.models import Donation, Donor
+
+PDF_STYLESHEET = "css/pdf.css"
+
+
+def format_cents(cents: int) -> str:
+    """``12500`` → ``"$125.00"``, ``123456789`` → ``"$1,234,567.89"``; integers only, never floats."""
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}${dollars:,}.{rest:02d}"
+
+
+def fund_time_zone() -> ZoneInfo:
+    """Receipts date a gift in the fund's own time zone, whoever renders them and wherever."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_date(moment: datetime) -> date:
+    return timezone.localtime(moment, fund_time_zone()).date()
+
+
+def issuer() -> dict[str, str]:
+    return {
+        "legal_name": settings.FUND_LEGAL_NAME,
+        "address": settings.FUND_ADDRESS,
+        "tax_id": settings.FUND_TAX_ID,
+    }
+
+
+# --- Data shown on the documents ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    donation_id: int
+    paid_on: date
+    fund_name: str
+    receipt_number: str
+    monthly: bool
+    charged_cents: int
+    refunded_cents: int
+
+    @property
+    def net_cents(self) -> int:
+        return self.charged_cents - self.refunded_cents
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A donor's gifts in one calendar year (fund time zone), as the annual statement shows them.
+
+    Which gifts count is decided by ``funds.services.receipts.donor_statement``.
+    """
+
+    donor_name: str
+    donor_email: str
+    year: int
+    lines: list[StatementLine] = field(default_factory=list)
+
+    @property
+    def charged_cents(self) -> int:
+        return sum(line.charged_cents for line in self.lines)
+
+    @property
+    def refunded_cents(self) -> int:
+        return sum(line.refunded_cents for line in self.lines)
+
+    @property
+    def net_cents(self) -> int:
+        return sum(line.net_cents for line in self.lines)
+
+    def fund_totals(self) -> list[tuple[str, int]]:
+        totals: dict[str, int] = {}
+        for line in self.lines:
+            totals[line.fund_name] = totals.get(line.fund_name, 0) + line.net_cents
+        return sorted(totals.items())
+
+
+def receipt_context(donation: Donation) -> dict:
+    """What a receipt says about ``donation`` (its donor and fund must be loaded or loadable)."""
+    paid_local = timezone.localtime(donation.paid_at, fund_time_zone())
+    donor: Donor = donation.donor
+    return {
+        "issuer": issuer(),
+        "receipt_number": donation.receipt_number,
+        # The receipt goes to the donor: it names them even for an anonymous gift, because
+        # "anonymous" only keeps the name out of public listings and acknowledgements.
+        "donor_name": donor.name or donor.email,
+        "donor_email": donor.email,
+        "paid_on": date_format(paid_local.date(), "DATE_FORMAT"),
+        "fund_name": donation.fund.name,
+        "gift": format_cents(donation.amount_cents),
+        "fee_covered": format_cents(donation.fee_covered_cents) if donation.fee_covered_cents else "",
+        "total": format_cents(donation.charged_cents),
+        "monthly_payment_of": date_format(paid_local.date(), "YEAR_MONTH_FORMAT") if donation.recurring_id else "",
+        "issued_on": date_format(timezone.localtime(timezone.now(), fund_time_zone()).date(), "DATE_FORMAT"),
+    }
+
+
+def statement_context(statement: Statement) -> dict:
+    rows = [
+        {
+            "paid_on": date_format(line.paid_on, "DATE_FORMAT"),
+            "fund_name": line.fund_name,
+            "receipt_number": line.receipt_number,
+            "kind": _("Monthly gift") if line.monthly else _("One-time gift"),
+            "charged": format_cents(line.charged_cents),
+            "refunded": format_cents(-line.refunded_cents) if line.refunded_cents else "",
+            "net": format_cents(line.net_cents),
+        }
+        for line in statement.lines
+    ]
+    return {
+        "issuer": issuer(),
+        "donor_name": statement.donor_name,
+        "donor_email": statement.donor_email,
+        "year": statement.year,
+        "rows": rows,
+        "has_refunds": any(line.refunded_cents for line in statement.lines),
+        "total_charged": format_cents(statement.charged_cents),
+        "total_refunded": format_cents(-statement.refunded_cents),
+        "total_net": format_cents(statement.net_cents),
+        "fund_totals": [(name, format_cents(cents)) for name, cents in statement.fund_totals()],
+        "issued_on": date_format(timezone.localtime(timezone.now(), fund_time_zone()).date(), "DATE_FORMAT"),
+    }
+
+
+# --- Rendering ------------------------------------------------------------------------------
+
+
+def render_receipt_pdf(donation: Donation) -> bytes:
+    """The receipt for one paid donation, as PDF bytes. The donation needs a receipt number."""
+    if donation.paid_at is None or not donation.receipt_number:
+        raise ValueError("A receipt needs a paid donation with a receipt number.")
+    return _render_pdf("funds/receipt_pdf.html", receipt_context(donation))
+
+
+def render_statement_pdf(statement: Statement) -> bytes:
+    """A donor's annual statement as PDF bytes (an empty year says so)."""
+    return _render_pdf("funds/statement_pdf.html", statement_context(statement))
+
+
+def _static_roots() -> list[Path]:
+    roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT).resolve())
+    return roots
+
+
+def _stylesheet_path() -> Path:
+    found = finders.find(PDF_STYLESHEET)
+    if not found:
+        raise FileNotFoundError(PDF_STYLESHEET)
+    return Path(found).resolve()
+
+
+def _local_url_fetcher():
+    """A WeasyPrint URL fetcher that reads shipped static files and refuses everything else."""
+    from weasyprint.urls import URLFetcher
+
+    roots = _static_roots()
+
+    class LocalOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if not url.startswith("file://"):
+                raise ValueError(f"PDF resources are local files only, not {url[:40]!r}")
+            path = Path(url.removeprefix("file://").split("?")[0]).resolve()
+            if not any(path.is_relative_to(root) for root in roots):
+                raise ValueError("PDF resources come from the static directory only")
+            return super().fetch(url, headers)
+
+    return LocalOnlyFetcher(allowed_protocols={"file"}, timeout=5)
+
+
+def _render_pdf(template_name: str, context: dict) -> bytes:
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    stylesheet = _stylesheet_path()
+    html = render_to_string(template_name, {**context, "stylesheet_url": stylesheet.as_uri()})
+    fetcher = _local_url_fetcher()
+    fonts = FontConfiguration()
+    # The page size is a deployment setting (letter in the US, A4 elsewhere).
+    page = CSS(string=f"@page {{ size: {settings.PDF_PAGE_SIZE}; }}", font_config=fonts, url_fetcher=fetcher)
+    document = HTML(string=html, base_url=stylesheet.parent.as_uri() + "/", url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[page], font_config=fonts)

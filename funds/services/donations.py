@@ -1,0 +1,751 @@
+"""Donations through Stripe Checkout, and the Stripe webhook events that move them forward.
+
+Two halves:
+
+* **Starting a gift** (``donation_checkout_start``): a pending ``Donation`` keyed by the form's
+  nonce, then a Checkout Session created with the idempotency key ``checkout:<nonce>``, so a
+  double-clicked button makes one row and one session.
+* **Processing events** (``stripe_event_record`` in the webhook request, ``stripe_event_process``
+  in a Celery task): each event is stored once by its id, processed once under a row lock, and
+  every handler only moves a state forward. Where the order of events matters, the handler
+  re-fetches the object from Stripe instead of trusting the (possibly stale) event body, so events
+  may arrive in any order and any number of times. Money is booked only through
+  ``funds.services.bookkeeping``, whose ledger keys make every booking happen at most once.
+
+Only ``funds.stripe_gateway`` talks to Stripe.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import AccessEvent
+from accounts.services import access_event_record
+from funds import stripe_gateway as gateway
+from funds.models import Dispute, Donation, Donor, Fund, Payout, RecurringDonation, Refund, StripeEvent, Transaction
+from funds.services.bookkeeping import (
+    book_dispute,
+    book_dispute_won,
+    book_donation,
+    book_payout,
+    book_refund,
+    payout_allocation,
+)
+
+logger = logging.getLogger(__name__)
+
+RESUME_SALT = "funds.donation-resume"
+# Checkout Sessions expire after 24 hours; the "back to the form" link lives a little longer.
+RESUME_WINDOW = timedelta(hours=25)
+
+
+class EventNotReady(Exception):
+    """An event refers to something we have not heard of yet (its sibling event will come): retry later."""
+
+
+# --- Amounts --------------------------------------------------------------------------------
+
+
+def charge_for_gift(*, gift_cents: int, cover_fee: bool) -> int:
+    """What to charge so that, after Stripe's fee, the fund receives ``gift_cents``.
+
+    Gross-up: ``ceil((gift + fixed) / (1 - pct))`` in integer arithmetic (never floats).
+    """
+    if not cover_fee:
+        return gift_cents
+    basis = 10_000 - settings.STRIPE_FEE_PERCENT_BASIS_POINTS
+    return -(-(gift_cents + settings.STRIPE_FEE_FIXED_CENTS) * 10_000 // basis)
+
+
+def _from_timestamp(value: int | None) -> datetime:
+    return datetime.fromtimestamp(value, tz=UTC) if value else timezone.now()
+
+
+def _id(value: Any) -> str | None:
+    """An expandable Stripe field: an id, an expanded object, or nothing."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+# --- "Back to the form" links ---------------------------------------------------------------
+
+
+def donation_resume_token(donation: Donation) -> str:
+    """A signed token for the Checkout cancel link; deterministic, so a retried session create
+    sends Stripe identical parameters (its idempotency check compares them)."""
+    return signing.Signer(salt=RESUME_SALT).sign(f"{donation.pk}.{int(donation.created_at.timestamp())}")
+
+
+def donation_from_resume_token(token: str) -> Donation | None:
+    """The pending donation a cancel link points to, if the link is genuine and recent."""
+    try:
+        value = signing.Signer(salt=RESUME_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    pk, _sep, created = value.partition(".")
+    if not pk.isdigit() or not created.isdigit():
+        return None
+    donation = (
+        Donation.objects.filter(pk=int(pk), status=Donation.Status.PENDING)
+        .select_related("donor", "fund", "recurring")
+        .first()
+    )
+    if donation is None or int(donation.created_at.timestamp()) != int(created):
+        return None
+    if timezone.now() - donation.created_at > RESUME_WINDOW:
+        return None
+    return donation
+
+
+# --- Starting a gift ------------------------------------------------------------------------
+
+
+def _donor_for(*, email: str, name: str) -> Donor:
+    donor, created = Donor.objects.get_or_create(email=email.strip().lower(), defaults={"name": name.strip()})
+    if not created and not donor.name and name.strip():
+        Donor.objects.filter(pk=donor.pk, name="").update(name=name.strip())
+        donor.name = name.strip()
+    return donor
+
+
+def _pending_donation(
+    *,
+    fund: Fund,
+    gift_cents: int,
+    monthly: bool,
+    cover_fee: bool,
+    anonymous: bool,
+    name: str,
+    email: str,
+    nonce: str,
+) -> Donation:
+    related = ("donor", "fund", "recurring")
+    existing = Donation.objects.filter(form_nonce=nonce).select_related(*related).first()
+    if existing is not None:
+        return existing
+    donor = _donor_for(email=email, name=name)
+    charged = charge_for_gift(gift_cents=gift_cents, cover_fee=cover_fee)
+    try:
+        with transaction.atomic():
+            recurring = None
+            if monthly:
+                recurring = RecurringDonation.objects.create(
+                    donor=donor, fund=fund, amount_cents=gift_cents, cover_fee=cover_fee, anonymous=anonymous
+                )
+            return Donation.objects.create(
+                donor=donor,
+                fund=fund,
+                recurring=recurring,
+                amount_cents=gift_cents,
+                fee_covered_cents=charged - gift_cents,
+                anonymous=anonymous,
+                form_nonce=nonce,
+            )
+    except IntegrityError:
+        # The same form posted twice at once: the first one's row wins.
+        return Donation.objects.select_related(*related).get(form_nonce=nonce)
+
+
+def _checkout_params(donation: Donation, *, language: str) -> dict[str, Any]:
+    site = settings.SITE_URL
+    # {CHECKOUT_SESSION_ID} is filled in by Stripe; it must reach Stripe unencoded.
+    success_url = f"{site}{reverse('funds:donate-thanks')}?session_id={{CHECKOUT_SESSION_ID}}"
+    cancel_url = f"{site}{reverse('funds:donate')}?{urlencode({'d': donation_resume_token(donation)})}"
+    metadata = {"donation_id": str(donation.pk)}
+    if donation.recurring_id:
+        metadata["recurring_donation_id"] = str(donation.recurring_id)
+    with translation.override(language):
+        if donation.recurring_id:
+            product_name = _("Monthly donation to %(fund)s") % {"fund": donation.fund.name}
+        else:
+            product_name = _("Donation to %(fund)s") % {"fund": donation.fund.name}
+    return {
+        "monthly": bool(donation.recurring_id),
+        "amount_cents": donation.charged_cents,
+        "currency": settings.DONATION_CURRENCY,
+        "product_name": product_name,
+        "customer_email": donation.donor.email,
+        "client_reference_id": str(donation.pk),
+        "metadata": metadata,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "locale": language if language in {"en", "es"} else "auto",
+    }
+
+
+def donation_checkout_start(
+    *,
+    fund: Fund,
+    gift_cents: int,
+    monthly: bool,
+    cover_fee: bool,
+    anonymous: bool,
+    name: str,
+    email: str,
+    nonce: str,
+    language: str,
+) -> str:
+    """Start a gift and return the URL to send the donor to (Stripe's hosted Checkout page).
+
+    Side effects: a ``Donor`` (by e-mail) if new; a pending ``Donation`` with ``form_nonce`` (and,
+    for a monthly gift, a pending ``RecurringDonation``); a Stripe Checkout Session created with the
+    idempotency key ``checkout:<nonce>``, its id stored on the donation. The same nonce posted again
+    (a double click) finds the same donation and returns the same session's URL. Nothing is booked:
+    the webhook does that once Stripe says the money arrived. Raises ``GatewayError`` if Stripe
+    cannot be reached, ``ValidationError`` if the form's session is over.
+    """
+    donation = _pending_donation(
+        fund=fund,
+        gift_cents=gift_cents,
+        monthly=monthly,
+        cover_fee=cover_fee,
+        anonymous=anonymous,
+        name=name,
+        email=email,
+        nonce=nonce,
+    )
+    if donation.stripe_checkout_session_id:
+        session = gateway.retrieve_checkout_session(donation.stripe_checkout_session_id)
+    else:
+        session = gateway.create_checkout_session(
+            **_checkout_params(donation, language=language), idempotency_key=f"checkout:{nonce}"
+        )
+        Donation.objects.filter(pk=donation.pk, stripe_checkout_session_id__isnull=True).update(
+            stripe_checkout_session_id=session["id"]
+        )
+    if session.get("status") == "complete":
+        return f"{reverse('funds:donate-thanks')}?{urlencode({'session_id': session['id']})}"
+    if session.get("status") != "open" or not session.get("url"):
+        raise ValidationError(_("This form has expired. Please fill it in again."))
+    return session["url"]
+
+
+def donation_for_session(session_id: str) -> Donation | None:
+    """Our donation for a Checkout Session id (for the thank-you page; never marks anything paid)."""
+    if not session_id:
+        return None
+    return Donation.objects.filter(stripe_checkout_session_id=session_id).select_related("fund", "recurring").first()
+
+
+# --- Refunds started by us -------------------------------------------------------------------
+
+
+def donation_refund(*, donation: Donation, amount_cents: int, reason: str, by) -> Refund:
+    """Ask Stripe to give ``amount_cents`` of a paid donation back to the donor.
+
+    Call it outside a database transaction: the ``Refund`` row (status *requested*) is committed
+    first, so its id keys the Stripe request (``refund:<id>``) and a retried call never refunds
+    twice. Then Stripe is called; the row gets the Stripe refund id and status. Side effects: a
+    ``Refund``; a Stripe refund; an ``AccessEvent``.
+
+    The ledger is **not** written here. The money is booked when Stripe's ``charge.refunded`` event
+    arrives (key ``charge-refund:<stripe refund id>``) — the same path as a refund made in the Stripe
+    dashboard — so every refund is booked exactly once, whoever started it. Raises
+    ``ValidationError`` when the amount is not refundable or Stripe refuses.
+    """
+    with transaction.atomic():
+        donation = Donation.objects.select_for_update().get(pk=donation.pk)
+        if donation.status != Donation.Status.PAID or not donation.stripe_charge_id:
+            raise ValidationError(_("Only a paid donation can be refunded."))
+        in_flight = (
+            donation.refunds.filter(status=Refund.Status.REQUESTED, stripe_refund_id__isnull=True).aggregate(
+                total=Sum("amount_cents")
+            )["total"]
+            or 0
+        )
+        refundable = donation.charged_cents - donation.refunded_cents - in_flight
+        if amount_cents <= 0 or amount_cents > refundable:
+            raise ValidationError(
+                {"amount_cents": _("Enter an amount between $0.01 and $%(max)s.") % {"max": f"{refundable / 100:,.2f}"}}
+            )
+        refund = Refund.objects.create(
+            donation=donation, amount_cents=amount_cents, reason=reason.strip()[:200], requested_by=by
+        )
+        if by is not None:
+            access_event_record(
+                user=by,
+                action=AccessEvent.Action.CHANGE,
+                object_type="donation",
+                object_ref=str(donation.pk),
+                detail=f"refund of {amount_cents} cents requested",
+            )
+    try:
+        result = gateway.create_refund(
+            charge_id=donation.stripe_charge_id,
+            amount_cents=amount_cents,
+            idempotency_key=f"refund:{refund.pk}",
+            metadata={"refund_id": str(refund.pk), "donation_id": str(donation.pk)},
+        )
+    except gateway.GatewayError as exc:
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(status=Refund.Status.FAILED)
+        raise ValidationError(_("Stripe did not accept the refund: %(error)s") % {"error": exc}) from exc
+    status = {"succeeded": Refund.Status.SUCCEEDED, "failed": Refund.Status.FAILED, "canceled": Refund.Status.FAILED}
+    # The webhook may have got here first: only fill in what is still blank, move status forward.
+    Refund.objects.filter(pk=refund.pk, stripe_refund_id__isnull=True).update(stripe_refund_id=result["id"])
+    Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(
+        status=status.get(result.get("status"), Refund.Status.REQUESTED)
+    )
+    refund.refresh_from_db()
+    return refund
+
+
+# --- Webhook events: storing ----------------------------------------------------------------
+
+
+def _enqueue_processing(stripe_event_id: int) -> None:
+    from funds.tasks import process_stripe_event
+
+    process_stripe_event.delay(stripe_event_id=stripe_event_id)
+
+
+@transaction.atomic
+def stripe_event_record(*, event: dict) -> tuple[StripeEvent, bool]:
+    """Store a verified webhook event once; return it and whether it is new.
+
+    Side effects: a ``StripeEvent`` row (unique by Stripe's event id; a concurrent duplicate loses
+    on the unique index and is answered as a duplicate); the processing task enqueued once the row
+    is committed. A duplicate of a processed event enqueues nothing. A duplicate of an event not
+    processed yet is enqueued again: Stripe re-sends only when our answer was lost or an error (say
+    the broker was down after the row was stored), and processing skips what is already done.
+    """
+    try:
+        with transaction.atomic():
+            stored = StripeEvent.objects.create(event_id=event["id"], type=str(event["type"])[:100], payload=event)
+        created = True
+    except IntegrityError:
+        stored, created = StripeEvent.objects.get(event_id=event["id"]), False
+    if created or stored.processed_at is None:
+        # Not robust on purpose: if the broker is down the webhook answers 500 and Stripe retries.
+        transaction.on_commit(partial(_enqueue_processing, stored.pk))
+    return stored, created
+
+
+# --- Webhook events: processing -------------------------------------------------------------
+
+
+def stripe_event_process(*, stripe_event_id: int) -> None:
+    """Apply one stored event, once.
+
+    Under a row lock on the ``StripeEvent``: an event already processed is skipped; otherwise its
+    handler runs and ``processed_at`` is set, all in one database transaction. On failure nothing
+    of the handler stays, ``attempts`` and ``error`` are recorded, and the exception is re-raised
+    (the task retries with backoff). Unknown event types are marked processed and ignored.
+    """
+    try:
+        with transaction.atomic():
+            event = StripeEvent.objects.select_for_update().filter(pk=stripe_event_id).first()
+            if event is None or event.processed_at is not None:
+                return
+            handler = _HANDLERS.get(event.type)
+            if handler is not None:
+                handler(event.payload["data"]["object"])
+            event.processed_at = timezone.now()
+            event.attempts = F("attempts") + 1
+            event.error = ""
+            event.save(update_fields=["processed_at", "attempts", "error"])
+    except Exception as exc:
+        StripeEvent.objects.filter(pk=stripe_event_id).update(
+            attempts=F("attempts") + 1, error=f"{exc.__class__.__name__}: {exc}"[:2000]
+        )
+        raise
+
+
+def _enqueue_receipt(donation_id: int) -> None:
+    from funds.tasks_receipts import send_receipt
+
+    send_receipt.delay(donation_id=donation_id)
+
+
+def _fulfil(donation: Donation, *, charge: dict) -> Donation:
+    """Mark a donation paid from its Stripe charge and book it. Idempotent: a donation that is
+    already past *pending* is returned as it is.
+
+    Side effects: status, paid-at, Stripe ids, Stripe's fee, receipt number; ledger
+    ``donation:<id>`` (+ ``:fee``); the receipt task enqueued on commit (``FUNDS_SEND_RECEIPTS``).
+    """
+    donation = Donation.objects.select_for_update().select_related("fund").get(pk=donation.pk)
+    if donation.status not in {Donation.Status.PENDING, Donation.Status.FAILED}:
+        return donation
+    if not isinstance(charge.get("balance_transaction"), dict) and charge.get("balance_transaction"):
+        charge = gateway.retrieve_charge(charge["id"])
+    charged = int(charge["amount"])
+    if charged != donation.charged_cents:
+        # Stripe's figure is what reached the account; keep the donor's covered fee, adjust the gift.
+        logger.warning("donation %s: charged %s, expected %s", donation.pk, charged, donation.charged_cents)
+        donation.amount_cents = max(charged - donation.fee_covered_cents, 1)
+        donation.fee_covered_cents = charged - donation.amount_cents
+    paid_at = _from_timestamp(charge.get("created"))
+    donation.status = Donation.Status.PAID
+    donation.paid_at = paid_at
+    donation.stripe_charge_id = charge["id"]
+    donation.stripe_payment_intent_id = _id(charge.get("payment_intent")) or donation.stripe_payment_intent_id
+    donation.stripe_fee_cents = gateway.charge_fee_cents(charge)
+    donation.receipt_number = f"R{timezone.localtime(paid_at).year}-{donation.pk:06d}"
+    donation.save()
+    book_donation(donation=donation, fee_cents=donation.stripe_fee_cents, occurred_at=paid_at)
+    if getattr(settings, "FUNDS_SEND_RECEIPTS", True):
+        transaction.on_commit(partial(_enqueue_receipt, donation.pk))
+    return donation
+
+
+def _donation_for_checkout(session: dict) -> Donation | None:
+    donation = Donation.objects.filter(stripe_checkout_session_id=session["id"]).first()
+    if donation is None:
+        reference = str(session.get("client_reference_id") or "")
+        if reference.isdigit():
+            donation = Donation.objects.filter(pk=int(reference), stripe_checkout_session_id__isnull=True).first()
+            if donation is not None:
+                Donation.objects.filter(pk=donation.pk).update(stripe_checkout_session_id=session["id"])
+    return donation
+
+
+def _on_checkout_completed(obj: dict) -> None:
+    """``checkout.session.completed`` and ``…async_payment_succeeded``: fulfil once Stripe says *paid*.
+
+    The session is re-fetched, so a late or repeated event sees the current payment status.
+    A monthly gift's session only links the subscription; its invoices carry the money.
+    """
+    session = gateway.retrieve_checkout_session(obj["id"], expand=["payment_intent.latest_charge.balance_transaction"])
+    donation = _donation_for_checkout(session)
+    if donation is None:
+        logger.info("checkout session %s is not one of ours", session["id"])
+        return
+    if session.get("mode") == "subscription":
+        _link_subscription(
+            donation, subscription_id=_id(session.get("subscription")), customer_id=_id(session.get("customer"))
+        )
+        return
+    _link_customer(donation.donor_id, _id(session.get("customer")))
+    if session.get("payment_status") != "paid":
+        return  # a delayed method: async_payment_succeeded will come
+    intent = session.get("payment_intent")
+    charge = intent.get("latest_charge") if isinstance(intent, dict) else None
+    if not isinstance(charge, dict):
+        raise EventNotReady(f"session {session['id']} is paid but has no charge yet")
+    _fulfil(donation, charge=charge)
+
+
+def _on_checkout_failed(obj: dict) -> None:
+    """``checkout.session.async_payment_failed``: a pending donation becomes failed (unless paid since)."""
+    session = gateway.retrieve_checkout_session(obj["id"])
+    donation = _donation_for_checkout(session)
+    if donation is None or session.get("payment_status") == "paid":
+        return
+    Donation.objects.filter(pk=donation.pk, status=Donation.Status.PENDING).update(status=Donation.Status.FAILED)
+
+
+def _link_customer(donor_id: int, customer_id: str | None) -> None:
+    if customer_id:
+        Donor.objects.filter(pk=donor_id, stripe_customer_id="").update(stripe_customer_id=customer_id)
+
+
+def _link_subscription(donation: Donation, *, subscription_id: str | None, customer_id: str | None) -> None:
+    _link_customer(donation.donor_id, customer_id)
+    if donation.recurring_id and subscription_id:
+        RecurringDonation.objects.filter(pk=donation.recurring_id, stripe_subscription_id__isnull=True).update(
+            stripe_subscription_id=subscription_id
+        )
+
+
+def _subscription_of(invoice: dict) -> tuple[str | None, dict]:
+    """An invoice's subscription id and the subscription's metadata (current and older API shapes)."""
+    details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
+    subscription_id = _id(details.get("subscription")) or _id(invoice.get("subscription"))
+    metadata = details.get("metadata") or invoice.get("subscription_details", {}).get("metadata") or {}
+    return subscription_id, metadata
+
+
+def _recurring_for(subscription_id: str | None, metadata: dict) -> RecurringDonation | None:
+    recurring = None
+    if subscription_id:
+        recurring = RecurringDonation.objects.select_for_update().filter(stripe_subscription_id=subscription_id).first()
+    reference = str(metadata.get("recurring_donation_id") or "")
+    if recurring is None and reference.isdigit():
+        # The invoice came before checkout.session.completed: link the subscription now.
+        recurring = (
+            RecurringDonation.objects.select_for_update()
+            .filter(pk=int(reference), stripe_subscription_id__isnull=True)
+            .first()
+        )
+        if recurring is not None and subscription_id:
+            recurring.stripe_subscription_id = subscription_id
+            recurring.save(update_fields=["stripe_subscription_id"])
+    return recurring
+
+
+def _invoice_charge(invoice: dict) -> dict | None:
+    """The charge that paid an invoice, with its balance transaction."""
+    intent_id = _id(invoice.get("payment_intent"))
+    charge_id = _id(invoice.get("charge"))
+    for payment in (invoice.get("payments") or {}).get("data", []):
+        if payment.get("status") == "paid":
+            details = payment.get("payment") or {}
+            intent_id = _id(details.get("payment_intent")) or intent_id
+            charge_id = _id(details.get("charge")) or charge_id
+    if intent_id:
+        intent = gateway.retrieve_payment_intent(intent_id, expand=["latest_charge.balance_transaction"])
+        charge = intent.get("latest_charge")
+        return charge if isinstance(charge, dict) else None
+    if charge_id:
+        return gateway.retrieve_charge(charge_id)
+    return None
+
+
+def _on_invoice_paid(obj: dict) -> None:
+    """``invoice.paid``: one payment of a monthly gift. The first activates the gift.
+
+    Each paid invoice fulfils one ``Donation`` linked to the gift (unique ``stripe_invoice_id``):
+    the first invoice fulfils the donation created with the Checkout form; later ones create theirs.
+    """
+    invoice = gateway.retrieve_invoice(obj["id"])
+    if invoice.get("status") != "paid" or not invoice.get("amount_paid"):
+        return
+    subscription_id, metadata = _subscription_of(invoice)
+    recurring = _recurring_for(subscription_id, metadata)
+    if recurring is None:
+        if subscription_id is None:
+            return  # an invoice outside any subscription: not a gift of ours
+        raise EventNotReady(f"no monthly gift for subscription {subscription_id} yet")
+    charge = _invoice_charge(invoice)
+    if charge is None:
+        raise EventNotReady(f"invoice {invoice['id']} is paid but has no charge yet")
+    donation = Donation.objects.select_for_update().filter(stripe_invoice_id=invoice["id"]).first()
+    if donation is None:
+        donation = (
+            recurring.payments.select_for_update()
+            .filter(status=Donation.Status.PENDING, stripe_invoice_id__isnull=True)
+            .order_by("pk")
+            .first()
+        )
+        if donation is not None:
+            donation.stripe_invoice_id = invoice["id"]
+            donation.save(update_fields=["stripe_invoice_id"])
+        else:
+            paid = int(invoice["amount_paid"])
+            gift = min(recurring.amount_cents, paid)
+            donation = Donation.objects.create(
+                donor_id=recurring.donor_id,
+                fund_id=recurring.fund_id,
+                recurring=recurring,
+                amount_cents=gift,
+                fee_covered_cents=paid - gift,
+                anonymous=recurring.anonymous,
+                stripe_invoice_id=invoice["id"],
+            )
+    _fulfil(donation, charge=charge)
+    if recurring.status in {RecurringDonation.Status.PENDING, RecurringDonation.Status.PAST_DUE}:
+        recurring.status = RecurringDonation.Status.ACTIVE
+        recurring.save(update_fields=["status"])
+
+
+def _on_invoice_payment_failed(obj: dict) -> None:
+    """``invoice.payment_failed``: an active monthly gift is past due — unless the invoice is paid by now."""
+    invoice = gateway.retrieve_invoice(obj["id"])
+    if invoice.get("status") == "paid":
+        return
+    recurring = _recurring_for(*_subscription_of(invoice))
+    if recurring is not None and recurring.status in {
+        RecurringDonation.Status.PENDING,
+        RecurringDonation.Status.ACTIVE,
+    }:
+        recurring.status = RecurringDonation.Status.PAST_DUE
+        recurring.save(update_fields=["status"])
+
+
+def _on_subscription_deleted(obj: dict) -> None:
+    """``customer.subscription.deleted``: the monthly gift is cancelled (final)."""
+    recurring = _recurring_for(obj.get("id"), obj.get("metadata") or {})
+    if recurring is not None and recurring.status != RecurringDonation.Status.CANCELLED:
+        recurring.status = RecurringDonation.Status.CANCELLED
+        recurring.cancelled_at = _from_timestamp(obj.get("canceled_at") or obj.get("ended_at"))
+        recurring.save(update_fields=["status", "cancelled_at"])
+
+
+def _donation_for_charge(charge_id: str) -> Donation:
+    """Our donation for a charge, fulfilling it first if this event overtook the one that would have.
+
+    Raises ``EventNotReady`` for a charge we cannot place yet (a monthly payment whose
+    ``invoice.paid`` has not been processed): the task retries later.
+    """
+    donation = Donation.objects.filter(stripe_charge_id=charge_id).first()
+    if donation is not None:
+        return donation
+    charge = gateway.retrieve_charge(charge_id)
+    intent_id = _id(charge.get("payment_intent"))
+    reference = str((charge.get("metadata") or {}).get("donation_id") or "")
+    if not reference and intent_id:
+        intent = gateway.retrieve_payment_intent(intent_id)
+        reference = str((intent.get("metadata") or {}).get("donation_id") or "")
+    if not reference.isdigit() or (donation := Donation.objects.filter(pk=int(reference)).first()) is None:
+        raise EventNotReady(f"no donation for charge {charge_id} yet")
+    if charge.get("paid") or charge.get("status") == "succeeded":
+        donation = _fulfil(donation, charge=charge)
+    return donation
+
+
+def _on_charge_refunded(obj: dict) -> None:
+    """``charge.refunded`` (ours or from the Stripe dashboard): book each refund once.
+
+    The charge is re-fetched with its refunds, so partial refunds arriving out of order add up.
+    Each refund is booked with the key ``charge-refund:<stripe refund id>``; the donation's
+    ``refunded_cents`` follows Stripe's total; fully refunded → status *refunded*. A refund that
+    overtakes the payment first fulfils the donation, so the ledger sees paid, then refunded.
+    """
+    donation = _donation_for_charge(obj["id"])
+    charge = gateway.retrieve_charge(obj["id"], expand=["refunds"])
+    donation = Donation.objects.select_for_update().select_related("fund").get(pk=donation.pk)
+    refunds = (charge.get("refunds") or {}).get("data")
+    if refunds is None:
+        # No refund list in the payload: book the difference since the last booking.
+        delta = int(charge.get("amount_refunded") or 0) - donation.refunded_cents
+        if delta > 0:
+            book_refund(
+                key=f"charge-refund:{charge['id']}:{charge['amount_refunded']}",
+                donation=donation,
+                amount_cents=delta,
+                occurred_at=timezone.now(),
+            )
+        refunds = []
+    for stripe_refund in sorted(refunds, key=lambda r: r.get("created") or 0):
+        if stripe_refund.get("status") not in {"succeeded", "pending"}:
+            continue
+        book_refund(
+            key=f"charge-refund:{stripe_refund['id']}",
+            donation=donation,
+            amount_cents=int(stripe_refund["amount"]),
+            occurred_at=_from_timestamp(stripe_refund.get("created")),
+        )
+        _record_refund_row(donation, stripe_refund)
+    donation.refunded_cents = min(int(charge.get("amount_refunded") or 0), donation.charged_cents)
+    if donation.refunded_cents >= donation.charged_cents and donation.status == Donation.Status.PAID:
+        donation.status = Donation.Status.REFUNDED
+    donation.save(update_fields=["refunded_cents", "status"])
+
+
+def _record_refund_row(donation: Donation, stripe_refund: dict) -> None:
+    """Keep the ``Refund`` register in step: ours (found by metadata) or one made in the dashboard."""
+    status = Refund.Status.SUCCEEDED if stripe_refund.get("status") == "succeeded" else Refund.Status.REQUESTED
+    if Refund.objects.filter(stripe_refund_id=stripe_refund["id"]).update(status=status):
+        return
+    reference = str((stripe_refund.get("metadata") or {}).get("refund_id") or "")
+    if reference.isdigit() and Refund.objects.filter(
+        pk=int(reference), donation=donation, stripe_refund_id__isnull=True
+    ).update(stripe_refund_id=stripe_refund["id"], status=status):
+        return
+    Refund.objects.create(
+        donation=donation,
+        amount_cents=int(stripe_refund["amount"]),
+        reason=_("Refunded in Stripe"),
+        status=status,
+        stripe_refund_id=stripe_refund["id"],
+    )
+
+
+def _dispute_fee(dispute: dict) -> int:
+    return sum(int(t.get("fee") or 0) for t in dispute.get("balance_transactions") or [] if isinstance(t, dict))
+
+
+def _dispute_opened(obj: dict) -> tuple[Dispute, Donation]:
+    donation = _donation_for_charge(_id(obj["charge"]))
+    dispute, _created = Dispute.objects.get_or_create(
+        stripe_dispute_id=obj["id"],
+        defaults={
+            "donation": donation,
+            "amount_cents": int(obj["amount"]),
+            "fee_cents": _dispute_fee(obj),
+            "status": obj.get("status", ""),
+            "opened_at": _from_timestamp(obj.get("created")),
+        },
+    )
+    # An inquiry ("warning_…") moves no money; a real dispute withdraws amount and fee at once.
+    if not str(obj.get("status", "")).startswith("warning_"):
+        book_dispute(
+            key=f"dispute:{dispute.stripe_dispute_id}",
+            donation=donation,
+            amount_cents=dispute.amount_cents,
+            fee_cents=dispute.fee_cents,
+            occurred_at=dispute.opened_at,
+        )
+        if dispute.closed_at is None:
+            Donation.objects.filter(pk=donation.pk, status=Donation.Status.PAID).update(status=Donation.Status.DISPUTED)
+    return dispute, donation
+
+
+def _on_dispute_created(obj: dict) -> None:
+    """``charge.dispute.created``: a ``Dispute``; the donation is disputed; amount + fee booked out."""
+    _dispute_opened(obj)
+
+
+def _on_dispute_closed(obj: dict) -> None:
+    """``charge.dispute.closed``: won → the amount comes back and the donation is paid again; lost →
+    the donation is lost. Tolerates arriving before ``charge.dispute.created``."""
+    dispute, donation = _dispute_opened(obj)
+    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    if dispute.closed_at is not None:
+        return
+    outcome = obj.get("status", "")
+    dispute.status = outcome
+    dispute.closed_at = timezone.now()
+    dispute.save(update_fields=["status", "closed_at"])
+    if outcome == "won":
+        book_dispute_won(
+            key=f"dispute:{dispute.stripe_dispute_id}:won",
+            donation=donation,
+            amount_cents=dispute.amount_cents,
+            occurred_at=dispute.closed_at,
+        )
+        Donation.objects.filter(pk=donation.pk, status=Donation.Status.DISPUTED).update(status=Donation.Status.PAID)
+    elif outcome == "lost":
+        Donation.objects.filter(pk=donation.pk, status__in=[Donation.Status.DISPUTED, Donation.Status.PAID]).update(
+            status=Donation.Status.LOST
+        )
+
+
+def _on_payout_paid(obj: dict) -> None:
+    """``payout.paid``: a ``Payout``; the amount moves from Stripe clearing to the bank, shared among
+    funds in proportion to what each holds in clearing (ledger ``payout:<id>``)."""
+    arrival = _from_timestamp(obj.get("arrival_date"))
+    payout, created = Payout.objects.get_or_create(
+        stripe_payout_id=obj["id"],
+        defaults={"amount_cents": int(obj["amount"]), "arrival_date": arrival.date(), "status": obj.get("status", "")},
+    )
+    if not created and payout.status != obj.get("status", payout.status):
+        Payout.objects.filter(pk=payout.pk).update(status=obj.get("status", ""))
+    key = f"payout:{payout.stripe_payout_id}"
+    if Transaction.objects.filter(key=key).exists():
+        return
+    allocation = payout_allocation(payout.amount_cents)
+    if sum(allocation.values()) != payout.amount_cents:
+        logger.warning("payout %s: clearing holds less than the payout", payout.stripe_payout_id)
+    if allocation:
+        book_payout(
+            key=key, allocation=allocation, occurred_at=arrival, description=f"Stripe payout {payout.stripe_payout_id}"
+        )
+
+
+_HANDLERS = {
+    "checkout.session.completed": _on_checkout_completed,
+    "checkout.session.async_payment_succeeded": _on_checkout_completed,
+    "checkout.session.async_payment_failed": _on_checkout_failed,
+    "invoice.paid": _on_invoice_paid,
+    "invoice.payment_failed": _on_invoice_payment_failed,
+    "customer.subscription.deleted": _on_subscription_deleted,
+    "charge.refunded": _on_charge_refunded,
+    "charge.dispute.created": _on_dispute_created,
+    "charge.dispute.closed": _on_dispute_closed,
+    "payout.paid": _on_payout_paid,
+}

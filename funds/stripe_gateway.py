@@ -1,0 +1,211 @@
+"""The one door to Stripe: the only module in Amparo that imports ``stripe``.
+
+Everything here returns plain ``dict``s (Stripe's JSON) or plain values, and raises only our own
+exceptions (``GatewayError``, ``WebhookSignatureError``), so the rest of the code base neither
+imports nor knows the library. Write calls take an idempotency key from the caller, derived from
+one of our own rows (``checkout:<nonce>``, ``refund:<id>``), so a retried request never charges or
+refunds twice.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+
+class GatewayError(Exception):
+    """Stripe refused a request or could not be reached."""
+
+    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+
+
+class WebhookSignatureError(Exception):
+    """A webhook body whose signature or timestamp matches none of our signing secrets."""
+
+
+_clients: dict[tuple[str, str], stripe.StripeClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _client() -> stripe.StripeClient:
+    # Built lazily and per (key, address), so settings read at call time (tests point the
+    # address at a fake server) and no network object is created at import.
+    config = (settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+    with _clients_lock:
+        client = _clients.get(config)
+        if client is None:
+            client = stripe.StripeClient(
+                settings.STRIPE_SECRET_KEY,
+                base_addresses={"api": settings.STRIPE_API_BASE},
+                max_network_retries=2,
+            )
+            _clients[config] = client
+        return client
+
+
+def _plain(obj: Any) -> dict:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def _call(method, *args, **kwargs) -> dict:
+    try:
+        return _plain(method(*args, **kwargs))
+    except stripe.StripeError as exc:
+        raise GatewayError(
+            exc.user_message or str(exc) or exc.__class__.__name__,
+            code=exc.code,
+            http_status=exc.http_status,
+        ) from exc
+
+
+def _retrieve_params(expand: Iterable[str] | None) -> dict:
+    return {"expand": list(expand)} if expand else {}
+
+
+def _options(idempotency_key: str | None) -> dict:
+    return {"idempotency_key": idempotency_key} if idempotency_key else {}
+
+
+# --- Checkout -------------------------------------------------------------------------------
+
+
+def create_checkout_session(
+    *,
+    monthly: bool,
+    amount_cents: int,
+    currency: str,
+    product_name: str,
+    customer_email: str,
+    client_reference_id: str,
+    metadata: dict[str, str],
+    success_url: str,
+    cancel_url: str,
+    locale: str,
+    idempotency_key: str,
+) -> dict:
+    """A hosted Checkout Session for one gift (``payment`` mode) or a monthly gift (``subscription``).
+
+    ``metadata`` is copied to the session and to the PaymentIntent (one-off) or the Subscription
+    (monthly) so that later events can be traced back to our rows. ``submit_type=donate`` is sent
+    only in payment mode.
+    """
+    price_data: dict[str, Any] = {
+        "currency": currency,
+        "unit_amount": amount_cents,
+        "product_data": {"name": product_name},
+    }
+    params: dict[str, Any] = {
+        "mode": "subscription" if monthly else "payment",
+        "line_items": [{"quantity": 1, "price_data": price_data}],
+        "customer_email": customer_email,
+        "client_reference_id": client_reference_id,
+        "metadata": metadata,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "locale": locale,
+    }
+    if monthly:
+        price_data["recurring"] = {"interval": "month"}
+        params["subscription_data"] = {"metadata": metadata}
+    else:
+        params["submit_type"] = "donate"
+        params["payment_intent_data"] = {"metadata": metadata}
+    return _call(_client().v1.checkout.sessions.create, params=params, options=_options(idempotency_key))
+
+
+def retrieve_checkout_session(session_id: str, *, expand: Iterable[str] | None = None) -> dict:
+    return _call(_client().v1.checkout.sessions.retrieve, session_id, params=_retrieve_params(expand))
+
+
+# --- Payments -------------------------------------------------------------------------------
+
+
+def retrieve_payment_intent(payment_intent_id: str, *, expand: Iterable[str] | None = None) -> dict:
+    return _call(_client().v1.payment_intents.retrieve, payment_intent_id, params=_retrieve_params(expand))
+
+
+def retrieve_charge(charge_id: str, *, expand: Iterable[str] | None = ("balance_transaction",)) -> dict:
+    """A charge, by default with its balance transaction expanded (for ``charge_fee_cents``)."""
+    return _call(_client().v1.charges.retrieve, charge_id, params=_retrieve_params(expand))
+
+
+def charge_fee_cents(charge: dict) -> int:
+    """Stripe's processing fee on a charge whose ``balance_transaction`` was expanded (0 if not yet known)."""
+    txn = charge.get("balance_transaction")
+    if isinstance(txn, dict):
+        return int(txn.get("fee") or 0)
+    return 0
+
+
+def retrieve_invoice(invoice_id: str, *, expand: Iterable[str] | None = ("payments",)) -> dict:
+    return _call(_client().v1.invoices.retrieve, invoice_id, params=_retrieve_params(expand))
+
+
+def create_refund(
+    *,
+    amount_cents: int,
+    idempotency_key: str,
+    charge_id: str | None = None,
+    payment_intent_id: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> dict:
+    """Refund ``amount_cents`` of a charge (or of a PaymentIntent's charge)."""
+    if not charge_id and not payment_intent_id:
+        raise ValueError("a refund needs a charge or a payment intent")
+    params: dict[str, Any] = {"amount": amount_cents}
+    if charge_id:
+        params["charge"] = charge_id
+    else:
+        params["payment_intent"] = payment_intent_id
+    if metadata:
+        params["metadata"] = metadata
+    return _call(_client().v1.refunds.create, params=params, options=_options(idempotency_key))
+
+
+def cancel_subscription(subscription_id: str, *, idempotency_key: str) -> dict:
+    """Cancel a subscription now (Stripe then sends ``customer.subscription.deleted``)."""
+    return _call(_client().v1.subscriptions.cancel, subscription_id, options=_options(idempotency_key))
+
+
+def retrieve_payout(payout_id: str) -> dict:
+    return _call(_client().v1.payouts.retrieve, payout_id)
+
+
+# --- Webhooks -------------------------------------------------------------------------------
+
+
+def construct_event(payload: bytes, sig_header: str) -> dict:
+    """Verify a webhook body against every signing secret we hold (rotation) and parse it.
+
+    The timestamp must be within ``STRIPE_WEBHOOK_TOLERANCE_SECONDS`` (a replayed old body is
+    refused). Raises ``WebhookSignatureError`` when no secret matches or the body is not an event.
+    """
+    tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+    for secret in settings.STRIPE_WEBHOOK_SECRETS:
+        if not secret:
+            continue
+        try:
+            stripe.WebhookSignature.verify_header(payload, sig_header, secret, tolerance)
+        except stripe.SignatureVerificationError:
+            continue
+        break
+    else:
+        raise WebhookSignatureError("no webhook signing secret matches this signature")
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:
+        raise WebhookSignatureError("the webhook body is not JSON") from exc
+    if not isinstance(event, dict) or event.get("object") != "event" or not event.get("id") or not event.get("type"):
+        raise WebhookSignatureError("the webhook body is not a Stripe event")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise WebhookSignatureError("the webhook event has no object")
+    return event

@@ -1,0 +1,523 @@
+"""A fake Stripe API on 127.0.0.1: the edge of the world for the funds tests.
+
+A real HTTP server (``ThreadingHTTPServer`` in a thread) speaking Stripe's form-encoded requests
+and JSON responses for the endpoints ``funds.stripe_gateway`` calls, so the real ``stripe``
+library is exercised over HTTP. Objects have Stripe's documented shapes (``object``, id prefixes,
+``livemode``, ``created``, amounts in cents, expandable ``balance_transaction`` with ``fee``).
+Every request is recorded (method, path, decoded params, ``Idempotency-Key``), and a repeated
+idempotency key replays the first response (a different body with the same key is refused, as
+Stripe does).
+
+Test helpers play Stripe's side of the story: ``complete_session`` (the donor paid),
+``succeed_async``, ``pay_invoice`` (a monthly charge), ``refund`` (from the dashboard),
+``open_dispute``/``close_dispute``, ``create_payout``; ``event`` wraps an object in an event and
+``sign`` signs a body the way Stripe does (HMAC-SHA256 of ``"{t}.{body}"``), written by hand.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+API_VERSION = "2026-10-28.endive"
+
+
+def sign(payload: str | bytes, secret: str, timestamp: int | None = None) -> str:
+    """A ``Stripe-Signature`` header for ``payload``: ``t=<ts>,v1=<hex HMAC-SHA256 of "<ts>.<payload>">``."""
+    if isinstance(payload, bytes):
+        payload = payload.decode()
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def stripe_fee(amount: int) -> int:
+    """Stripe's US card pricing: 2.9 % (rounded) + 30 cents."""
+    return (amount * 29 + 500) // 1000 + 30
+
+
+def _decode_form(pairs: list[tuple[str, str]]) -> dict:
+    """Stripe's bracket encoding (``line_items[0][price_data][unit_amount]=…``) back to nested values."""
+    root: dict = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+", key)
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+
+    def listify(value):
+        if isinstance(value, dict):
+            value = {k: listify(v) for k, v in value.items()}
+            if value and all(k.isdigit() for k in value):
+                return [value[k] for k in sorted(value, key=int)]
+        return value
+
+    return listify(root)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    params: dict
+    idempotency_key: str | None
+
+
+@dataclass
+class FakeStripe:
+    objects: dict[str, dict] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    session_params: dict[str, dict] = field(default_factory=dict)
+    _idempotent: dict[str, tuple[str, dict, int, dict]] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    url: str = ""
+
+    # --- server -------------------------------------------------------------------------
+
+    def start(self) -> FakeStripe:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self):
+                split = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                params = _decode_form(parse_qsl(split.query or body, keep_blank_values=True))
+                status, payload = fake.handle(
+                    self.command,
+                    split.path,
+                    params,
+                    idempotency_key=self.headers.get("Idempotency-Key"),
+                    authorization=self.headers.get("Authorization", ""),
+                )
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Request-Id", "req_" + secrets.token_hex(8))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = _serve
+
+            def log_message(self, format, *args):  # quiet
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- request handling ---------------------------------------------------------------
+
+    def handle(
+        self, method: str, path: str, params: dict, *, idempotency_key: str | None, authorization: str
+    ) -> tuple[int, dict]:
+        with self._lock:
+            self.requests.append(Recorded(method, path, params, idempotency_key))
+            if not authorization.startswith("Bearer sk_test_"):
+                return 401, _error("invalid_request_error", "Invalid API Key provided.")
+            if method == "POST" and idempotency_key:
+                seen = self._idempotent.get(idempotency_key)
+                if seen is not None:
+                    seen_path, seen_params, status, body = seen
+                    if (seen_path, seen_params) != (path, params):
+                        return 400, _error(
+                            "idempotency_error",
+                            "Keys for idempotent requests can only be used with the same parameters.",
+                        )
+                    return status, copy.deepcopy(body)
+            status, body = self._route(method, path, params)
+            if method == "POST" and idempotency_key:
+                self._idempotent[idempotency_key] = (path, params, status, copy.deepcopy(body))
+            return status, body
+
+    def _route(self, method: str, path: str, params: dict) -> tuple[int, dict]:
+        expand = params.get("expand") or []
+        if method == "POST" and path == "/v1/checkout/sessions":
+            return 200, self._create_session(params)
+        if method == "POST" and path == "/v1/refunds":
+            return self._create_refund(params)
+        match = re.fullmatch(r"/v1/subscriptions/(sub_\w+)", path)
+        if method == "DELETE" and match:
+            if match[1] not in self.objects:
+                return 404, _error("invalid_request_error", "No such subscription", code="resource_missing")
+            return 200, self.cancel_subscription(match[1])
+        match = re.fullmatch(
+            r"/v1/(?:checkout/sessions|payment_intents|charges|invoices|payouts|subscriptions)/(\w+)", path
+        )
+        if method == "GET" and match:
+            obj = self.objects.get(match[1])
+            if obj is None:
+                return 404, _error("invalid_request_error", f"No such object: '{match[1]}'", code="resource_missing")
+            return 200, self._expanded(obj, expand)
+        return 404, _error("invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
+
+    def _expanded(self, obj: dict, paths: list[str]) -> dict:
+        result = copy.deepcopy(obj)
+        for path in paths:
+            self._expand(result, path.split("."))
+        return result
+
+    def _expand(self, node: Any, parts: list[str]) -> None:
+        if not parts or not isinstance(node, dict):
+            return
+        key, rest = parts[0], parts[1:]
+        if key == "data" and isinstance(node.get("data"), list):
+            for item in node["data"]:
+                self._expand(item, rest)
+            return
+        value = node.get(key)
+        if isinstance(value, str) and value in self.objects:
+            value = node[key] = copy.deepcopy(self.objects[value])
+        self._expand(value, rest)
+
+    # --- objects ------------------------------------------------------------------------
+
+    def _new(self, prefix: str, obj_type: str, **fields) -> dict:
+        obj = {
+            "id": f"{prefix}_test_{secrets.token_hex(12)}",
+            "object": obj_type,
+            "created": int(time.time()),
+            "livemode": False,
+            **fields,
+        }
+        self.objects[obj["id"]] = obj
+        return obj
+
+    def _create_session(self, params: dict) -> dict:
+        item = params["line_items"][0]
+        amount = int(item["price_data"]["unit_amount"]) * int(item.get("quantity", 1))
+        session = self._new(
+            "cs",
+            "checkout.session",
+            amount_subtotal=amount,
+            amount_total=amount,
+            cancel_url=params.get("cancel_url"),
+            success_url=params.get("success_url"),
+            client_reference_id=params.get("client_reference_id"),
+            currency=item["price_data"]["currency"],
+            customer=None,
+            customer_email=params.get("customer_email"),
+            expires_at=int(time.time()) + 86400,
+            invoice=None,
+            locale=params.get("locale"),
+            metadata=params.get("metadata") or {},
+            mode=params.get("mode", "payment"),
+            payment_intent=None,
+            payment_status="unpaid",
+            status="open",
+            submit_type=params.get("submit_type"),
+            subscription=None,
+            ui_mode="hosted",
+        )
+        session["url"] = f"{self.url}/c/pay/{session['id']}"
+        self.session_params[session["id"]] = params
+        return session
+
+    def _payment(self, amount: int, *, metadata: dict, paid: bool = True) -> tuple[dict, dict]:
+        """A PaymentIntent and its charge (with a balance transaction once the money is in)."""
+        intent = self._new(
+            "pi",
+            "payment_intent",
+            amount=amount,
+            amount_received=amount if paid else 0,
+            currency="usd",
+            latest_charge=None,
+            metadata=dict(metadata),
+            status="succeeded" if paid else "processing",
+        )
+        charge = self._new(
+            "ch",
+            "charge",
+            amount=amount,
+            amount_captured=amount,
+            amount_refunded=0,
+            balance_transaction=None,
+            captured=True,
+            currency="usd",
+            disputed=False,
+            metadata={},
+            paid=paid,
+            payment_intent=intent["id"],
+            refunded=False,
+            refunds={"object": "list", "data": [], "has_more": False, "total_count": 0, "url": ""},
+            status="succeeded" if paid else "pending",
+        )
+        charge["refunds"]["url"] = f"/v1/charges/{charge['id']}/refunds"
+        intent["latest_charge"] = charge["id"]
+        if paid:
+            self._settle(charge)
+        return intent, charge
+
+    def _settle(self, charge: dict) -> None:
+        fee = stripe_fee(charge["amount"])
+        txn = self._new(
+            "txn",
+            "balance_transaction",
+            amount=charge["amount"],
+            fee=fee,
+            net=charge["amount"] - fee,
+            currency="usd",
+            source=charge["id"],
+            status="pending",
+            type="charge",
+        )
+        charge["balance_transaction"] = txn["id"]
+
+    def complete_session(self, session_id: str, *, paid: bool = True) -> dict:
+        """The donor finished Checkout: paid by card, or (``paid=False``) a delayed method still processing."""
+        with self._lock:
+            session = self.objects[session_id]
+            params = self.session_params[session_id]
+            session["status"] = "complete"
+            if session["mode"] == "subscription":
+                customer = self._new("cus", "customer", email=session["customer_email"])
+                subscription = self._new(
+                    "sub",
+                    "subscription",
+                    customer=customer["id"],
+                    status="active",
+                    metadata=dict((params.get("subscription_data") or {}).get("metadata") or {}),
+                    canceled_at=None,
+                    ended_at=None,
+                    amount=session["amount_total"],
+                )
+                invoice = self.pay_invoice(subscription["id"], billing_reason="subscription_create")
+                session.update(
+                    customer=customer["id"],
+                    subscription=subscription["id"],
+                    invoice=invoice["id"],
+                    payment_status="paid",
+                )
+            else:
+                metadata = (params.get("payment_intent_data") or {}).get("metadata") or {}
+                intent, _charge = self._payment(session["amount_total"], metadata=metadata, paid=paid)
+                session.update(payment_intent=intent["id"], payment_status="paid" if paid else "unpaid")
+            return copy.deepcopy(session)
+
+    def succeed_async(self, session_id: str) -> dict:
+        """A delayed payment method (bank debit) cleared."""
+        with self._lock:
+            session = self.objects[session_id]
+            intent = self.objects[session["payment_intent"]]
+            charge = self.objects[intent["latest_charge"]]
+            intent.update(status="succeeded", amount_received=intent["amount"])
+            charge.update(status="succeeded", paid=True)
+            self._settle(charge)
+            session["payment_status"] = "paid"
+            return copy.deepcopy(session)
+
+    def charge_of_session(self, session_id: str) -> dict:
+        session = self.objects[session_id]
+        return copy.deepcopy(self.objects[self.objects[session["payment_intent"]]["latest_charge"]])
+
+    def pay_invoice(self, subscription_id: str, *, billing_reason: str = "subscription_cycle") -> dict:
+        """Stripe charged a subscription: a paid invoice with its payment."""
+        with self._lock:
+            subscription = self.objects[subscription_id]
+            intent, _charge = self._payment(subscription["amount"], metadata={})
+            return self._invoice(subscription, status="paid", billing_reason=billing_reason, intent=intent)
+
+    def fail_invoice(self, subscription_id: str) -> dict:
+        with self._lock:
+            subscription = self.objects[subscription_id]
+            subscription["status"] = "past_due"
+            return self._invoice(subscription, status="open", billing_reason="subscription_cycle", intent=None)
+
+    def _invoice(self, subscription: dict, *, status: str, billing_reason: str, intent: dict | None) -> dict:
+        amount = subscription["amount"]
+        payments = []
+        if intent is not None:
+            payments.append(
+                {
+                    "id": f"inpay_test_{secrets.token_hex(8)}",
+                    "object": "invoice_payment",
+                    "amount_paid": amount,
+                    "amount_requested": amount,
+                    "currency": "usd",
+                    "is_default": True,
+                    "livemode": False,
+                    "payment": {"type": "payment_intent", "payment_intent": intent["id"]},
+                    "status": "paid",
+                }
+            )
+        now = int(time.time())
+        return copy.deepcopy(
+            self._new(
+                "in",
+                "invoice",
+                amount_due=amount,
+                amount_paid=amount if intent else 0,
+                amount_remaining=0 if intent else amount,
+                billing_reason=billing_reason,
+                currency="usd",
+                customer=subscription["customer"],
+                parent={
+                    "type": "subscription_details",
+                    "quote_details": None,
+                    "subscription_details": {
+                        "subscription": subscription["id"],
+                        "metadata": dict(subscription["metadata"]),
+                    },
+                },
+                payments={"object": "list", "data": payments, "has_more": False, "url": "/v1/invoice_payments"},
+                period_start=now,
+                period_end=now + 30 * 86400,
+                status=status,
+            )
+        )
+
+    def cancel_subscription(self, subscription_id: str) -> dict:
+        with self._lock:
+            subscription = self.objects[subscription_id]
+            now = int(time.time())
+            subscription.update(status="canceled", canceled_at=now, ended_at=now)
+            return copy.deepcopy(subscription)
+
+    def _create_refund(self, params: dict) -> tuple[int, dict]:
+        charge_id = params.get("charge")
+        if not charge_id and params.get("payment_intent") in self.objects:
+            charge_id = self.objects[params["payment_intent"]]["latest_charge"]
+        if charge_id not in self.objects:
+            return 404, _error("invalid_request_error", "No such charge", code="resource_missing")
+        charge = self.objects[charge_id]
+        remaining = charge["amount"] - charge["amount_refunded"]
+        amount = int(params.get("amount", remaining))
+        if amount > remaining:
+            return 400, _error(
+                "invalid_request_error",
+                f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on charge (${remaining / 100:.2f})",
+                code="amount_too_large",
+            )
+        return 200, self.refund(charge_id, amount, metadata=params.get("metadata") or {})
+
+    def refund(self, charge_id: str, amount: int, *, metadata: dict | None = None) -> dict:
+        """Refund (also what a refund made in the Stripe dashboard looks like)."""
+        with self._lock:
+            charge = self.objects[charge_id]
+            refund = self._new(
+                "re",
+                "refund",
+                amount=amount,
+                charge=charge_id,
+                currency="usd",
+                metadata=dict(metadata or {}),
+                payment_intent=charge["payment_intent"],
+                reason=None,
+                status="succeeded",
+            )
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+            charge["refunds"]["data"].insert(0, copy.deepcopy(refund))
+            charge["refunds"]["total_count"] += 1
+            return copy.deepcopy(refund)
+
+    def open_dispute(self, charge_id: str, *, fee: int = 1500, status: str = "needs_response") -> dict:
+        with self._lock:
+            charge = self.objects[charge_id]
+            charge["disputed"] = True
+            withdrawal = self._new(
+                "txn",
+                "balance_transaction",
+                amount=-charge["amount"],
+                fee=fee,
+                net=-charge["amount"] - fee,
+                currency="usd",
+                status="available",
+                type="adjustment",
+            )
+            return copy.deepcopy(
+                self._new(
+                    "dp",
+                    "dispute",
+                    amount=charge["amount"],
+                    balance_transactions=[copy.deepcopy(withdrawal)],
+                    charge=charge_id,
+                    currency="usd",
+                    is_charge_refundable=False,
+                    metadata={},
+                    payment_intent=charge["payment_intent"],
+                    reason="fraudulent",
+                    status=status,
+                )
+            )
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> dict:
+        with self._lock:
+            dispute = self.objects[dispute_id]
+            dispute["status"] = "won" if won else "lost"
+            if won:
+                reinstatement = self._new(
+                    "txn",
+                    "balance_transaction",
+                    amount=dispute["amount"],
+                    fee=0,
+                    net=dispute["amount"],
+                    currency="usd",
+                    status="available",
+                    type="adjustment",
+                )
+                dispute["balance_transactions"].append(copy.deepcopy(reinstatement))
+            return copy.deepcopy(dispute)
+
+    def create_payout(self, amount: int) -> dict:
+        with self._lock:
+            now = int(time.time())
+            return copy.deepcopy(
+                self._new(
+                    "po",
+                    "payout",
+                    amount=amount,
+                    arrival_date=now,
+                    currency="usd",
+                    destination="ba_test_bank",
+                    method="standard",
+                    status="paid",
+                    type="bank_account",
+                )
+            )
+
+    # --- reading what we were asked -----------------------------------------------------
+
+    def calls(self, method: str, path: str) -> list[Recorded]:
+        with self._lock:
+            return [r for r in self.requests if r.method == method and r.path == path]
+
+    def event(self, event_type: str, obj: dict, *, event_id: str | None = None) -> dict:
+        """A webhook event as Stripe sends it (a snapshot of ``obj``)."""
+        return {
+            "id": event_id or f"evt_test_{secrets.token_hex(12)}",
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "data": {"object": copy.deepcopy(obj)},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": event_type,
+        }
+
+
+def _error(kind: str, message: str, *, code: str | None = None) -> dict:
+    error = {"type": kind, "message": message}
+    if code:
+        error["code"] = code
+    return {"error": error}

@@ -1,0 +1,529 @@
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from funds.models import (
+    Account,
+    AccountKind,
+    Dispute,
+    Donation,
+    Payout,
+    RecurringDonation,
+    Refund,
+    StripeEvent,
+    Transaction,
+)
+from funds.services.donations import EventNotReady, donation_refund, stripe_event_process
+from tests.funds.conftest import OLD_WEBHOOK_SECRET, WEBHOOK_SECRET, assert_ledger_sound
+from tests.funds.fakestripe import sign, stripe_fee
+
+pytestmark = pytest.mark.django_db
+
+
+def balances(fund) -> dict[str, int]:
+    return {a.kind: a.balance for a in Account.objects.filter(fund=fund) if a.balance}
+
+
+def post_raw(payload: str, header: str):
+    return Client().post(
+        "/stripe/webhook/", data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+
+
+def started_gift(give, **fields) -> Donation:
+    response = give(**fields)
+    assert response.status_code == 303
+    return Donation.objects.get(stripe_checkout_session_id=response.url.rsplit("/", 1)[1])
+
+
+# --- Signatures -----------------------------------------------------------------------------
+
+
+def test_sign_helper_matches_stripes_own_verification():
+    import stripe  # the library's own check, to prove the hand-written helper signs like Stripe
+
+    payload = json.dumps({"id": "evt_1", "object": "event"})
+
+    assert stripe.WebhookSignature.verify_header(payload, sign(payload, WEBHOOK_SECRET), WEBHOOK_SECRET, 300) is True
+
+
+def test_webhook_bad_signature_is_refused_and_nothing_stored(fake_stripe):
+    payload = json.dumps(fake_stripe.event("payout.paid", fake_stripe.create_payout(100)))
+
+    response = post_raw(payload, sign(payload, "whsec_someone_else"))
+
+    assert response.status_code == 400
+    assert StripeEvent.objects.count() == 0
+
+
+def test_webhook_tampered_body_is_refused(fake_stripe):
+    payload = json.dumps(fake_stripe.event("payout.paid", fake_stripe.create_payout(100)))
+    header = sign(payload, WEBHOOK_SECRET)
+
+    response = post_raw(payload.replace('"amount": 100', '"amount": 999999'), header)
+
+    assert response.status_code == 400
+    assert StripeEvent.objects.count() == 0
+
+
+def test_webhook_without_signature_is_refused(fake_stripe):
+    payload = json.dumps(fake_stripe.event("payout.paid", fake_stripe.create_payout(100)))
+
+    response = Client().post("/stripe/webhook/", data=payload, content_type="application/json")
+
+    assert response.status_code == 400
+    assert StripeEvent.objects.count() == 0
+
+
+def test_webhook_stale_timestamp_is_refused(fake_stripe, deliver):
+    response = deliver("payout.paid", fake_stripe.create_payout(100), timestamp=int(time.time()) - 301)
+
+    assert response.status_code == 400
+    assert StripeEvent.objects.count() == 0
+
+
+def test_webhook_signed_but_not_an_event_is_refused(fake_stripe):
+    payload = json.dumps({"hello": "world"})
+
+    response = post_raw(payload, sign(payload, WEBHOOK_SECRET))
+
+    assert response.status_code == 400
+    assert StripeEvent.objects.count() == 0
+
+
+def test_webhook_signed_with_the_previous_secret_is_accepted(fake_stripe, deliver):
+    response = deliver("customer.created", {"id": "cus_1", "object": "customer"}, secret=OLD_WEBHOOK_SECRET)
+
+    assert response.status_code == 200
+    event = StripeEvent.objects.get()
+    assert event.type == "customer.created"
+    assert event.processed_at is not None  # unknown types are acknowledged and ignored
+
+
+def test_webhook_redelivery_of_an_unprocessed_event_processes_it(give, fake_stripe, deliver):
+    donation = started_gift(give)
+    event = fake_stripe.event(
+        "checkout.session.completed", fake_stripe.complete_session(donation.stripe_checkout_session_id)
+    )
+    StripeEvent.objects.create(event_id=event["id"], type=event["type"], payload=event)  # stored, never enqueued
+
+    response = deliver(event)
+
+    assert response.status_code == 200
+    assert StripeEvent.objects.get().processed_at is not None
+    assert Donation.objects.get().status == "paid"
+    assert_ledger_sound()
+
+
+def test_webhook_get_is_not_allowed(client, fake_stripe):
+    assert client.get("/stripe/webhook/").status_code == 405
+
+
+# --- One-off gifts --------------------------------------------------------------------------
+
+
+def test_checkout_completed_fulfils_and_books_the_gift(give, fake_stripe, deliver, general_fund):
+    donation = started_gift(give, amount_choice="5000")
+    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+    charge = fake_stripe.charge_of_session(session["id"])
+
+    response = deliver("checkout.session.completed", session)
+
+    assert response.status_code == 200
+    donation.refresh_from_db()
+    fee = stripe_fee(5000)
+    assert donation.status == "paid"
+    assert donation.stripe_charge_id == charge["id"]
+    assert donation.stripe_payment_intent_id == session["payment_intent"]
+    assert donation.stripe_fee_cents == fee
+    assert donation.paid_at is not None
+    assert donation.receipt_number == f"R{donation.paid_at.year}-{donation.pk:06d}"
+    assert balances(general_fund) == {
+        AccountKind.STRIPE_CLEARING: 5000 - fee,
+        AccountKind.DONATIONS: -5000,
+        AccountKind.PROCESSING_FEES: fee,
+    }
+    assert StripeEvent.objects.get().processed_at is not None
+    assert_ledger_sound()
+
+
+def test_checkout_completed_delivered_twice_books_once(give, fake_stripe, deliver):
+    donation = started_gift(give)
+    event = fake_stripe.event(
+        "checkout.session.completed", fake_stripe.complete_session(donation.stripe_checkout_session_id)
+    )
+
+    first = deliver(event)
+    second = deliver(event)
+
+    assert first.status_code == second.status_code == 200
+    assert StripeEvent.objects.count() == 1
+    assert Donation.objects.get().status == "paid"
+    assert Transaction.objects.filter(key=f"donation:{donation.pk}").count() == 1
+    assert_ledger_sound()
+
+
+def test_checkout_completed_twice_as_two_events_books_once(give, fake_stripe, deliver, general_fund):
+    donation = started_gift(give)
+    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+
+    deliver("checkout.session.completed", session)
+    deliver("checkout.session.completed", session)  # Stripe re-sent it under a new event id
+
+    assert StripeEvent.objects.count() == 2
+    assert balances(general_fund)[AccountKind.DONATIONS] == -5000
+    assert_ledger_sound()
+
+
+def test_checkout_async_payment_waits_then_succeeds_once(give, fake_stripe, deliver, general_fund):
+    donation = started_gift(give)
+    session = fake_stripe.complete_session(donation.stripe_checkout_session_id, paid=False)
+
+    deliver("checkout.session.completed", session)
+    donation.refresh_from_db()
+    assert donation.status == "pending"
+    assert Transaction.objects.count() == 0
+
+    paid = fake_stripe.succeed_async(session["id"])
+    deliver("checkout.session.async_payment_succeeded", paid)
+    deliver("checkout.session.completed", session)  # a late retry of the first event
+
+    donation.refresh_from_db()
+    assert donation.status == "paid"
+    assert balances(general_fund)[AccountKind.DONATIONS] == -5000
+    assert Transaction.objects.filter(key=f"donation:{donation.pk}").count() == 1
+    assert_ledger_sound()
+
+
+def test_checkout_async_payment_failed_marks_failed(give, fake_stripe, deliver):
+    donation = started_gift(give)
+    session = fake_stripe.complete_session(donation.stripe_checkout_session_id, paid=False)
+
+    deliver("checkout.session.completed", session)
+    deliver("checkout.session.async_payment_failed", session)
+
+    donation.refresh_from_db()
+    assert donation.status == "failed"
+    assert Transaction.objects.count() == 0
+
+
+def test_thanks_page_after_payment_says_received(client, paid_gift):
+    donation = paid_gift()
+
+    page = client.get("/give/thanks/", {"session_id": donation.stripe_checkout_session_id}).content.decode()
+
+    assert "Your payment has been received" in page
+
+
+def test_a_paid_gift_gets_exactly_one_receipt_with_its_pdf(give, fake_stripe, deliver, settings):
+    from django.core import mail
+
+    settings.FUNDS_SEND_RECEIPTS = True
+    donation = started_gift(give)
+    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+
+    deliver("checkout.session.completed", session)
+    deliver("checkout.session.completed", session)
+
+    receipts = [m for m in mail.outbox if m.subject.startswith("[Amparo] Your donation receipt")]
+    assert len(receipts) == 1
+    assert receipts[0].to == [donation.donor.email]
+    ((filename, content, mimetype),) = receipts[0].attachments
+    assert filename.endswith(".pdf") and mimetype == "application/pdf" and content.startswith(b"%PDF")
+    donation.refresh_from_db()
+    assert donation.receipt_sent_at is not None and donation.receipt_number
+
+
+# --- Refunds --------------------------------------------------------------------------------
+
+
+def test_dashboard_refund_is_booked(paid_gift, fake_stripe, deliver, general_fund):
+    donation = paid_gift()
+    fake_stripe.refund(donation.stripe_charge_id, 2000)
+    charge = fake_stripe.objects[donation.stripe_charge_id]
+
+    deliver("charge.refunded", charge)
+    deliver("charge.refunded", charge)
+
+    donation.refresh_from_db()
+    assert (donation.status, donation.refunded_cents) == ("paid", 2000)
+    assert balances(general_fund)[AccountKind.REFUNDS] == 2000
+    refund = Refund.objects.get()
+    assert (refund.amount_cents, refund.status, refund.requested_by) == (2000, "succeeded", None)
+    assert_ledger_sound()
+
+
+def test_partial_refunds_out_of_order_add_up(paid_gift, fake_stripe, deliver, general_fund):
+    donation = paid_gift()
+    fake_stripe.refund(donation.stripe_charge_id, 1000)
+    after_first = fake_stripe.event("charge.refunded", fake_stripe.objects[donation.stripe_charge_id])
+    fake_stripe.refund(donation.stripe_charge_id, 4000)
+    after_second = fake_stripe.event("charge.refunded", fake_stripe.objects[donation.stripe_charge_id])
+
+    deliver(after_second)
+    deliver(after_first)
+
+    donation.refresh_from_db()
+    assert (donation.status, donation.refunded_cents) == ("refunded", 5000)
+    assert balances(general_fund)[AccountKind.REFUNDS] == 5000
+    assert Transaction.objects.filter(kind="refund").count() == 2
+    assert_ledger_sound()
+
+
+def test_refund_before_completion_ends_paid_then_refunded(give, fake_stripe, deliver, general_fund):
+    donation = started_gift(give)
+    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+    charge = fake_stripe.charge_of_session(session["id"])
+    fake_stripe.refund(charge["id"], 5000)
+
+    deliver("charge.refunded", fake_stripe.objects[charge["id"]])
+    deliver("checkout.session.completed", session)
+
+    donation.refresh_from_db()
+    fee = stripe_fee(5000)
+    assert (donation.status, donation.refunded_cents, donation.stripe_charge_id) == ("refunded", 5000, charge["id"])
+    assert balances(general_fund) == {
+        AccountKind.STRIPE_CLEARING: -fee,
+        AccountKind.DONATIONS: -5000,
+        AccountKind.PROCESSING_FEES: fee,
+        AccountKind.REFUNDS: 5000,
+    }
+    assert_ledger_sound()
+
+
+def test_donation_refund_service_refunds_once_and_books_on_the_webhook(
+    paid_gift, fake_stripe, deliver, make_user, general_fund
+):
+    donation = paid_gift()
+    finance = make_user()
+
+    refund = donation_refund(donation=donation, amount_cents=1500, reason="Donor asked", by=finance)
+
+    (call,) = fake_stripe.calls("POST", "/v1/refunds")
+    assert call.idempotency_key == f"refund:{refund.pk}"
+    assert call.params["charge"] == donation.stripe_charge_id
+    assert call.params["amount"] == "1500"
+    assert refund.stripe_refund_id.startswith("re_")
+    assert refund.requested_by == finance
+    assert AccountKind.REFUNDS not in balances(general_fund)  # booked when Stripe tells us
+
+    deliver("charge.refunded", fake_stripe.objects[donation.stripe_charge_id])
+
+    donation.refresh_from_db()
+    assert donation.refunded_cents == 1500
+    assert balances(general_fund)[AccountKind.REFUNDS] == 1500
+    assert Refund.objects.get().status == "succeeded"  # no second row for the same Stripe refund
+    assert_ledger_sound()
+
+
+def test_donation_refund_more_than_was_paid_is_refused(paid_gift, fake_stripe, make_user):
+    from django.core.exceptions import ValidationError
+
+    donation = paid_gift()
+
+    with pytest.raises(ValidationError):
+        donation_refund(donation=donation, amount_cents=5001, reason="", by=make_user())
+
+    assert Refund.objects.count() == 0
+    assert fake_stripe.calls("POST", "/v1/refunds") == []
+
+
+# --- Monthly gifts --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def monthly(give, fake_stripe, deliver, bond_fund):
+    """A monthly gift of $25 to the bond fund, through Checkout (first invoice included)."""
+    donation = started_gift(give, frequency="monthly", amount_choice="2500", fund=str(bond_fund.pk))
+    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+    return donation, session
+
+
+def test_monthly_first_invoice_activates_and_books(monthly, fake_stripe, deliver, bond_fund):
+    donation, session = monthly
+
+    deliver("checkout.session.completed", session)
+    deliver("invoice.paid", fake_stripe.objects[session["invoice"]])
+
+    recurring = RecurringDonation.objects.get()
+    donation.refresh_from_db()
+    assert recurring.status == "active"
+    assert recurring.stripe_subscription_id == session["subscription"]
+    assert (donation.status, donation.recurring, donation.stripe_invoice_id) == ("paid", recurring, session["invoice"])
+    assert recurring.donor.stripe_customer_id == session["customer"]
+    assert balances(bond_fund)[AccountKind.DONATIONS] == -2500
+    assert_ledger_sound()
+
+
+def test_monthly_invoice_before_checkout_completed_is_matched(monthly, fake_stripe, deliver):
+    _donation, session = monthly
+
+    deliver("invoice.paid", fake_stripe.objects[session["invoice"]])
+    deliver("checkout.session.completed", session)
+
+    assert Donation.objects.get().status == "paid"
+    assert RecurringDonation.objects.get().stripe_subscription_id == session["subscription"]
+    assert_ledger_sound()
+
+
+def test_monthly_two_months_make_two_donations(monthly, fake_stripe, deliver, bond_fund):
+    _donation, session = monthly
+    deliver("checkout.session.completed", session)
+    deliver("invoice.paid", fake_stripe.objects[session["invoice"]])
+
+    second = fake_stripe.pay_invoice(session["subscription"])
+    deliver("invoice.paid", second)
+    deliver("invoice.paid", second)
+
+    payments = Donation.objects.filter(recurring__isnull=False).order_by("pk")
+    assert [(d.status, d.amount_cents) for d in payments] == [("paid", 2500), ("paid", 2500)]
+    assert payments[1].stripe_invoice_id == second["id"]
+    assert payments[1].receipt_number != payments[0].receipt_number
+    assert balances(bond_fund)[AccountKind.DONATIONS] == -5000
+    assert Transaction.objects.filter(kind="donation").count() == 2
+    assert_ledger_sound()
+
+
+def test_monthly_payment_failed_then_cancelled(monthly, fake_stripe, deliver):
+    _donation, session = monthly
+    deliver("checkout.session.completed", session)
+    deliver("invoice.paid", fake_stripe.objects[session["invoice"]])
+
+    deliver("invoice.payment_failed", fake_stripe.fail_invoice(session["subscription"]))
+    assert RecurringDonation.objects.get().status == "past_due"
+
+    deliver("customer.subscription.deleted", fake_stripe.cancel_subscription(session["subscription"]))
+    recurring = RecurringDonation.objects.get()
+    assert recurring.status == "cancelled"
+    assert recurring.cancelled_at is not None
+
+    deliver("invoice.paid", fake_stripe.pay_invoice(session["subscription"]))  # a straggler
+    assert RecurringDonation.objects.get().status == "cancelled"
+    assert_ledger_sound()
+
+
+def test_monthly_invoice_for_unknown_subscription_waits_and_records_the_error(fake_stripe, general_fund):
+    subscription = fake_stripe._new("sub", "subscription", customer="cus_x", metadata={}, amount=1000, status="active")
+    invoice = fake_stripe.pay_invoice(subscription["id"])
+    event = StripeEvent.objects.create(
+        event_id="evt_early", type="invoice.paid", payload=fake_stripe.event("invoice.paid", invoice)
+    )
+
+    with pytest.raises(EventNotReady):
+        stripe_event_process(stripe_event_id=event.pk)
+
+    event.refresh_from_db()
+    assert event.processed_at is None
+    assert event.attempts == 1
+    assert "no monthly gift for subscription" in event.error
+
+
+# --- Disputes -------------------------------------------------------------------------------
+
+
+def test_dispute_created_then_lost(paid_gift, fake_stripe, deliver, general_fund):
+    donation = paid_gift()
+    dispute = fake_stripe.open_dispute(donation.stripe_charge_id, fee=1500)
+    clearing_before = balances(general_fund)[AccountKind.STRIPE_CLEARING]
+
+    deliver("charge.dispute.created", dispute)
+    assert Donation.objects.get().status == "disputed"
+    deliver("charge.dispute.closed", fake_stripe.close_dispute(dispute["id"], won=False))
+
+    donation.refresh_from_db()
+    assert donation.status == "lost"
+    row = Dispute.objects.get()
+    assert (row.amount_cents, row.fee_cents, row.status, row.donation) == (5000, 1500, "lost", donation)
+    assert row.closed_at is not None
+    assert balances(general_fund)[AccountKind.STRIPE_CLEARING] == clearing_before - 5000 - 1500
+    assert balances(general_fund)[AccountKind.DISPUTES] == 6500
+    assert_ledger_sound()
+
+
+def test_dispute_won_returns_the_amount(paid_gift, fake_stripe, deliver, general_fund):
+    donation = paid_gift()
+    dispute = fake_stripe.open_dispute(donation.stripe_charge_id, fee=1500)
+    clearing_before = balances(general_fund)[AccountKind.STRIPE_CLEARING]
+
+    deliver("charge.dispute.created", dispute)
+    deliver("charge.dispute.closed", fake_stripe.close_dispute(dispute["id"], won=True))
+
+    assert Donation.objects.get().status == "paid"
+    assert balances(general_fund)[AccountKind.STRIPE_CLEARING] == clearing_before - 1500
+    assert balances(general_fund)[AccountKind.DISPUTES] == 1500
+    assert_ledger_sound()
+
+
+def test_dispute_closed_before_created_ends_right(paid_gift, fake_stripe, deliver, general_fund):
+    donation = paid_gift()
+    opened = fake_stripe.open_dispute(donation.stripe_charge_id, fee=1500)
+    closed = fake_stripe.close_dispute(opened["id"], won=True)
+
+    deliver("charge.dispute.closed", closed)
+    deliver("charge.dispute.created", opened)
+
+    assert Donation.objects.get().status == "paid"
+    assert balances(general_fund)[AccountKind.DISPUTES] == 1500
+    assert_ledger_sound()
+
+
+# --- Payouts --------------------------------------------------------------------------------
+
+
+def test_payout_moves_clearing_to_bank_across_funds(paid_gift, fake_stripe, deliver, general_fund, bond_fund):
+    paid_gift(amount_choice="10000")
+    paid_gift(amount_choice="2500", fund=str(bond_fund.pk))
+    held = {f: balances(f)[AccountKind.STRIPE_CLEARING] for f in (general_fund, bond_fund)}
+    payout = fake_stripe.create_payout(sum(held.values()) - 100)
+
+    deliver("payout.paid", payout)
+    deliver("payout.paid", payout)
+
+    row = Payout.objects.get()
+    assert (row.stripe_payout_id, row.amount_cents, row.status) == (payout["id"], payout["amount"], "paid")
+    bank = {f: balances(f).get(AccountKind.BANK, 0) for f in (general_fund, bond_fund)}
+    assert sum(bank.values()) == payout["amount"]
+    assert all(bank[f] > 0 for f in bank)
+    for fund in (general_fund, bond_fund):
+        assert balances(fund)[AccountKind.STRIPE_CLEARING] == held[fund] - bank[fund]
+    assert Transaction.objects.filter(kind="payout").count() == 1
+    assert_ledger_sound()
+
+
+# --- Concurrency ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_deliveries_at_once_make_one_event_one_booking(give, fake_stripe, general_fund):
+    donation = started_gift(give)
+    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+    payload = json.dumps(fake_stripe.event("checkout.session.completed", session))
+    header = sign(payload, WEBHOOK_SECRET)
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def send():
+        try:
+            barrier.wait()
+            statuses.append(post_raw(payload, header).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200, 200]
+    assert StripeEvent.objects.count() == 1
+    assert StripeEvent.objects.get().processed_at is not None
+    assert Donation.objects.get().status == "paid"
+    assert Transaction.objects.filter(key=f"donation:{donation.pk}").count() == 1
+    assert_ledger_sound()
