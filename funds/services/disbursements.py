@@ -18,7 +18,9 @@ from funds.services.ledger import account, ledger_post
 
 
 def _money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
+    from funds.receipts import format_cents
+
+    return format_cents(cents)
 
 
 def _log(by, disbursement: Disbursement, detail: str) -> None:

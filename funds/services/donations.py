@@ -36,6 +36,7 @@ from accounts.models import AccessEvent
 from accounts.services import access_event_record
 from funds import stripe_gateway as gateway
 from funds.models import Dispute, Donation, Donor, Fund, Payout, RecurringDonation, Refund, StripeEvent, Transaction
+from funds.receipts import format_cents
 from funds.services.bookkeeping import (
     book_dispute,
     book_dispute_won,
@@ -270,7 +271,10 @@ def donation_refund(*, donation: Donation, amount_cents: int, reason: str, by) -
         refundable = donation.charged_cents - donation.refunded_cents - in_flight
         if amount_cents <= 0 or amount_cents > refundable:
             raise ValidationError(
-                {"amount_cents": _("Enter an amount between $0.01 and $%(max)s.") % {"max": f"{refundable / 100:,.2f}"}}
+                {
+                    "amount_cents": _("Enter an amount between $0.01 and $%(max)s.")
+                    % {"max": format_cents(refundable).lstrip("$")}
+                }
             )
         refund = Refund.objects.create(
             donation=donation, amount_cents=amount_cents, reason=reason.strip()[:200], requested_by=by

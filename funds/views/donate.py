@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from funds.forms import DonationForm, new_nonce
+from funds.receipts import format_cents
 from funds.services.donations import donation_checkout_start, donation_for_session, donation_from_resume_token
 from funds.stripe_gateway import GatewayError
 
@@ -69,7 +70,7 @@ def donate_thanks(request: HttpRequest) -> HttpResponse:
     donation = donation_for_session(request.GET.get("session_id", ""))
     if donation is None:
         raise Http404
-    amount = f"${donation.charged_cents / 100:,.2f}"
+    amount = format_cents(donation.charged_cents)
     return render(request, "funds/thanks.html", {"donation": donation, "amount": amount})
 
 

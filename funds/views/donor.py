@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.receivers import client_ip
-from funds.receipts import format_cents, fund_time_zone
+from funds.receipts import format_cents, fund_time_zone, render_receipt_pdf
 from funds.services import donor_portal, receipts
 from funds.services.donor_portal import CodeRejected, CodeRequestThrottled, RecurringCancelFailed
 
@@ -84,7 +84,7 @@ def donor_start(request: HttpRequest) -> HttpResponse:
     if donor_portal.donor_from_session(request.session) is not None:
         return redirect("funds:donor-gifts")
     form = DonorEmailForm(request.POST or None)
-    status = 200
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             donor_portal.donor_code_request(
@@ -129,7 +129,8 @@ def donor_code(request: HttpRequest) -> HttpResponse:
             pending = donor_portal.donor_pending_sign_in(request.session)
         else:
             return redirect("funds:donor-gifts")
-    return render(request, "funds/donor/code.html", {"form": form, "pending": pending})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "funds/donor/code.html", {"form": form, "pending": pending}, status=status)
 
 
 @login_not_required
@@ -148,6 +149,7 @@ def donor_sign_out(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @never_cache
 @donor_required
+@require_GET
 def donor_gifts(request: HttpRequest) -> HttpResponse:
     donor = request.donor
     zone = fund_time_zone()
@@ -175,19 +177,24 @@ def donor_gifts(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @never_cache
 @donor_required
+@require_GET
 def donor_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     donation = donor_portal.donor_donation(donor=request.donor, pk=pk)
     # A refunded gift's receipt no longer stands: the annual statement shows what counts.
-    if donation is None or donation.status != donation.Status.PAID or not donation.receipt_pdf:
+    if donation is None or donation.status != donation.Status.PAID or not donation.receipt_number:
         raise Http404
-    with donation.receipt_pdf.open("rb") as stored:
-        content = stored.read()
+    if donation.receipt_pdf:
+        with donation.receipt_pdf.open("rb") as stored:
+            content = stored.read()  # the very file that was e-mailed (its SHA-256 is kept)
+    else:
+        content = render_receipt_pdf(donation)  # not e-mailed yet: render it now
     return _pdf_response(content, f"receipt-{donation.receipt_number}.pdf")
 
 
 @login_not_required
 @never_cache
 @donor_required
+@require_GET
 def donor_statement(request: HttpRequest, year: int) -> HttpResponse:
     if not FIRST_STATEMENT_YEAR <= year <= timezone.localtime(timezone.now(), fund_time_zone()).year:
         raise Http404

@@ -124,7 +124,7 @@ def test_wrong_code_is_refused(donor, django_capture_on_commit_callbacks):
 
     response = client.post("/donor/code/", {"code": wrong})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.content.decode()
     assert "That code is not right." in page
     assert "4 attempts left." in page
