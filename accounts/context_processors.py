@@ -15,6 +15,7 @@ NAVIGATION = [
     (_("Disbursements"), "funds:disbursement-queue", {Role.FINANCE}),
     (_("Bonds"), "funds:bond-register", {Role.FINANCE}),
     (_("Donations"), "funds:donation-list", {Role.FINANCE}),
+    (_("Disputes"), "funds:dispute-list", {Role.FINANCE}),
     (_("Payouts"), "funds:payout-list", {Role.FINANCE}),
     (_("My day"), "casework:dashboard", {Role.ATTORNEY}),
     (_("Triage"), "casework:triage", {Role.SUPERVISOR}),

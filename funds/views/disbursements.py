@@ -13,7 +13,7 @@ from accounts.roles import Role
 from casework.permissions import case_view
 from casework.views._common import apply_errors
 from funds.finance_forms import DisbursementRequestForm
-from funds.models import Disbursement
+from funds.models import Bond, Disbursement
 from funds.selectors import fund_balances
 from funds.services.disbursements import disbursement_request
 
@@ -21,7 +21,8 @@ from funds.services.disbursements import disbursement_request
 @case_view("view", roles=(Role.ATTORNEY, Role.SUPERVISOR))
 def case_disbursements(request: HttpRequest, case) -> HttpResponse:
     items = Disbursement.objects.filter(case=case).select_related("fund", "requested_by", "decided_by")
-    return render(request, "funds/case_disbursements.html", {"case": case, "items": items})
+    bonds = Bond.objects.filter(case=case).select_related("fund")
+    return render(request, "funds/case_disbursements.html", {"case": case, "items": items, "bonds": bonds})
 
 
 @case_view("change", methods=("GET", "POST"), roles=(Role.ATTORNEY, Role.SUPERVISOR))

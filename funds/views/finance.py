@@ -20,8 +20,8 @@ from accounts.permissions import role_required
 from accounts.receivers import client_ip
 from accounts.services import access_event_record
 from casework.views._common import apply_errors
-from funds.finance_forms import BondForfeitForm, BondRefundForm, DecisionForm, PaymentForm
-from funds.models import Bond, Disbursement, Donation, Fund, Payout
+from funds.finance_forms import BondForfeitForm, BondRefundForm, DecisionForm, MoneyField, PaymentForm
+from funds.models import Bond, Disbursement, Dispute, Donation, Fund, Payout
 from funds.permissions import FINANCE_ROLES, get_bond_for_finance, get_disbursement_for_finance
 from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
 from funds.services import disbursements as services
@@ -222,6 +222,13 @@ def donation_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Donation.Status.values:
         donations = donations.filter(status=status)
+    for bound, lookup in (("min", "amount_cents__gte"), ("max", "amount_cents__lte")):
+        raw = request.GET.get(bound, "").strip()
+        if raw:
+            try:
+                donations = donations.filter(**{lookup: MoneyField().clean(raw)})
+            except ValidationError:
+                messages.error(request, _("Amounts are in dollars, e.g. 25 or 1,000.00."))
     days = request.GET.get("days", "")
     if days.isdigit():
         donations = donations.filter(created_at__gte=timezone.now() - timedelta(days=int(days)))
@@ -229,8 +236,24 @@ def donation_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "funds/donation_list.html",
-        {"page": page, "q": q, "status": status, "days": days, "statuses": Donation.Status.choices},
+        {
+            "page": page,
+            "q": q,
+            "status": status,
+            "days": days,
+            "min": request.GET.get("min", ""),
+            "max": request.GET.get("max", ""),
+            "statuses": Donation.Status.choices,
+        },
     )
+
+
+@role_required(*FINANCE_ROLES)
+@require_GET
+def dispute_list(request: HttpRequest) -> HttpResponse:
+    disputes = Dispute.objects.select_related("donation__donor", "donation__fund").order_by("-opened_at")
+    page = Paginator(disputes, 50).get_page(request.GET.get("page"))
+    return render(request, "funds/dispute_list.html", {"page": page})
 
 
 @role_required(*FINANCE_ROLES)
@@ -256,8 +279,6 @@ def payout_list(request: HttpRequest) -> HttpResponse:
 @role_required(*FINANCE_ROLES)
 @require_POST
 def donation_refund(request: HttpRequest, pk: int) -> HttpResponse:
-    from funds.finance_forms import MoneyField
-
     try:
         donation = Donation.objects.select_related("donor", "fund").get(pk=pk)
     except Donation.DoesNotExist as exc:
@@ -284,5 +305,6 @@ urlpatterns = [
     path("finance/bonds/<int:pk>/", bond_detail, name="bond-detail"),
     path("finance/donations/", donation_list, name="donation-list"),
     path("finance/donations/<int:pk>/refund/", donation_refund, name="donation-refund"),
+    path("finance/disputes/", dispute_list, name="dispute-list"),
     path("finance/payouts/", payout_list, name="payout-list"),
 ]

@@ -341,3 +341,49 @@ def test_finance_sees_case_number_and_name_but_cannot_open_the_case(people, case
 
     assert case.number in page and "Rosa Ejemplo" in page
     assert finance.get(reverse("casework:case-detail", args=[case.number])).status_code == 404
+
+
+def test_donations_can_be_searched_by_amount(people):
+    donate("general", 2_500)
+    donate("general", 250_000)
+    finance = client(people["finance"])
+
+    big = finance.get(reverse("funds:donation-list"), {"min": "1,000"}).content.decode()
+    small = finance.get(reverse("funds:donation-list"), {"max": "100"}).content.decode()
+
+    assert "$2,500.00" in big and "$25.00" not in big
+    assert "$25.00" in small and "$2,500.00" not in small
+
+
+def test_case_payments_page_shows_the_case_bonds(people, case):
+    donate("bond", 300_000)
+    request = disbursement_request(
+        case=case,
+        fund=Fund.objects.get(slug="bond"),
+        purpose="bond",
+        amount_cents=150_000,
+        payee="ICE",
+        reason="r",
+        by=people["attorney"],
+    )
+    disbursement_approve(disbursement=request, by=people["finance"])
+    disbursement_pay(
+        disbursement=request, paid_on=date(2026, 2, 1), method="check", reference="9", by=people["finance"]
+    )
+
+    page = client(people["attorney"]).get(reverse("funds:case-disbursements", args=[case.number])).content.decode()
+
+    assert "Bonds" in page and "Outstanding" in page and "$1,500.00" in page
+
+
+def test_disputes_page_lists_open_and_closed_disputes(people):
+    from funds.models import Dispute
+
+    donation = donate("general", 40_000)
+    Dispute.objects.create(
+        donation=donation, stripe_dispute_id="dp_1", amount_cents=40_000, fee_cents=1_500, status="needs_response"
+    )
+
+    page = client(people["finance"]).get(reverse("funds:dispute-list")).content.decode()
+
+    assert "$400.00" in page and "$15.00" in page and "needs_response" in page

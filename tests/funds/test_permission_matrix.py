@@ -75,6 +75,7 @@ MATRIX = {
     "donation-list": staff_page({"finance"}, 200, 405),
     "donation-refund": staff_page({"finance"}, 405, 400),
     "payout-list": staff_page({"finance"}, 200, 405),
+    "dispute-list": staff_page({"finance"}, 200, 405),
     "case-disbursements": staff_page({"attorney_assigned", "supervisor"}, 200, 405),
     "disbursement-new": staff_page({"attorney_assigned", "supervisor"}, 200, 400),
 }
