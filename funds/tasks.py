@@ -14,6 +14,6 @@ def process_stripe_event(*, stripe_event_id: int) -> None:
     """Apply one stored Stripe webhook event (``StripeEvent`` id). Retried with backoff on any error
     (Stripe unreachable, or an event that overtook the one it depends on); the service records the
     error on the event and skips events already processed."""
-    from funds.services.donations import stripe_event_process
+    from funds.services.stripe_events import stripe_event_process
 
     stripe_event_process(stripe_event_id=stripe_event_id)

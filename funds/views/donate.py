@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from funds.forms import DonationForm, new_nonce
 from funds.receipts import format_cents
-from funds.services.donations import donation_checkout_start, donation_for_session, donation_from_resume_token
+from funds.services.checkout import donation_checkout_start, donation_for_session, donation_from_resume_token
 from funds.stripe_gateway import GatewayError
 
 

@@ -285,7 +285,7 @@ def donation_refund(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from exc
     try:
         amount = MoneyField().clean(request.POST.get("amount", ""))
-        from funds.services.donations import donation_refund as refund_service
+        from funds.services.checkout import donation_refund as refund_service
 
         refund_service(donation=donation, amount_cents=amount, reason=request.POST.get("reason", ""), by=request.user)
     except ValidationError as exc:

@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from funds.services.donations import stripe_event_record
+from funds.services.stripe_events import stripe_event_record
 from funds.stripe_gateway import WebhookSignatureError, construct_event
 
 

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from funds.models import Donation, Donor, Fund, RecurringDonation
-from funds.services.donations import charge_for_gift
+from funds.services.checkout import charge_for_gift
 from tests.funds.conftest import nonce_of
 
 pytestmark = pytest.mark.django_db

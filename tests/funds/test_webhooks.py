@@ -19,7 +19,8 @@ from funds.models import (
     StripeEvent,
     Transaction,
 )
-from funds.services.donations import EventNotReady, donation_refund, stripe_event_process
+from funds.services.checkout import donation_refund
+from funds.services.stripe_events import EventNotReady, stripe_event_process
 from tests.funds.conftest import OLD_WEBHOOK_SECRET, WEBHOOK_SECRET, assert_ledger_sound
 from tests.funds.fakestripe import sign, stripe_fee
 
