@@ -16,6 +16,43 @@ def totp_code(secret: str = TOTP_SECRET, offset: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
 
 
+def restore_reference_data() -> None:
+    """Put back what the data migrations load (courts, facilities, the two funds).
+
+    Transactional tests (browser, Celery worker, database-trigger tests) end with a flush that
+    empties every table, including rows the migrations inserted; later tests expect them.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from casework.models import ImmigrationCourt
+    from funds.models import Fund
+
+    if not ImmigrationCourt.objects.exists():
+        import_module("casework.migrations.0002_reference_data").load(apps, None)
+    if Fund.objects.filter(slug__in=["general", "bond"]).count() != 2:
+        import_module("funds.migrations.0002_ledger_rules_and_funds").create_funds(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    ):
+        request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+        restore_reference_data()
+    yield
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return (
+        bool(marker and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(request.fixturenames) != set()
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # allauth's rate limits and used-code records live in the cache.

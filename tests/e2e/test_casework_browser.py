@@ -8,14 +8,12 @@ subscribes to a calendar feed that names no one.
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
 import urllib.request
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -36,9 +34,7 @@ COURT_NAME = "Eloy Immigration Court"
 @pytest.fixture
 def demo_accounts(db):
     """The demo accounts only (no demo cases, so the case numbers here are unambiguous)."""
-    # A transactional test that ran before this one flushed the migrations' reference data.
-    if not ImmigrationCourt.objects.exists() or not DetentionFacility.objects.exists():
-        importlib.import_module("casework.migrations.0002_reference_data").load(apps, None)
+    # (tests/conftest.py restores the migrations' reference data a flush may have removed.)
     command = Command()
     for email, name, role in DEMO_ACCOUNTS:
         command._account(email, name, role)
