@@ -10,7 +10,7 @@ ALL_ROLES = frozenset(Role)
 
 # (label, URL name, roles that see it). Later apps add their entries here.
 NAVIGATION = [
-    (_("Home"), "accounts:home", {Role.AUDITOR, Role.ADMIN}),
+    (_("Home"), "accounts:home", {Role.ADMIN}),
     (_("Funds"), "funds:finance-home", {Role.FINANCE}),
     (_("Disbursements"), "funds:disbursement-queue", {Role.FINANCE}),
     (_("Bonds"), "funds:bond-register", {Role.FINANCE}),
@@ -24,6 +24,14 @@ NAVIGATION = [
     (_("Workload"), "casework:workload", {Role.SUPERVISOR}),
     (_("Search"), "casework:search", {Role.SUPERVISOR}),
     (_("Calendar"), "casework:calendar", {Role.ATTORNEY}),
+    (_("Funds"), "reports:funds", {Role.AUDITOR}),
+    (_("Ledger"), "reports:ledger", {Role.AUDITOR}),
+    (_("Donations"), "reports:donations", {Role.AUDITOR}),
+    (_("Disbursements"), "reports:disbursements", {Role.AUDITOR}),
+    (_("Bonds"), "reports:bonds", {Role.AUDITOR}),
+    (_("Access log"), "reports:access-log", {Role.AUDITOR}),
+    (_("Reports"), "reports:report-list", {Role.AUDITOR, Role.FINANCE, Role.SUPERVISOR}),
+    (_("Verify a file"), "reports:verify", {Role.AUDITOR, Role.FINANCE}),
     (_("Staff"), "accounts:staff-list", {Role.ADMIN}),
     (_("Access log"), "accounts:access-log", {Role.ADMIN}),
     (_("Admin site"), "admin:index", {Role.ADMIN}),

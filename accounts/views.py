@@ -32,6 +32,7 @@ ROLE_START_PAGES = {
     Role.SUPERVISOR: "casework:triage",
     Role.INTAKE: "casework:intake",
     Role.FINANCE: "funds:finance-home",
+    Role.AUDITOR: "reports:funds",
 }
 
 

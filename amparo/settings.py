@@ -276,7 +276,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.tasks.scan_reminders",
         "schedule": crontab(hour=env.integer("REMINDER_HOUR", 6, minimum=0), minute=30),
     },
+    # Report files are kept REPORT_RETENTION_DAYS; their runs and hashes stay for verification.
+    "reports-delete-expired-files": {
+        "task": "reports.tasks.delete_expired_reports",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
+REPORT_RETENTION_DAYS = env.integer("REPORT_RETENTION_DAYS", 30, minimum=1)
 
 # --- Donations and Stripe --------------------------------------------------------------
 

@@ -23,5 +23,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("casework.urls")),
     path("", include("funds.urls")),
+    path("", include("reports.urls")),
     path("", include("accounts.urls")),
 ]

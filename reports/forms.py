@@ -1,0 +1,154 @@
+"""Forms for the audit pages' filters, report requests and file verification."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AccessEvent, User
+from funds.models import AccountKind, Bond, Disbursement, Donation, Fund
+
+MAX_REPORT_SPAN_DAYS = 5 * 366  # five years, leap days included
+VERIFY_MAX_BYTES = 50 * 1024 * 1024
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _fund_field(label=None) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=label or _("Fund"),
+        queryset=Fund.objects.order_by("sort_order", "name"),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("All funds"),
+    )
+
+
+class PeriodFilterForm(forms.Form):
+    """Date range shared by the list filters: both ends optional, inclusive, local days."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
+            raise forms.ValidationError(_("The period must start on or before the day it ends."))
+        return cleaned
+
+    def filters(self) -> dict:
+        """The valid filters (an invalid form filters nothing; its errors are shown)."""
+        if not self.is_valid():
+            return {}
+        return {key: value for key, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class LedgerFilterForm(PeriodFilterForm):
+    fund = _fund_field()
+    account_kind = forms.ChoiceField(
+        label=_("Account"), choices=[("", _("All accounts")), *AccountKind.choices], required=False
+    )
+
+
+class DonationFilterForm(PeriodFilterForm):
+    fund = _fund_field()
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any")), *Donation.Status.choices], required=False)
+
+
+class DisbursementFilterForm(PeriodFilterForm):
+    fund = _fund_field()
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any")), *Disbursement.Status.choices], required=False
+    )
+
+
+class BondFilterForm(forms.Form):
+    fund = _fund_field()
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any")), *Bond.Status.choices], required=False)
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        return {key: value for key, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class AccessLogFilterForm(PeriodFilterForm):
+    user = forms.ModelChoiceField(
+        label=_("Who"), queryset=User.objects.order_by("email"), required=False, empty_label=_("Everyone")
+    )
+    action = forms.ChoiceField(label=_("Action"), choices=[("", _("Any")), *AccessEvent.Action.choices], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].label_from_instance = lambda user: user.email
+
+
+class ReportRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Report"))
+    date_from = forms.DateField(label=_("From"), widget=DateInput())
+    date_to = forms.DateField(label=_("To"), widget=DateInput())
+    fund = _fund_field(_("Fund (optional)"))
+
+    def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if not date_from or not date_to:
+            return cleaned
+        today = timezone.localdate()
+        if date_from > date_to:
+            self.add_error("date_to", _("The period must end on or after the day it starts."))
+        elif (date_to - date_from).days >= MAX_REPORT_SPAN_DAYS:
+            self.add_error("date_to", _("A report covers at most five years; choose a shorter period."))
+        if date_to > today:
+            self.add_error("date_to", _("The period cannot end in the future (today is %(today)s).") % {"today": today})
+        return cleaned
+
+
+class VerifyForm(forms.Form):
+    file = forms.FileField(
+        label=_("A report file (PDF or CSV)"),
+        required=False,
+        help_text=_("Up to 50 MB. The file is read to compute its fingerprint and is not kept."),
+    )
+    sha256 = forms.CharField(
+        label=_("Or the SHA-256 fingerprint"),
+        required=False,
+        max_length=100,
+        help_text=_("64 hexadecimal characters, e.g. the fingerprint printed in a report's footer."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload and upload.size > VERIFY_MAX_BYTES:
+            raise forms.ValidationError(
+                _("This file is larger than %(limit)s MB; Amparo's reports are never that large.")
+                % {"limit": VERIFY_MAX_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+    def clean_sha256(self):
+        value = re.sub(r"\s+", "", self.cleaned_data.get("sha256", "")).lower()
+        if value and not SHA256_PATTERN.match(value):
+            raise forms.ValidationError(_("A SHA-256 fingerprint is 64 characters, 0 to 9 and a to f."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if bool(cleaned.get("file")) == bool(cleaned.get("sha256")):
+            raise forms.ValidationError(_("Choose a file or paste a fingerprint (one of the two)."))
+        return cleaned

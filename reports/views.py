@@ -1,0 +1,206 @@
+"""Audit pages (read-only), report runs (request, progress, download) and file verification.
+
+Who sees which page is written down in ``reports.permissions``. Every page here is a GET
+except requesting a report and checking a file; neither changes any record of the fund.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.permissions import role_required
+from accounts.receivers import client_ip
+from funds.models import Account, Fund
+from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
+from reports import selectors, services
+from reports.forms import (
+    AccessLogFilterForm,
+    BondFilterForm,
+    DisbursementFilterForm,
+    DonationFilterForm,
+    LedgerFilterForm,
+    ReportRequestForm,
+    VerifyForm,
+)
+from reports.models import ReportRun
+from reports.permissions import PAGE_ROLES, report_kinds_for, run_view, runs_visible_to
+
+PER_PAGE = 50
+FILE_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
+
+
+def _page(request: HttpRequest, items, per_page: int = PER_PAGE):
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+# --- Audit pages ------------------------------------------------------------------------
+
+
+@role_required(*PAGE_ROLES["funds"])
+@require_GET
+def funds(request: HttpRequest) -> HttpResponse:
+    context = {
+        "balances": fund_balances(Fund.objects.all()),
+        "accounts": Account.objects.select_related("fund").order_by("fund__sort_order", "fund__name", "kind"),
+        "ledger_ok": not unbalanced_transactions() and not ledger_mismatches(),
+    }
+    return render(request, "reports/funds.html", context)
+
+
+@role_required(*PAGE_ROLES["ledger"])
+@require_GET
+def ledger(request: HttpRequest) -> HttpResponse:
+    form = LedgerFilterForm(request.GET or None)
+    page = _page(request, selectors.ledger_transactions(**form.filters()))
+    return render(request, "reports/ledger.html", {"form": form, "page": page})
+
+
+@role_required(*PAGE_ROLES["donations"])
+@require_GET
+def donations(request: HttpRequest) -> HttpResponse:
+    form = DonationFilterForm(request.GET or None)
+    page = _page(request, selectors.donations(**form.filters()))
+    return render(request, "reports/donations.html", {"form": form, "page": page})
+
+
+@role_required(*PAGE_ROLES["disbursements"])
+@require_GET
+def disbursements(request: HttpRequest) -> HttpResponse:
+    form = DisbursementFilterForm(request.GET or None)
+    page = _page(request, selectors.disbursements(**form.filters()))
+    return render(request, "reports/disbursements.html", {"form": form, "page": page})
+
+
+@role_required(*PAGE_ROLES["bonds"])
+@require_GET
+def bonds(request: HttpRequest) -> HttpResponse:
+    form = BondFilterForm(request.GET or None)
+    today = timezone.localdate()
+    page = _page(request, selectors.bonds(**form.filters()))
+    rows = [(bond, ((bond.closed_on or today) - bond.paid_on).days) for bond in page.object_list]
+    return render(request, "reports/bonds.html", {"form": form, "page": page, "rows": rows})
+
+
+@role_required(*PAGE_ROLES["access-log"])
+@require_GET
+def access_log(request: HttpRequest) -> HttpResponse:
+    form = AccessLogFilterForm(request.GET or None)
+    page = _page(request, selectors.access_events(**form.filters()), per_page=100)
+    return render(request, "reports/access_log.html", {"form": form, "page": page})
+
+
+# --- Report runs ------------------------------------------------------------------------
+
+
+def _with_period(run: ReportRun) -> ReportRun:
+    """Attach the run's period as dates (``period_from``/``period_to``) for templates."""
+    run.period_from = date.fromisoformat(run.parameters["from"])
+    run.period_to = date.fromisoformat(run.parameters["to"])
+    run.fund_slug = run.parameters.get("fund", "")
+    return run
+
+
+@role_required(*PAGE_ROLES["reports"])
+@require_GET
+def report_list(request: HttpRequest) -> HttpResponse:
+    page = _page(request, runs_visible_to(request.user))
+    for run in page.object_list:
+        _with_period(run)
+    return render(request, "reports/report_list.html", {"page": page})
+
+
+@role_required(*PAGE_ROLES["reports"])
+@require_http_methods(["GET", "POST"])
+def report_new(request: HttpRequest) -> HttpResponse:
+    kinds = report_kinds_for(request.user)
+    if request.method == "POST":
+        form = ReportRequestForm(request.POST, kinds=kinds)
+        if form.is_valid():
+            run = services.report_request(
+                kind=form.cleaned_data["kind"],
+                date_from=form.cleaned_data["date_from"],
+                date_to=form.cleaned_data["date_to"],
+                fund=form.cleaned_data["fund"],
+                by=request.user,
+            )
+            return redirect("reports:report-detail", pk=run.pk)
+        return render(request, "reports/report_new.html", {"form": form}, status=400)
+    today = timezone.localdate()
+    form = ReportRequestForm(kinds=kinds, initial={"date_from": today.replace(month=1, day=1), "date_to": today})
+    return render(request, "reports/report_new.html", {"form": form})
+
+
+@run_view()
+def report_detail(request: HttpRequest, run: ReportRun) -> HttpResponse:
+    return render(request, "reports/report_detail.html", {"run": _with_period(run)})
+
+
+@run_view()
+def report_progress(request: HttpRequest, run: ReportRun) -> HttpResponse:
+    """The run's status fragment, which polls itself (htmx) until the run is finished."""
+    return render(request, "reports/partials/run_status.html", {"run": run})
+
+
+@run_view()
+def report_download(request: HttpRequest, run: ReportRun, file_format: str) -> HttpResponse:
+    """A run's PDF or CSV, as an attachment. Side effect: an ``AccessEvent`` (download)."""
+    if file_format not in FILE_TYPES or run.status != ReportRun.Status.DONE:
+        raise Http404
+    if run.files_deleted_at:
+        context = {"run": _with_period(run)}
+        return render(request, "reports/files_deleted.html", context, status=410)
+    field_file = run.pdf if file_format == "pdf" else run.csv
+    if not field_file:
+        raise Http404
+    services.report_record_download(run=run, file_format=file_format, by=request.user, ip_address=client_ip(request))
+    parameters = run.parameters
+    filename = f"amparo-{run.kind.replace('_', '-')}-{parameters['from']}-{parameters['to']}-run{run.pk}.{file_format}"
+    response = FileResponse(
+        field_file.open("rb"), as_attachment=True, filename=filename, content_type=FILE_TYPES[file_format]
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Verification -----------------------------------------------------------------------
+
+
+def _file_sha256(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+@role_required(*PAGE_ROLES["verify"])
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """Did Amparo produce this file? Answers from the hashes of every run, files kept or not."""
+    if request.method != "POST":
+        return render(request, "reports/verify.html", {"form": VerifyForm()})
+    form = VerifyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "reports/verify.html", {"form": form}, status=400)
+    upload = form.cleaned_data["file"]
+    if upload:
+        digest = _file_sha256(upload)
+        found = selectors.report_run_by_sha256(digest, files_only=True)
+    else:
+        digest = form.cleaned_data["sha256"]
+        found = selectors.report_run_by_sha256(digest)
+    context = {
+        "form": VerifyForm(),
+        "checked": True,
+        "digest": digest,
+        "file_name": upload.name if upload else "",
+        "run": _with_period(found[0]) if found else None,
+        "matched": found[1] if found else "",
+    }
+    return render(request, "reports/verify.html", context)
