@@ -283,6 +283,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 REPORT_RETENTION_DAYS = env.integer("REPORT_RETENTION_DAYS", 30, minimum=1)
+# Long PDFs are rendered in parallel processes, which a prefork worker's (daemonic) children
+# cannot start: report tasks go to their own queue, served by a thread-pool worker.
+CELERY_TASK_ROUTES = {"reports.tasks.generate_report": {"queue": "reports"}}
 
 # --- Donations and Stripe --------------------------------------------------------------
 

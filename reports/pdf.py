@@ -7,10 +7,10 @@ Why it is built this way. WeasyPrint lays a long table out at about two pages a 
 10,000-row register rendered as one ``<table>`` takes minutes. Here:
 
 1. **We paginate, not WeasyPrint.** Every cell is formatted to a string up front, and a planner
-   measures it with the shipped font's own advance widths to decide which rows go on which
-   page. Each page is its own small fixed-layout table (with its header row) in a block that
-   starts a new page, so WeasyPrint never lays out a page-spanning table nor sizes columns
-   from their content.
+   measures it with the shipped font's own advance widths to size the columns (landscape when
+   a register is too wide for portrait) and to decide which rows go on which page. Each page
+   is its own small fixed-layout table (with its header row) in a block that starts a new
+   page, so WeasyPrint never lays out a page-spanning table nor sizes columns from content.
 2. **Pages are rendered in parallel.** The pages are cut into chunks; a pool of processes
    renders each chunk to PDF bytes, and pypdf joins them. Workers get plain data only (a
    finished HTML string, a stylesheet path, the numbering CSS): no Django, no models, no
@@ -25,7 +25,11 @@ Why it is built this way. WeasyPrint lays a long table out at about two pages a 
 Processes are started with ``spawn``, not ``fork``: the caller is a Celery worker (or a web or
 test process) holding database connections, threads and GLib/Pango state, none of which are
 safe to duplicate by ``fork``. A spawned worker starts clean, imports WeasyPrint once and
-renders several chunks, so its start-up (about a second) is paid once per worker.
+renders several chunks, so its start-up (about a second) is paid once per render, while the
+parent is still writing HTML. Like any ``spawn`` user, the calling program's main module must
+be importable without side effects (``manage.py``, ``celery`` and ``pytest`` are). A daemonic
+process (a Celery *prefork* child) may not start processes at all: there the chunks are
+rendered one after the other in-process (``_may_start_processes``).
 
 The PDF never fetches anything from the network: the only resources it may load are the
 shipped stylesheet and fonts under ``static/``, read from disk (``local_url_fetcher``).
@@ -33,6 +37,7 @@ shipped stylesheet and fonts under ``static/``, read from disk (``local_url_fetc
 
 from __future__ import annotations
 
+import bisect
 import html
 import io
 import logging
@@ -61,9 +66,6 @@ logger = logging.getLogger(__name__)
 REPORT_STYLESHEET = "css/report-pdf.css"
 MEASURING_FONT = "fonts/inter-latin-wght-normal.woff2"
 
-# Above this many planned pages a report is rendered by a pool of processes; below it, the
-# pool's start-up (a fresh interpreter importing WeasyPrint) would cost more than it saves.
-PARALLEL_FROM_PAGES = 12
 MAX_RENDER_PASSES = 3
 
 
@@ -94,7 +96,7 @@ class _Geometry:
     line_height: float = 9.5
     cell_pad_y: float = 2.0
     cell_pad_x: float = 3.0
-    rule: float = 0.5
+    rule: float = 0.0  # rows are told apart by shading every other one: cheaper to draw than rules
     head_font_size: float = 7.0
     head_line_height: float = 9.0
     head_rule: float = 1.0
@@ -107,7 +109,7 @@ class _Geometry:
     note_gap: float = 4.0
     closing_gap: float = 14.0
     # Pages are filled to this fraction of their height: the estimate's safety margin.
-    fill: float = 0.97
+    fill: float = 0.985
 
     @property
     def content_width(self) -> float:
@@ -154,6 +156,12 @@ def _advances() -> tuple[dict[int, float], float]:
     units = font["head"].unitsPerEm
     metrics = font["hmtx"]
     advances = {code: metrics[glyph][0] / units for code, glyph in font.getBestCmap().items()}
+    # Calibrated against WeasyPrint's layout of this font at report sizes: digits are drawn
+    # at one width (tabular figures), other glyphs about 0.03 em wider than their advance.
+    digits = range(ord("0"), ord("9") + 1)
+    digit = max(advances[code] for code in digits)
+    advances = {code: width + 0.03 for code, width in advances.items()}
+    advances.update(dict.fromkeys(digits, digit))
     # Characters outside the Latin file (drawn from the Latin Extended file or a fallback):
     # assume a wide glyph, so that the estimate errs towards more lines.
     return advances, 0.72
@@ -162,12 +170,11 @@ def _advances() -> tuple[dict[int, float], float]:
 class _Measure:
     """Text widths in points, memoised: registers repeat the same names, dates and amounts."""
 
-    # Measured against WeasyPrint's own layout of the shipped font: shaping (kerning,
-    # contextual forms, pixel rounding) makes real text up to ~12 % wider than the sum of the
-    # advances, and the semibold and bold weights up to ~24 %. Erring wide costs a little white
-    # space at the bottom of a page; erring narrow costs a second rendering pass.
-    REGULAR = 1.13
-    BOLD = 1.26
+    # Safety factors over the calibrated advances; semibold and bold glyphs are up to ~12 %
+    # wider than regular ones. Erring wide costs a little white space; erring narrow costs a
+    # second rendering pass (``render_pdf`` checks every chunk's page count).
+    REGULAR = 1.03
+    BOLD = 1.03 * 1.13
 
     def __init__(self) -> None:
         self._advances, self._fallback = _advances()
@@ -283,50 +290,80 @@ def _format_section(section, formatter: _Formatter) -> _Table:
     )
 
 
-def _natural_widths(table: _Table, geometry: _Geometry, measure: _Measure) -> tuple[list[float], list[float]]:
-    """Each column's width with nothing wrapped (text capped) and its narrowest sensible width."""
+@dataclass(frozen=True)
+class _Widths:
+    natural: list[float]
+    minimum: list[float]
+    labelled: list[float]
+    values: list[list[float]]  # each column's value widths (padding included), sorted
+
+
+def _natural_widths(table: _Table, geometry: _Geometry, measure: _Measure) -> _Widths:
+    """Each column's width with no value wrapped (long text capped), its narrowest sensible
+    width, and the width that also keeps its header label on one line."""
     count = len(table.kinds)
     pad = 2 * geometry.cell_pad_x + 1.0
-    widest = [0.0] * count
-    for row in [*table.rows, *([table.totals] if table.totals else [])]:
+    values: list[list[float]] = [[] for _index in range(count)]
+    for row in table.rows:
         for index, text in enumerate(row):
-            if text:
-                widest[index] = max(widest[index], measure.width(text, geometry.font_size))
+            values[index].append(measure.width(text, geometry.font_size) + pad)
+    for index, text in enumerate(table.totals or []):
+        values[index].append(measure.width(text, geometry.font_size, bold=True) + pad)
+    for column in values:
+        column.sort()
+    widest = [column[-1] - pad if column else 0.0 for column in values]
     minimum = [measure.widest_word(label, geometry.head_font_size, bold=True) + pad for label in table.labels]
-    natural = []
+    natural, labelled = [], []
     for index, kind in enumerate(table.kinds):
         if kind == "text":
             minimum[index] = max(minimum[index], 40.0 + pad)
             natural.append(max(minimum[index], min(widest[index], TEXT_COLUMN_CAP) + pad))
         else:
             natural.append(max(minimum[index], widest[index] + pad))
-    return natural, minimum
+        label = measure.width(table.labels[index], geometry.head_font_size, bold=True) + pad
+        labelled.append(max(natural[index], min(label, TEXT_COLUMN_CAP)))
+    return _Widths(natural=natural, minimum=minimum, labelled=labelled, values=values)
 
 
-def _column_widths(natural: list[float], minimum: list[float], kinds: list[str], available: float) -> list[float]:
-    """Widths in points. Every column first gets its natural width, so that nothing wraps; if
-    that is wider than the page, the longest text columns give way first (they wrap), then
-    everything shrinks in proportion."""
+def _column_widths(widths: _Widths, kinds: list[str], available: float) -> list[float]:
+    """Widths in points. Every column first gets its natural width, so that no value wraps;
+    room left over unwraps header labels (narrowest first), then widens the text columns. If
+    the natural widths are wider than the page, the longest text columns give way first (they
+    wrap), then everything shrinks in proportion."""
+    natural, minimum = widths.natural, widths.minimum
     count = len(kinds)
     if not count:
         return []
     text_columns = [index for index, kind in enumerate(kinds) if kind == "text"]
     if sum(natural) <= available:
+        result = list(natural)
+        spare = available - sum(natural)
+        for index in sorted(range(count), key=lambda index: widths.labelled[index] - natural[index]):
+            need = widths.labelled[index] - result[index]
+            if 0 < need <= spare:
+                result[index] += need
+                spare -= need
         share = text_columns or list(range(count))
-        spare, weight = available - sum(natural), sum(natural[index] for index in share)
-        return [width + (spare * width / weight if index in share else 0.0) for index, width in enumerate(natural)]
-    # Water-filling: the largest cap for text columns that makes the row fit.
-    fixed = sum(natural[index] for index in range(count) if index not in text_columns)
-    widths = list(natural)
-    if text_columns:
-        low, high = 0.0, max(natural[index] for index in text_columns)
-        for _step in range(40):
-            cap = (low + high) / 2
-            used = fixed + sum(max(minimum[index], min(natural[index], cap)) for index in text_columns)
-            low, high = (cap, high) if used <= available else (low, cap)
-        for index in text_columns:
-            widths[index] = max(minimum[index], min(natural[index], low))
-    return _scaled(widths, available)
+        weight = sum(result[index] for index in share)
+        return [width + (spare * width / weight if index in share else 0.0) for index, width in enumerate(result)]
+    # Too wide: narrow text columns a point at a time, each time the one where that wraps the
+    # fewest values (a fund name that just misses costs a third of the rows; a rare long name,
+    # a few), never below a column's minimum.
+    result = list(natural)
+    excess = sum(result) - available
+    while excess > 0:
+        candidates = [index for index in text_columns if result[index] - 1.0 >= minimum[index]]
+        if not candidates:
+            break
+
+        def newly_wrapped(index: int) -> int:
+            column = widths.values[index]
+            return bisect.bisect_right(column, result[index]) - bisect.bisect_right(column, result[index] - 1.0)
+
+        chosen = min(candidates, key=lambda index: (newly_wrapped(index), -result[index]))
+        result[chosen] -= 1.0
+        excess -= 1.0
+    return _scaled(result, available)
 
 
 def _lay_out_columns(tables: list[_Table], page_size: str, measure: _Measure) -> _Geometry:
@@ -336,10 +373,10 @@ def _lay_out_columns(tables: list[_Table], page_size: str, measure: _Measure) ->
     naturals = [_natural_widths(table, geometry, measure) for table in tables]
     # Wide registers (ten columns of names, dates and amounts) are printed across the page
     # rather than wrapped into unreadable slivers.
-    if any(sum(natural) > geometry.content_width for natural, _minimum in naturals):
+    if any(sum(widths.natural) > geometry.content_width for widths in naturals):
         geometry = _geometry(page_size, landscape=True)
-    for table, (natural, minimum) in zip(tables, naturals, strict=True):
-        table.widths = _column_widths(natural, minimum, table.kinds, geometry.content_width)
+    for table, widths in zip(tables, naturals, strict=True):
+        table.widths = _column_widths(widths, table.kinds, geometry.content_width)
     return geometry
 
 
@@ -361,6 +398,7 @@ class _Block:
     end: int = 0
     totals: bool = False
     continued: bool = False
+    titled: bool = True
     closing: bool = False
 
 
@@ -393,23 +431,28 @@ def _plan_pages(
             )
         )
 
-        def row_height(cells: list[str], inner=inner) -> float:
+        def row_height(cells: list[str], inner=inner, bold: bool = False) -> float:
             return geometry.row_height(
-                max((measure.lines(text, inner[i], size) for i, text in enumerate(cells) if text), default=1)
+                max((measure.lines(text, inner[i], size, bold=bold) for i, text in enumerate(cells) if text), default=1)
             )
 
         heights = [row_height(row) for row in table.rows]
-        if table.totals:
-            heights.append(row_height(table.totals))
+        if table.totals:  # bold, below a rule
+            heights.append(row_height(table.totals, bold=True) + geometry.head_rule)
         total_rows = len(table.rows)
         # An empty section still shows its title, header and a line saying so.
         empty_line = 0.0 if total_rows else geometry.row_height(1)
         position, continued = 0, False
         while True:
-            opening = geometry.heading_height(title_lines, first_on_page=not pages[-1]) + head + empty_line
+            # A section's title opens it; it is repeated on the pages it continues on only when
+            # the report has several sections (with one, the running header says enough).
+            titled = not continued or len(tables) > 1
+            opening = head + empty_line
+            if titled:
+                opening += geometry.heading_height(title_lines, first_on_page=not pages[-1])
             if pages[-1] and used + opening + (heights[position] if position < len(heights) else 0) > budget:
                 new_page()
-                opening = geometry.heading_height(title_lines, first_on_page=True) + head + empty_line
+                opening = head + empty_line + geometry.heading_height(title_lines, first_on_page=True)
             used += opening
             start = position
             while position < len(heights) and (position == start or used + heights[position] <= budget):
@@ -417,7 +460,9 @@ def _plan_pages(
                 position += 1
             end = min(position, total_rows)
             has_totals = bool(table.totals) and position == len(heights)
-            pages[-1].append(_Block(section=index, start=start, end=end, totals=has_totals, continued=continued))
+            pages[-1].append(
+                _Block(section=index, start=start, end=end, totals=has_totals, continued=continued, titled=titled)
+            )
             if position >= len(heights):
                 break
             new_page()
@@ -446,6 +491,7 @@ def _geometry_css(geometry: _Geometry, tables: list[_Table], page_size: str) -> 
         f"@page {{ size: {page_size}{' landscape' if g.landscape else ''}; margin: {g.margin_top}pt {g.margin_side}pt {g.margin_bottom}pt; }}",
         f"html {{ font-size: {g.font_size}pt; line-height: {g.line_height}pt; }}",
         f"table.rows td {{ padding: {g.cell_pad_y}pt {g.cell_pad_x}pt; border-bottom-width: {g.rule}pt; }}",
+        f"table.rows tr.totals td {{ border-top-width: {g.head_rule}pt; }}",
         f"table.rows th {{ font-size: {g.head_font_size}pt; line-height: {g.head_line_height}pt;"
         f" padding: {g.cell_pad_y}pt {g.cell_pad_x}pt; border-bottom-width: {g.head_rule}pt; }}",
         f"h2 {{ font-size: {g.heading_font_size}pt; line-height: {g.heading_line_height}pt;"
@@ -499,11 +545,11 @@ def _pages_html(pages: list[list[_Block]], tables: list[_Table], closing_html: s
                 out.append(closing_html)
                 continue
             table = tables[block.section]
-            if block.continued:
+            if block.titled and block.continued:
                 out.append(
                     f'<h2 class="continued">{escape(table.title)} <span>{escape(texts["continued"])}</span></h2>'
                 )
-            else:
+            elif block.titled:
                 out.append(f"<h2>{escape(table.title)}</h2>")
             head = "".join(
                 f'<th class="c{i}{" num" if kind in NUMERIC_KINDS else ""}" scope="col">{escape(label)}</th>'
@@ -566,43 +612,40 @@ def local_url_fetcher(static_roots: Sequence[str]):
     return LocalOnlyFetcher(allowed_protocols={"file"}, timeout=5)
 
 
-# A pool worker renders several chunks: it loads the fonts and parses the stylesheets once.
+# A pool worker renders several chunks: it loads the fonts and parses the stylesheet once.
 # Only workers keep them (``_start_worker``); in-process renders start fresh each time.
 _worker_cache: dict[tuple, tuple] | None = None
 
 
-def _start_worker() -> None:
+def _start_worker(stylesheet: str, static_roots: tuple[str, ...]) -> None:
     global _worker_cache
     _worker_cache = {}
+    _resources(stylesheet, static_roots)
 
 
-def _resources(job: _ChunkJob):
+def _resources(stylesheet: str, static_roots: tuple[str, ...]):
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
-    key = (job.stylesheet, job.static_roots, job.geometry_css)
+    key = (stylesheet, static_roots)
     if _worker_cache is not None and key in _worker_cache:
         return _worker_cache[key]
-    fetcher = local_url_fetcher(job.static_roots)
+    fetcher = local_url_fetcher(static_roots)
     fonts = FontConfiguration()
-    sheets = [
-        CSS(filename=job.stylesheet, font_config=fonts, url_fetcher=fetcher),
-        CSS(string=job.geometry_css, font_config=fonts, url_fetcher=fetcher),
-    ]
+    sheet = CSS(filename=stylesheet, font_config=fonts, url_fetcher=fetcher)
     if _worker_cache is not None:
-        _worker_cache.clear()
-        _worker_cache[key] = (fetcher, fonts, sheets)
-    return fetcher, fonts, sheets
+        _worker_cache[key] = (fetcher, fonts, sheet)
+    return fetcher, fonts, sheet
 
 
 def _render_chunk(job: _ChunkJob) -> tuple[int, bytes, int]:
     """Render one chunk (in a worker, or in-process): its index, PDF bytes and page count."""
     from weasyprint import CSS, HTML
 
-    fetcher, fonts, sheets = _resources(job)
-    numbering = CSS(string=job.numbering_css, font_config=fonts, url_fetcher=fetcher)
+    fetcher, fonts, sheet = _resources(job.stylesheet, job.static_roots)
+    sizes = CSS(string=job.geometry_css + "\n" + job.numbering_css, font_config=fonts, url_fetcher=fetcher)
     document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(
-        stylesheets=[*sheets, numbering], font_config=fonts
+        stylesheets=[sheet, sizes], font_config=fonts
     )
     return job.index, document.write_pdf(), len(document.pages)
 
@@ -665,41 +708,44 @@ def render_pdf(
     workers = max(1, workers or os.cpu_count() or 1)
     if pages_per_chunk is None:
         pages_per_chunk = _default_pages_per_chunk(len(pages), workers)
-    spans = [(start, min(start + pages_per_chunk, len(pages))) for start in range(0, len(pages), pages_per_chunk)]
-
+    spans = [(first, min(first + pages_per_chunk, len(pages))) for first in range(0, len(pages), pages_per_chunk)]
     stylesheet = _stylesheet_path()
     static_roots = tuple(str(root) for root in _static_roots())
     geometry_css = _geometry_css(geometry, tables, page_size)
-    documents = [
-        render_to_string(
-            "reports/pdf/document.html",
-            {**frame, "pages_html": mark_safe(_pages_html(pages[start:end], tables, closing_html, texts))},  # noqa: S308 (escaped by _pages_html)
-        )
-        for start, end in spans
-    ]
+    documents: dict[int, str] = {}
 
-    def jobs_for(counts: list[int]) -> list[_ChunkJob]:
-        firsts = [1 + sum(counts[:index]) for index in range(len(counts))]
+    def chunk_html(index: int) -> str:
+        if index not in documents:
+            first, end = spans[index]
+            body = _pages_html(pages[first:end], tables, closing_html, texts)
+            documents[index] = render_to_string(
+                "reports/pdf/document.html",
+                {**frame, "pages_html": mark_safe(body)},  # noqa: S308 (escaped by _pages_html)
+            )
+        return documents[index]
+
+    def jobs(counts: list[int]):
+        # A generator: the parent builds chunk n + 1's HTML while workers render chunk n.
         total = sum(counts)
-        return [
-            _ChunkJob(
+        for index in range(len(spans)):
+            yield _ChunkJob(
                 index=index,
-                html=documents[index],
+                html=chunk_html(index),
                 base_url=stylesheet.parent.as_uri() + "/",
                 stylesheet=str(stylesheet),
                 static_roots=static_roots,
                 geometry_css=geometry_css,
-                numbering_css=_numbering_css(firsts[index], total),
+                numbering_css=_numbering_css(1 + sum(counts[:index]), total),
             )
-            for index in range(len(counts))
-        ]
 
     reporter = _Progress(progress)
-    planned = [end - start for start, end in spans]
-    parallel = workers > 1 and len(spans) > 1 and len(pages) >= PARALLEL_FROM_PAGES
-    runner = _PoolRunner(min(workers, len(spans))) if parallel else _InlineRunner()
+    planned = [end - first for first, end in spans]
+    if workers > 1 and len(spans) > 1 and _may_start_processes():
+        runner = _PoolRunner(min(workers, len(spans)), stylesheet=str(stylesheet), static_roots=static_roots)
+    else:
+        runner = _InlineRunner()
     with runner:
-        results = runner.run(jobs_for(planned), reporter, share=1.0)
+        results = runner.run(jobs(planned), len(spans), reporter)
         for attempt in range(1, MAX_RENDER_PASSES + 1):
             actual = [results[index][1] for index in range(len(spans))]
             if actual == planned:
@@ -711,7 +757,7 @@ def render_pdf(
                 "report run %s: %s pages planned, %s rendered; renumbering", run_id, sum(planned), sum(actual)
             )
             planned = actual
-            results = runner.run(jobs_for(planned), reporter, share=0.0)
+            results = runner.run(jobs(planned), len(spans), None)
 
     reporter.report(97)
     content = _merge([results[index][0] for index in range(len(spans))], data=data, legal_name=settings.FUND_LEGAL_NAME)
@@ -737,26 +783,45 @@ class _Progress:
             self.callback(pct)
 
 
+def _may_start_processes() -> bool:
+    """False in a daemonic process, which may not have children: a Celery prefork worker's
+    child is one (celery/celery#1709). There the chunks are rendered one after the other in
+    this process; a worker started with ``--pool=threads`` or ``--pool=solo`` renders them in
+    parallel."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        logger.info("report PDF: daemonic process, rendering chunks in-process")
+        return False
+    return True
+
+
 class _InlineRunner:
+    """Small reports: render in this process, no pool to start."""
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info) -> None:
         return None
 
-    def run(self, jobs: list[_ChunkJob], reporter: _Progress, *, share: float) -> dict[int, tuple[bytes, int]]:
+    def run(self, jobs, count: int, reporter: _Progress | None) -> dict[int, tuple[bytes, int]]:
         results = {}
         for done, job in enumerate(jobs, start=1):
-            index, content, count = _render_chunk(job)
-            results[index] = (content, count)
-            if share:
-                reporter.report(95 * done / len(jobs))
+            index, content, pages = _render_chunk(job)
+            results[index] = (content, pages)
+            if reporter:
+                reporter.report(95 * done / count)
         return results
 
 
 class _PoolRunner:
-    def __init__(self, workers: int) -> None:
+    """Large reports: a pool of spawned processes, started (and warming up: WeasyPrint
+    imported, fonts loaded) while the parent is still writing the chunks' HTML."""
+
+    def __init__(self, workers: int, *, stylesheet: str, static_roots: tuple[str, ...]) -> None:
         self.workers = workers
+        self.warm_up = (stylesheet, static_roots)
         self.pool = None
 
     def __enter__(self):
@@ -765,23 +830,30 @@ class _PoolRunner:
 
         # spawn: see the module docstring (no forked copies of connections, threads or Pango).
         self.pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=self.warm_up,
         )
+        # Start every worker now (a pool starts them one submission at a time), so that they
+        # warm up while the parent writes HTML.
+        for _worker in range(self.workers):
+            self.pool.submit(int)
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def run(self, jobs: list[_ChunkJob], reporter: _Progress, *, share: float) -> dict[int, tuple[bytes, int]]:
+    def run(self, jobs, count: int, reporter: _Progress | None) -> dict[int, tuple[bytes, int]]:
         from concurrent.futures import as_completed
 
         futures = [self.pool.submit(_render_chunk, job) for job in jobs]
         results = {}
         for done, future in enumerate(as_completed(futures), start=1):
-            index, content, count = future.result()
-            results[index] = (content, count)
-            if share:
-                reporter.report(95 * done / len(jobs))
+            index, content, pages = future.result()
+            results[index] = (content, pages)
+            if reporter:
+                reporter.report(95 * done / count)
         return results
 
 
