@@ -85,7 +85,7 @@ def test_auditor_requests_watches_downloads_and_verifies_a_fund_statement(live_s
 
     page.goto(f"{live_server.url}/verify/")
     page.set_input_files("input[name=file]", str(saved))
-    page.get_by_role("button", name="Check").click()
+    page.get_by_role("button", name="Verify").click()
     result = page.locator(".verify-result")
     result.wait_for(state="visible")
     assert result.inner_text().startswith("Yes:")
