@@ -29,7 +29,7 @@ def test_donate_page_lists_funds_and_presets(client, general_fund, bond_fund):
     assert "Closed fund" not in page
     assert "Internal fund" not in page
     for label in ("$25", "$50", "$100", "$250", "$500"):
-        assert f"> {label}</label>" in page
+        assert f"<span>{label}</span></label>" in page
     assert "Give anonymously" in page
     assert "Add the processing fee so the fund gets the full amount" in page
     assert len(nonce_of(response)) >= 16
