@@ -188,7 +188,8 @@ def _on_checkout_completed(obj: dict) -> None:
 
 
 def _on_checkout_failed(obj: dict) -> None:
-    """``checkout.session.async_payment_failed``: a pending donation becomes failed (unless paid since)."""
+    """``checkout.session.async_payment_failed`` or ``checkout.session.expired`` (the donor left
+    Checkout without paying): a pending donation becomes failed (unless paid since)."""
     session = gateway.retrieve_checkout_session(obj["id"])
     donation = _donation_for_checkout(session)
     if donation is None or session.get("payment_status") == "paid":
@@ -489,6 +490,7 @@ _HANDLERS = {
     "checkout.session.completed": _on_checkout_completed,
     "checkout.session.async_payment_succeeded": _on_checkout_completed,
     "checkout.session.async_payment_failed": _on_checkout_failed,
+    "checkout.session.expired": _on_checkout_failed,
     "invoice.paid": _on_invoice_paid,
     "invoice.payment_failed": _on_invoice_payment_failed,
     "customer.subscription.deleted": _on_subscription_deleted,

@@ -214,6 +214,26 @@ def test_checkout_async_payment_failed_marks_failed(give, fake_stripe, deliver):
     assert Transaction.objects.count() == 0
 
 
+def test_abandoned_checkout_expires_and_the_gift_is_no_longer_pending(give, fake_stripe, deliver):
+    donation = started_gift(give)
+    session = dict(fake_stripe.objects[donation.stripe_checkout_session_id], status="expired")
+
+    deliver("checkout.session.expired", session)
+
+    donation.refresh_from_db()
+    assert donation.status == "failed"
+    assert Transaction.objects.count() == 0
+
+
+def test_expired_event_after_payment_changes_nothing(paid_gift, deliver, fake_stripe):
+    donation = paid_gift()
+
+    deliver("checkout.session.expired", fake_stripe.objects[donation.stripe_checkout_session_id])
+
+    donation.refresh_from_db()
+    assert donation.status == "paid"
+
+
 def test_thanks_page_after_payment_says_received(client, paid_gift):
     donation = paid_gift()
 
