@@ -253,7 +253,10 @@ class AssignForm(forms.Form):
 class BulkReassignForm(forms.Form):
     from_attorney = forms.ModelChoiceField(label=_("Move every active case of"), queryset=None)
     to_attorneys = forms.ModelMultipleChoiceField(
-        label=_("To"), queryset=None, widget=forms.CheckboxSelectMultiple, help_text=_("Cases are shared out evenly.")
+        label=_("Move them to"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Cases are shared out evenly."),
     )
 
     def __init__(self, *args, **kwargs):
