@@ -276,6 +276,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.tasks.scan_reminders",
         "schedule": crontab(hour=env.integer("REMINDER_HOUR", 6, minimum=0), minute=30),
     },
+    # The safety net for Stripe events whose processing task was lost or gave up.
+    "funds-requeue-stale-stripe-events": {
+        "task": "funds.tasks.requeue_stale_stripe_events",
+        "schedule": crontab(minute="*/15"),
+    },
     # Report files are kept REPORT_RETENTION_DAYS; their runs and hashes stay for verification.
     "reports-delete-expired-files": {
         "task": "reports.tasks.delete_expired_reports",

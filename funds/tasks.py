@@ -17,3 +17,11 @@ def process_stripe_event(*, stripe_event_id: int) -> None:
     from funds.services.stripe_events import stripe_event_process
 
     stripe_event_process(stripe_event_id=stripe_event_id)
+
+
+@shared_task
+def requeue_stale_stripe_events() -> int:
+    """Beat, every 15 minutes: events left unprocessed for 30 minutes go back on the queue."""
+    from funds.services.stripe_events import stripe_events_requeue_stale
+
+    return stripe_events_requeue_stale()

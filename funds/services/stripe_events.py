@@ -12,7 +12,7 @@ Only ``funds.stripe_gateway`` talks to Stripe.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -80,6 +80,27 @@ def stripe_event_record(*, event: dict) -> tuple[StripeEvent, bool]:
         # Not robust on purpose: if the broker is down the webhook answers 500 and Stripe retries.
         transaction.on_commit(partial(_enqueue_processing, stored.pk))
     return stored, created
+
+
+STALE_AFTER = timedelta(minutes=30)
+
+
+def stripe_events_requeue_stale(*, older_than: timedelta = STALE_AFTER, limit: int = 500) -> int:
+    """Enqueue again every stored event still unprocessed after ``older_than``.
+
+    The safety net for a task that was lost (a worker killed mid-run, a broker that dropped a
+    message) or that gave up after its retries. Processing skips what is already done, so a
+    second enqueue is harmless. Returns how many were enqueued.
+    """
+    cutoff = timezone.now() - older_than
+    stale = list(
+        StripeEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in stale:
+        _enqueue_processing(pk)
+    return len(stale)
 
 
 # --- Webhook events: processing -------------------------------------------------------------

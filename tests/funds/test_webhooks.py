@@ -548,3 +548,33 @@ def test_two_identical_deliveries_at_once_make_one_event_one_booking(give, fake_
     assert Donation.objects.get().status == "paid"
     assert Transaction.objects.filter(key=f"donation:{donation.pk}").count() == 1
     assert_ledger_sound()
+
+
+def test_events_left_unprocessed_are_picked_up_again_by_the_sweep(
+    paid_gift, fake_stripe, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from funds.models import StripeEvent
+    from funds.tasks import requeue_stale_stripe_events
+
+    donation = paid_gift()
+    fake_stripe.refund(donation.stripe_charge_id, 1500)
+    event = fake_stripe.event("charge.refunded", fake_stripe.objects[donation.stripe_charge_id])
+    # Stored by the webhook, but its processing task was lost (e.g. a worker killed mid-run).
+    lost = StripeEvent.objects.create(event_id=event["id"], type=event["type"], payload=event)
+    StripeEvent.objects.filter(pk=lost.pk).update(received_at=timezone.now() - timedelta(hours=1))
+    fresh = StripeEvent.objects.create(event_id="evt_fresh", type="customer.created", payload={"data": {"object": {}}})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_stale_stripe_events() == 1
+
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    donation.refresh_from_db()
+    assert lost.processed_at is not None
+    assert fresh.processed_at is None  # too recent: its own task may still be on its way
+    assert donation.refunded_cents == 1500
+    assert_ledger_sound()
