@@ -17,7 +17,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -165,36 +164,17 @@ def render_statement_pdf(statement: Statement) -> bytes:
     return _render_pdf("funds/statement_pdf.html", statement_context(statement))
 
 
-def _static_roots() -> list[Path]:
-    roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
-    if settings.STATIC_ROOT:
-        roots.append(Path(settings.STATIC_ROOT).resolve())
-    return roots
-
-
 def _stylesheet_path() -> Path:
-    found = finders.find(PDF_STYLESHEET)
-    if not found:
-        raise FileNotFoundError(PDF_STYLESHEET)
-    return Path(found).resolve()
+    from reports.pdf.fetcher import static_file
+
+    return static_file(PDF_STYLESHEET)
 
 
 def _local_url_fetcher():
     """A WeasyPrint URL fetcher that reads shipped static files and refuses everything else."""
-    from weasyprint.urls import URLFetcher
+    from reports.pdf.fetcher import local_url_fetcher, static_roots
 
-    roots = _static_roots()
-
-    class LocalOnlyFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            if not url.startswith("file://"):
-                raise ValueError(f"PDF resources are local files only, not {url[:40]!r}")
-            path = Path(url.removeprefix("file://").split("?")[0]).resolve()
-            if not any(path.is_relative_to(root) for root in roots):
-                raise ValueError("PDF resources come from the static directory only")
-            return super().fetch(url, headers)
-
-    return LocalOnlyFetcher(allowed_protocols={"file"}, timeout=5)
+    return local_url_fetcher(static_roots())
 
 
 def _render_pdf(template_name: str, context: dict) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -21,6 +21,11 @@ def _money(cents: int) -> str:
     from funds.receipts import format_cents
 
     return format_cents(cents)
+
+
+def _start_of(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the fund's time zone (when a dated payment is booked)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _log(by, disbursement: Disbursement, detail: str) -> None:
@@ -175,7 +180,7 @@ def disbursement_pay(*, disbursement: Disbursement, paid_on: date, method: str, 
             (account(fund, target), disbursement.amount_cents),
             (account(fund, AccountKind.BANK), -disbursement.amount_cents),
         ],
-        occurred_at=timezone.make_aware(timezone.datetime.combine(paid_on, timezone.datetime.min.time())),
+        occurred_at=_start_of(paid_on),
         by=by,
     )
     disbursement.status = Disbursement.Status.PAID
@@ -236,7 +241,7 @@ def bond_record_refund(
         kind=TransactionKind.BOND_REFUNDED,
         description=f"Bond refunded for case {bond.case.number}",
         lines=lines,
-        occurred_at=timezone.make_aware(timezone.datetime.combine(refunded_on, timezone.datetime.min.time())),
+        occurred_at=_start_of(refunded_on),
         by=by,
     )
     bond.status = Bond.Status.REFUNDED
@@ -269,7 +274,7 @@ def bond_record_forfeiture(*, bond: Bond, forfeited_on: date, by, note: str) -> 
             (account(fund, AccountKind.BOND_FORFEITURES), bond.amount_cents),
             (account(fund, AccountKind.BONDS_RECEIVABLE), -bond.amount_cents),
         ],
-        occurred_at=timezone.make_aware(timezone.datetime.combine(forfeited_on, timezone.datetime.min.time())),
+        occurred_at=_start_of(forfeited_on),
         by=by,
     )
     bond.status = Bond.Status.FORFEITED

@@ -1,4 +1,7 @@
-"""Report PDF resources: a WeasyPrint URL fetcher that reads shipped static files only."""
+"""PDF resources: where the shipped static files are, and a WeasyPrint URL fetcher that reads
+them and nothing else. Shared by the report renderer and the receipt renderer
+(``funds.receipts``). Django is imported inside the functions: the render workers import this
+module without setting Django up."""
 
 from __future__ import annotations
 
@@ -23,3 +26,23 @@ def local_url_fetcher(static_roots: Sequence[str]):
             return super().fetch(url, headers)
 
     return LocalOnlyFetcher(allowed_protocols={"file"}, timeout=5)
+
+
+def static_roots() -> list[Path]:
+    """The folders static files are read from (the app's own, and the collected ones if set)."""
+    from django.conf import settings
+
+    roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT).resolve())
+    return roots
+
+
+def static_file(name: str) -> Path:
+    """The path of a shipped static file (e.g. a PDF stylesheet); ``FileNotFoundError`` if absent."""
+    from django.contrib.staticfiles import finders
+
+    found = finders.find(name)
+    if not found:
+        raise FileNotFoundError(name)
+    return Path(found).resolve()

@@ -13,14 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from reports.data import ReportData
-from reports.pdf.fetcher import local_url_fetcher
+from reports.pdf.fetcher import local_url_fetcher, static_file, static_roots
 from reports.pdf.formatting import _format_section, _Formatter
 from reports.pdf.html import _geometry_css, _numbering_css, _pages_html, _verification_url
 from reports.pdf.layout import _lay_out_columns, _Measure, _plan_pages
@@ -314,15 +313,8 @@ def _merge(chunks: list[bytes], *, data: ReportData, legal_name: str) -> bytes:
     return out.getvalue()
 
 
-def _static_roots() -> list[Path]:
-    roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
-    if settings.STATIC_ROOT:
-        roots.append(Path(settings.STATIC_ROOT).resolve())
-    return roots
+_static_roots = static_roots
 
 
 def _stylesheet_path() -> Path:
-    found = finders.find(REPORT_STYLESHEET)
-    if not found:
-        raise FileNotFoundError(REPORT_STYLESHEET)
-    return Path(found).resolve()
+    return static_file(REPORT_STYLESHEET)
