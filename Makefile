@@ -13,14 +13,17 @@ STAMP  := $(VENV)/.installed
 VAR    := $(or $(AMPARO_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: help venv test lint format demo messages gettext clean distclean
+# The folders the file-backed Celery broker and the file storage write to (settings.py).
+VAR_DIRS := $(addprefix $(VAR)/,celery-queue celery-processed celery-control private)
+
+.PHONY: help venv test lint format demo demo-packages var-dirs messages clean distclean
 
 help:
 	@echo "make venv      create $(VENV) and install requirements-test.txt (when changed)"
 	@echo "make test      ruff, makemigrations --check and pytest, with private PostgreSQL + Redis"
 	@echo "               unless DATABASE_URL is set; pass pytest options as PYTEST_ARGS=..."
 	@echo "make demo      migrate, seed demo data and run web + Celery worker + beat (DEBUG=1)"
-	@echo "make lint      ruff check + ruff format --check"
+	@echo "make lint      ruff check + ruff format --check, import-linter contracts, mypy"
 	@echo "make format    ruff check --fix + ruff format"
 	@echo "make clean     remove caches and compiled translations; distclean also removes $(VENV)"
 
@@ -29,6 +32,9 @@ venv: $(STAMP)
 # Reinstall only when a requirements file is newer than the stamp.
 $(STAMP): requirements.txt requirements-test.txt
 	@if ! $(PY) -c 'import sys' >/dev/null 2>&1; then \
+		if ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then \
+			scripts/system-packages.sh "$$($(PYTHON) -c 'import sys; print("python%d.%d-venv" % sys.version_info[:2])')"; \
+		fi; \
 		echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"; \
 		rm -rf $(VENV); \
 		$(PYTHON) -m venv $(VENV); \
@@ -39,34 +45,32 @@ $(STAMP): requirements.txt requirements-test.txt
 test: venv
 	scripts/test.sh $(PYTEST_ARGS)
 
+# ruff (style, imports at the top, no private names across packages), the import-linter
+# contracts of docs/architecture.md (layers, no cycles), and mypy (strict on services, selectors, kernel).
 lint: venv
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: venv
 	$(RUFF) check --fix .
 	$(RUFF) format .
 
-# msgfmt (gettext) is needed by compilemessages.
-gettext:
-	@if ! command -v msgfmt >/dev/null; then \
-		if [ "$$(id -u)" -eq 0 ]; then \
-			echo "Installing gettext (msgfmt)"; \
-			export DEBIAN_FRONTEND=noninteractive; \
-			apt-get -q update && apt-get -q install -y --no-install-recommends gettext; \
-		else \
-			echo "msgfmt not found: install gettext first (sudo apt-get install gettext)" >&2; \
-			exit 1; \
-		fi; \
-	fi
+# gettext (msgfmt, for compilemessages) and WeasyPrint's libraries: installed when run as
+# root, else the command to run is printed. `make test` checks its own (scripts/test.sh).
+demo-packages:
+	@scripts/system-packages.sh demo
 
-messages: venv gettext
+var-dirs:
+	@mkdir -p $(VAR_DIRS)
+
+messages: venv demo-packages
 	@if [ -n "$$(find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o -type d -name locale -print -quit)" ]; then \
 		DEBUG=1 $(PY) manage.py compilemessages --ignore=$(VENV) --verbosity 0; \
 	fi
 
-demo: venv messages
-	mkdir -p $(VAR)/celery-queue $(VAR)/celery-processed $(VAR)/private
+demo: venv messages var-dirs
 	DEBUG=1 $(PY) manage.py migrate
 	DEBUG=1 $(PY) manage.py seed_demo
 	@echo "Starting web (http://127.0.0.1:8000/), Celery worker and beat; Ctrl-C stops all three."

@@ -7,9 +7,10 @@ from allauth.account.app_settings import REAUTHENTICATION_TIMEOUT
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+
+from kernel.enqueue import enqueue_on_commit
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
@@ -30,8 +31,6 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         return super().is_reauthentication_required(app=app, **kwargs)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        from accounts.tasks import send_prepared_email
-
         context = {**context, "site_url": settings.SITE_URL}
         message = self.render_mail(template_prefix, email, context)
         html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), None)
@@ -42,7 +41,7 @@ class StaffAccountAdapter(DefaultAccountAdapter):
             "to": list(message.to),
             "from_email": message.from_email,
         }
-        transaction.on_commit(lambda: send_prepared_email.delay(**payload))
+        enqueue_on_commit("accounts.tasks.send_prepared_email", **payload)
 
 
 class StaffMFAAdapter(DefaultMFAAdapter):

@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -78,8 +79,6 @@ class RequireMFAMiddleware:
             return True
         match = getattr(request, "resolver_match", None)
         if match is None:
-            from django.urls import Resolver404, resolve
-
             try:
                 match = resolve(request.path_info)
             except Resolver404:

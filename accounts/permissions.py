@@ -28,8 +28,3 @@ def role_required(*roles: Role) -> Callable:
         return wrapper
 
     return decorator
-
-
-def any_role_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Allow the view to any signed-in user who holds a role (a user without one gets 404)."""
-    return role_required(*Role)(view)

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AccessEvent, StaffSession, User
 from accounts.roles import ROLE_NAMES, Role
+from accounts.signals import staff_deactivated
+from kernel.enqueue import enqueue_on_commit
 
 
 def access_event_record(
@@ -41,7 +43,24 @@ def access_event_record(
     )
 
 
-def _set_role_groups(user: User, role: Role) -> None:
+def _staff_changed(*, user: User, by: User, detail: str, ip_address: str | None) -> None:
+    """The access-log row of an administrator's change to a staff account."""
+    access_event_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        object_type="staff",
+        object_ref=user.email,
+        detail=detail,
+        ip_address=ip_address,
+    )
+
+
+def user_role_groups_set(*, user: User, role: Role) -> None:
+    """Make ``role`` the user's only role group (not audited: callers record who did it).
+
+    Side effects: group membership; ``is_staff`` follows the administrator role (Django's
+    admin checks it); the role cached on the user object is forgotten.
+    """
     group, _created = Group.objects.get_or_create(name=role.value)
     user.groups.remove(*Group.objects.filter(name__in=ROLE_NAMES).exclude(pk=group.pk))
     user.groups.add(group)
@@ -65,24 +84,14 @@ def staff_invite(*, email: str, full_name: str, role: Role, by: User, ip_address
     user.invited_by = by
     user.invited_at = timezone.now()
     user.save(update_fields=["invited_by", "invited_at"])
-    _set_role_groups(user, role)
-    access_event_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        object_type="staff",
-        object_ref=user.email,
-        detail=f"invited as {role.value}",
-        ip_address=ip_address,
-    )
+    user_role_groups_set(user=user, role=role)
+    _staff_changed(user=user, by=by, detail=f"invited as {role.value}", ip_address=ip_address)
     _enqueue_invitation(user)
     return user
 
 
 def _enqueue_invitation(user: User) -> None:
-    from accounts.tasks import send_invitation_email
-
-    user_id = user.pk
-    transaction.on_commit(lambda: send_invitation_email.delay(user_id=user_id))
+    enqueue_on_commit("accounts.tasks.send_invitation_email", user_id=user.pk)
 
 
 @transaction.atomic
@@ -98,14 +107,7 @@ def staff_resend_invitation(*, user: User, by: User, ip_address: str | None = No
         raise ValidationError(_("Reactivate the account before sending a new invitation."))
     user.invited_at = timezone.now()
     user.save(update_fields=["invited_at"])
-    access_event_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        object_type="staff",
-        object_ref=user.email,
-        detail="invitation sent again",
-        ip_address=ip_address,
-    )
+    _staff_changed(user=user, by=by, detail="invitation sent again", ip_address=ip_address)
     _enqueue_invitation(user)
 
 
@@ -143,15 +145,8 @@ def staff_set_role(*, user: User, role: Role, by: User, ip_address: str | None =
     """
     if user.pk == by.pk and role != Role.ADMIN:
         raise ValidationError(_("You cannot take away your own administrator role."))
-    _set_role_groups(user, role)
-    access_event_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        object_type="staff",
-        object_ref=user.email,
-        detail=f"role set to {role.value}",
-        ip_address=ip_address,
-    )
+    user_role_groups_set(user=user, role=role)
+    _staff_changed(user=user, by=by, detail=f"role set to {role.value}", ip_address=ip_address)
 
 
 def _end_sessions(user: User) -> int:
@@ -169,11 +164,9 @@ def staff_deactivate(*, user: User, by: User, ip_address: str | None = None) -> 
 
     Returns the number of sessions ended. Side effects: ``is_active`` off,
     ``deactivated_at``/``deactivated_by`` set, session rows deleted, every open case they
-    lead flagged for reassignment (``casework.services.cases_flag_for_reassignment``), an
-    ``AccessEvent``.
+    lead flagged for reassignment (by casework's receiver of ``staff_deactivated``, in this
+    transaction), an ``AccessEvent``.
     """
-    from casework.services import cases_flag_for_reassignment
-
     if user.pk == by.pk:
         raise ValidationError(_("You cannot deactivate your own account."))
     if not user.is_active:
@@ -183,12 +176,11 @@ def staff_deactivate(*, user: User, by: User, ip_address: str | None = None) -> 
     user.deactivated_by = by
     user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
     ended = _end_sessions(user)
-    flagged = cases_flag_for_reassignment(attorney=user, by=by)
-    access_event_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        object_type="staff",
-        object_ref=user.email,
+    responses = staff_deactivated.send(sender=User, user=user, by=by)
+    flagged = sum(result for _receiver, result in responses if isinstance(result, int))
+    _staff_changed(
+        user=user,
+        by=by,
         detail=f"deactivated; {ended} session(s) ended; {flagged} case(s) flagged for reassignment",
         ip_address=ip_address,
     )
@@ -204,14 +196,7 @@ def staff_reactivate(*, user: User, by: User, ip_address: str | None = None) -> 
     user.deactivated_at = None
     user.deactivated_by = None
     user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
-    access_event_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        object_type="staff",
-        object_ref=user.email,
-        detail="reactivated",
-        ip_address=ip_address,
-    )
+    _staff_changed(user=user, by=by, detail="reactivated", ip_address=ip_address)
 
 
 @transaction.atomic
@@ -225,14 +210,7 @@ def staff_reset_mfa(*, user: User, by: User, ip_address: str | None = None) -> N
         raise ValidationError(_("Ask another administrator to reset your own authenticator."))
     Authenticator.objects.filter(user=user).delete()
     _end_sessions(user)
-    access_event_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        object_type="staff",
-        object_ref=user.email,
-        detail="authenticator reset",
-        ip_address=ip_address,
-    )
+    _staff_changed(user=user, by=by, detail="authenticator reset", ip_address=ip_address)
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.permissions import role_required
 from accounts.receivers import client_ip
 from accounts.roles import Role, user_role
+from kernel.navigation import start_page
 
 
 def _recovery_codes_left(user: User) -> int | None:
@@ -26,22 +27,14 @@ def _recovery_codes_left(user: User) -> int | None:
     return len(RecoveryCodes(authenticator).get_unused_codes())
 
 
-# Roles whose daily work starts on a casework page land there.
-ROLE_START_PAGES = {
-    Role.ATTORNEY: "casework:dashboard",
-    Role.SUPERVISOR: "casework:triage",
-    Role.INTAKE: "casework:intake",
-    Role.FINANCE: "funds:finance-home",
-    Role.AUDITOR: "reports:funds",
-}
-
-
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page: what this role does, and the state of one's own sign-in security."""
     role = user_role(request.user)
-    if role in ROLE_START_PAGES:
-        return redirect(ROLE_START_PAGES[role])
+    # Roles whose work starts on another app's page (declared in that app's AppConfig) land there.
+    role_start = start_page(role.value) if role else None
+    if role_start:
+        return redirect(role_start)
     context = {"role": role, "recovery_codes_left": _recovery_codes_left(request.user)}
     if role == Role.ADMIN:
         context["role_counts"] = [(Role(name).label, n) for name, n in selectors.staff_role_counts().items()]

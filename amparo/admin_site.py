@@ -4,6 +4,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role, user_has_role
+
 
 class AmparoAdminSite(admin.AdminSite):
     site_header = _("Amparo administration")
@@ -11,8 +13,6 @@ class AmparoAdminSite(admin.AdminSite):
     index_title = _("Records")
 
     def has_permission(self, request: HttpRequest) -> bool:
-        from accounts.roles import Role, user_has_role
-
         return request.user.is_active and user_has_role(request.user, Role.ADMIN)
 
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:

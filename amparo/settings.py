@@ -29,6 +29,7 @@ ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if D
 CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    "kernel",
     "accounts",
     "casework",
     "funds",
@@ -254,10 +255,14 @@ if not SITE_URL:
 CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery-queue"
+    # Every folder is given: kombu's defaults are relative to the working directory, and its
+    # control folder (exchange bindings, the worker's remote-control mailbox) would otherwise
+    # land in the checkout. `make demo` creates them: kombu expects them to exist.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery-processed"),
+        "control_folder": str(VAR_DIR / "celery-control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = False

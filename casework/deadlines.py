@@ -65,7 +65,6 @@ class _RuleSpec:
     years: int
     citation: Promise
     title: Promise
-    source_label: Promise
     # "<period> after <event> of %(date)s": the subject of the explanation sentence.
     period_phrase: Promise
 
@@ -77,7 +76,6 @@ _SPECS: dict[Rule, _RuleSpec] = {
         # Translators: a legal citation; normally left as it is.
         citation=_("8 CFR 1003.38(b)"),
         title=_("File notice of appeal to the BIA (Form EOIR-26)"),
-        source_label=_("Date of the immigration judge's decision"),
         period_phrase=_("30 days after the immigration judge's decision of %(date)s"),
     ),
     Rule.ASYLUM_ONE_YEAR: _RuleSpec(
@@ -86,7 +84,6 @@ _SPECS: dict[Rule, _RuleSpec] = {
         # Translators: a legal citation; normally left as it is.
         citation=_("INA 208(a)(2)(B); 8 CFR 1208.4(a)(2)"),
         title=_("File asylum application (Form I-589)"),
-        source_label=_("Date of last arrival in the United States"),
         period_phrase=_("One year after the last arrival in the United States on %(date)s"),
     ),
     Rule.MOTION_TO_RECONSIDER: _RuleSpec(
@@ -95,7 +92,6 @@ _SPECS: dict[Rule, _RuleSpec] = {
         # Translators: a legal citation; normally left as it is.
         citation=_("INA 240(c)(6)(B); 8 CFR 1003.23(b)(1)"),
         title=_("File motion to reconsider"),
-        source_label=_("Date of the final order"),
         period_phrase=_("30 days after the final order of %(date)s"),
     ),
     Rule.MOTION_TO_REOPEN: _RuleSpec(
@@ -104,7 +100,6 @@ _SPECS: dict[Rule, _RuleSpec] = {
         # Translators: a legal citation; normally left as it is.
         citation=_("INA 240(c)(7)(C)(i); 8 CFR 1003.23(b)(1)"),
         title=_("File motion to reopen"),
-        source_label=_("Date of the final order"),
         period_phrase=_("90 days after the final order of %(date)s"),
     ),
 }
@@ -198,12 +193,6 @@ def default_title(rule: Rule | str) -> str:
     """A title for a new deadline of this rule, in the active language; "" for a deadline set by hand."""
     spec = _SPECS.get(Rule(rule))
     return str(spec.title) if spec else ""
-
-
-def source_date_label(rule: Rule | str) -> str:
-    """What the date a rule counts from is called, for the form label; "" for a deadline set by hand."""
-    spec = _SPECS.get(Rule(rule))
-    return str(spec.source_label) if spec else ""
 
 
 def _add_period(source: date, spec: _RuleSpec) -> tuple[date, bool]:

@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,7 @@ from casework.models import (
     ReliefKind,
     ReliefStatus,
 )
+from casework.selectors import attorneys
 
 
 class DateInput(forms.DateInput):
@@ -87,7 +89,13 @@ class CourtChoiceField(forms.ModelChoiceField):
         return f"{obj.state} · {obj.name}"
 
 
-class IntakeForm(forms.Form):
+class DetaineeAndDetentionFields(forms.Form):
+    """The person and the arrest, as entered at intake and corrected on the case later.
+
+    ``IntakeForm`` and ``CaseDetailsForm`` both extend it, so a field means the same thing
+    (label, limits, checks) in both places.
+    """
+
     given_names = forms.CharField(label=_("Given names"), max_length=120)
     family_names = forms.CharField(label=_("Family names"), max_length=120)
     other_names = forms.CharField(
@@ -108,23 +116,9 @@ class IntakeForm(forms.Form):
         required=False,
         help_text=_("Place of arrest, e.g. a street or a check-in."),
     )
-    facility = FacilityChoiceField()
-    custody_status = forms.ChoiceField(
-        label=_("Custody"), choices=CustodyStatus.choices, initial=CustodyStatus.DETAINED
-    )
-    contact_name = forms.CharField(label=_("Family contact: name"), max_length=160, required=False)
-    contact_relationship = forms.CharField(label=_("Relationship"), max_length=60, required=False)
-    contact_phone = forms.CharField(
-        label=_("Phone"),
-        max_length=40,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "type": "tel"}),
-    )
-    contact_language = forms.CharField(label=_("Preferred language"), max_length=60, required=False)
     flag_imminent_removal = forms.BooleanField(label=_("Imminent removal"), required=False)
     flag_medical = forms.BooleanField(label=_("Medical needs"), required=False)
     flag_minor_children = forms.BooleanField(label=_("Minor children"), required=False)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean_date_of_birth(self):
         value = self.cleaned_data.get("date_of_birth")
@@ -139,24 +133,57 @@ class IntakeForm(forms.Form):
         return value
 
 
-class CaseDetailsForm(forms.Form):
-    given_names = forms.CharField(label=_("Given names"), max_length=120)
-    family_names = forms.CharField(label=_("Family names"), max_length=120)
-    other_names = forms.CharField(label=_("Other names or spellings"), max_length=300, required=False)
-    a_number = ANumberField()
-    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput)
-    country_of_birth = forms.CharField(label=_("Country of birth"), max_length=80, required=False)
-    citizenship = forms.CharField(label=_("Citizenship"), max_length=80, required=False)
-    languages = forms.CharField(label=_("Languages"), max_length=200, required=False)
-    needs_interpreter = forms.BooleanField(label=_("Needs an interpreter"), required=False)
+PERSON_FIELDS = [
+    "given_names",
+    "family_names",
+    "other_names",
+    "a_number",
+    "date_of_birth",
+    "country_of_birth",
+    "citizenship",
+    "languages",
+    "needs_interpreter",
+]
+FLAG_FIELDS = ["flag_imminent_removal", "flag_medical", "flag_minor_children"]
+
+
+class IntakeForm(DetaineeAndDetentionFields):
+    facility = FacilityChoiceField()
+    custody_status = forms.ChoiceField(
+        label=_("Custody"), choices=CustodyStatus.choices, initial=CustodyStatus.DETAINED
+    )
+    contact_name = forms.CharField(label=_("Family contact: name"), max_length=160, required=False)
+    contact_relationship = forms.CharField(label=_("Relationship"), max_length=60, required=False)
+    contact_phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "type": "tel"}),
+    )
+    contact_language = forms.CharField(label=_("Preferred language"), max_length=60, required=False)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    field_order = [
+        *PERSON_FIELDS,
+        "detained_on",
+        "detained_where",
+        "facility",
+        "custody_status",
+        "contact_name",
+        "contact_relationship",
+        "contact_phone",
+        "contact_language",
+        *FLAG_FIELDS,
+        "notes",
+    ]
+
+
+class CaseDetailsForm(DetaineeAndDetentionFields):
     proceeding_type = forms.ChoiceField(label=_("Proceeding"), choices=ProceedingType.choices)
     court = CourtChoiceField(required=False, empty_label=_("Not yet known"))
-    detained_on = forms.DateField(label=_("Detained on"), required=False, widget=DateInput)
-    detained_where = forms.CharField(label=_("Where detained"), max_length=200, required=False)
     last_arrival_on = forms.DateField(label=_("Last arrival in the US"), required=False, widget=DateInput)
-    flag_imminent_removal = forms.BooleanField(label=_("Imminent removal"), required=False)
-    flag_medical = forms.BooleanField(label=_("Medical needs"), required=False)
-    flag_minor_children = forms.BooleanField(label=_("Minor children"), required=False)
+
+    field_order = [*PERSON_FIELDS, "proceeding_type", "court", "detained_on", "detained_where", "last_arrival_on"]
 
 
 class CustodyForm(forms.Form):
@@ -244,8 +271,6 @@ class AssignForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=AssignmentRole.choices, initial=AssignmentRole.LEAD)
 
     def __init__(self, *args, **kwargs):
-        from casework.selectors import attorneys
-
         super().__init__(*args, **kwargs)
         self.fields["attorney"].queryset = attorneys()
 
@@ -260,10 +285,6 @@ class BulkReassignForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from django.contrib.auth import get_user_model
-
-        from casework.selectors import attorneys
-
         super().__init__(*args, **kwargs)
         # A leaver may already be deactivated; they must still be choosable here.
         holds_cases = Assignment.objects.filter(attorney=OuterRef("pk"), ended_at__isnull=True)

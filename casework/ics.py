@@ -15,11 +15,10 @@ from icalendar import Calendar, Event
 
 from casework.deadlines import Rule
 from casework.models import Deadline, DeadlineStatus, Hearing, HearingKind
+from casework.selectors import my_case_ids
 
 
 def attorney_calendar(user) -> bytes:
-    from casework.selectors import my_case_ids
-
     now = timezone.now()
     calendar = Calendar()
     calendar.add("prodid", "-//Amparo//Hearings and deadlines//EN")

@@ -20,19 +20,6 @@ from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-__all__ = [
-    "ANumberError",
-    "a_number_index",
-    "blind_index",
-    "format_a_number",
-    "name_index_keys",
-    "name_key",
-    "name_keys",
-    "name_tokens",
-    "normalise_a_number",
-    "required_matches",
-]
-
 # --- A-numbers ---------------------------------------------------------------------------
 
 A_NUMBER_HELP = _("Enter the A-number as 8 or 9 digits, with or without a leading A (for example A-012-345-678).")

@@ -9,12 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
-    Min,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -260,6 +257,3 @@ def case_page(case: Case) -> dict:
         "assignments": list(case.assignments.select_related("attorney").order_by("-ended_at", "started_at")),
         "events": list(case.events.select_related("actor")[:50]),
     }
-
-
-__all__ = ["Exists", "Min", "Prefetch"]

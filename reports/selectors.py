@@ -6,27 +6,23 @@ built here can bring a name or an A-number into a page.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from accounts.models import AccessEvent
 from funds.models import Bond, Disbursement, Donation, Posting, Transaction
+from kernel.clock import booking_day_start
 from reports.models import ReportRun
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _period(field: str, date_from: date | None, date_to: date | None) -> Q:
     """A filter on a datetime ``field`` for whole local days ``date_from``..``date_to``."""
     condition = Q()
     if date_from:
-        condition &= Q(**{f"{field}__gte": _start_of(date_from)})
+        condition &= Q(**{f"{field}__gte": booking_day_start(date_from)})
     if date_to:
-        condition &= Q(**{f"{field}__lt": _start_of(date_to + timedelta(days=1))})
+        condition &= Q(**{f"{field}__lt": booking_day_start(date_to + timedelta(days=1))})
     return condition
 
 

@@ -22,8 +22,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AccessEvent, User
 from accounts.services import access_event_record
-from reports.data import content_digest
+from funds.models import Fund
+from kernel.enqueue import enqueue_on_commit
+from reports.builders import build_report
+from reports.csv_export import write_csv
+from reports.data import ReportData, content_digest
 from reports.models import ReportKind, ReportRun
+from reports.pdf.render import render_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +70,7 @@ def report_request(*, kind: str, date_from: date, date_to: date, fund=None, by: 
 
 
 def _enqueue(run_id: int) -> None:
-    from reports.tasks import generate_report
-
-    transaction.on_commit(lambda: generate_report.delay(run_id=run_id))
+    enqueue_on_commit("reports.tasks.generate_report", run_id=run_id)
 
 
 def _claim(run_id: int) -> ReportRun | None:
@@ -106,9 +109,7 @@ def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def _csv_bytes(data) -> bytes:
-    from reports.csv_export import write_csv
-
+def _csv_bytes(data: ReportData) -> bytes:
     buffer = io.BytesIO()
     write_csv(data, buffer)
     return buffer.getvalue()
@@ -130,9 +131,6 @@ def report_generate(*, run_id: int) -> ReportRun | None:
     exception is logged, never stored: it may quote data). An ``OSError`` (storage) puts the
     run back in the queue and is raised again, so that the task retries it.
     """
-    from reports.builders import build_report
-    from reports.pdf import render_pdf
-
     run = _claim(run_id)
     if run is None:
         return None
@@ -140,8 +138,6 @@ def report_generate(*, run_id: int) -> ReportRun | None:
     try:
         fund = None
         if run.parameters.get("fund"):
-            from funds.models import Fund
-
             fund = Fund.objects.get(slug=run.parameters["fund"])
         data = build_report(
             run.kind,

@@ -2,14 +2,24 @@
 # The full check that `make test` and CI run. Arguments are passed on to pytest
 # (`make test PYTEST_ARGS="-k casework -x"`).
 #
+# First the Debian packages the tests need are checked (scripts/system-packages.sh): run as
+# root, the missing ones are installed; otherwise the command to install them is printed.
+#
 # When DATABASE_URL is not set, private PostgreSQL and Redis servers are started on
 # free 127.0.0.1 ports with scripts/services.sh and stopped at the end, also on failure.
-# When it is set (CI starts its own), the given DATABASE_URL / TEST_REDIS_URL are used.
+# When it is set (servers of your own), the given DATABASE_URL / TEST_REDIS_URL are used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 step() { printf '\n==> %s\n' "$*"; }
+
+step "System packages"
+if [[ -z "${DATABASE_URL:-}" ]]; then
+    scripts/system-packages.sh test services
+else
+    scripts/system-packages.sh test
+fi
 
 if [[ -z "${DATABASE_URL:-}" ]]; then
     state=$(mktemp -d /tmp/amparo-services.XXXXXX)

@@ -9,6 +9,7 @@ from django.test import Client
 
 from accounts.roles import Role
 from tests.factories import TOTP_SECRET, UserFactory
+from tests.personas import Personas, make_personas
 
 
 def totp_code(secret: str = TOTP_SECRET, offset: int = 0) -> str:
@@ -86,3 +87,9 @@ def client_for(db):
 @pytest.fixture
 def admin_client_(client_for) -> Client:
     return client_for(Role.ADMIN)
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    """Every persona of ``tests/personas.py``, around one active case; ``personas.client(name)`` signs in."""
+    return make_personas()

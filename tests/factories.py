@@ -8,7 +8,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import _set_role_groups
+from accounts.services import user_role_groups_set
 
 PASSWORD = "correct horse battery staple"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -26,7 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create: bool, extracted: Role | None, **kwargs) -> None:
         if create and extracted is not None:
-            _set_role_groups(self, extracted)
+            user_role_groups_set(user=self, role=extracted)
 
     @factory.post_generation
     def mfa(self, create: bool, extracted: bool | None, **kwargs) -> None:

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from guardian.models import UserObjectPermissionBase
 
 from casework.models.detainee import Detainee
 from casework.models.reference import DetentionFacility, ImmigrationCourt
@@ -178,10 +178,6 @@ class Assignment(models.Model):
 class CaseUserObjectPermission(UserObjectPermissionBase):
     """django-guardian's per-case user permissions, with a real foreign key (fast joins)."""
 
-    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
-
-
-class CaseGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
 
 

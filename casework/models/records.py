@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -38,8 +40,6 @@ class DocumentKind(models.TextChoices):
 
 def _document_path(instance: Document, filename: str) -> str:
     # Never the person's name or the original file name: a random name under the case's id.
-    from uuid import uuid4
-
     return f"documents/{instance.case_id}/{uuid4().hex}"
 
 

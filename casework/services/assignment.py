@@ -11,7 +11,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.roles import Role, user_role
 from casework.models import Assignment, AssignmentRole, Case, CaseEvent, CaseStatus
-from casework.services._events import case_changed, case_event
+from casework.services.history import case_changed, case_event
 
 CASE_PERMS = ("view_case", "change_case")
 
@@ -39,7 +39,7 @@ def _end(assignment: Assignment, by, now) -> None:
 
 
 @transaction.atomic
-def case_assign(*, case: Case, attorney, role: AssignmentRole, by) -> Assignment:
+def case_assign(*, case: Case, attorney, role: AssignmentRole, by, ip_address: str | None = None) -> Assignment:
     """Put ``attorney`` on ``case`` in ``role``. A new lead replaces the current lead.
 
     Side effects: ends the attorney's other active assignment on this case (a role change)
@@ -85,12 +85,12 @@ def case_assign(*, case: Case, attorney, role: AssignmentRole, by) -> Assignment
         _("%(name)s assigned as %(role)s.") % {"name": attorney, "role": AssignmentRole(role).label.lower()},
         by,
     )
-    case_changed(case, by, f"assigned user {attorney.pk} as {role}")
+    case_changed(case, by, f"assigned user {attorney.pk} as {role}", ip_address=ip_address)
     return assignment
 
 
 @transaction.atomic
-def assignment_end(*, assignment: Assignment, by) -> None:
+def assignment_end(*, assignment: Assignment, by, ip_address: str | None = None) -> None:
     """End an assignment; the attorney loses access at their next request.
 
     Side effects: permissions revoked (unless still assigned in another role); if the case
@@ -104,7 +104,7 @@ def assignment_end(*, assignment: Assignment, by) -> None:
     _revoke_unless_still_assigned(assignment.attorney, case)
     _send_back_to_triage_if_leaderless(case)
     case_event(case, CaseEvent.Kind.UNASSIGNED, _("%(name)s taken off the case.") % {"name": assignment.attorney}, by)
-    case_changed(case, by, f"ended assignment of user {assignment.attorney_id}")
+    case_changed(case, by, f"ended assignment of user {assignment.attorney_id}", ip_address=ip_address)
 
 
 def _send_back_to_triage_if_leaderless(case: Case) -> None:

@@ -1,6 +1,6 @@
-from __future__ import annotations
+"""Case details, closing and reopening."""
 
-from datetime import date
+from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -13,15 +13,9 @@ from casework.models import (
     CaseEvent,
     CaseStatus,
     CloseReason,
-    CustodyPeriod,
-    CustodyStatus,
     Detainee,
-    DetentionFacility,
-    Relief,
-    ReliefKind,
-    ReliefStatus,
 )
-from casework.services._events import case_changed, case_event
+from casework.services.history import case_changed, case_event
 from casework.services.intake import detainee_reindex
 
 DETAINEE_FIELDS = (
@@ -35,6 +29,8 @@ DETAINEE_FIELDS = (
     "languages",
     "needs_interpreter",
 )
+
+
 CASE_FIELDS = (
     "proceeding_type",
     "court",
@@ -48,7 +44,7 @@ CASE_FIELDS = (
 
 
 @transaction.atomic
-def case_update_details(*, case: Case, by, **changes) -> list[str]:
+def case_update_details(*, case: Case, by, ip_address: str | None = None, **changes) -> list[str]:
     """Edit the detainee's and the case's details; returns the names of changed fields.
 
     Side effects: blind indexes rewritten when names or the A-number change; a timeline
@@ -80,7 +76,7 @@ def case_update_details(*, case: Case, by, **changes) -> list[str]:
         detainee_reindex(detainee)
     labels = ", ".join(str(_field_label(name)) for name in changed)
     case_event(case, CaseEvent.Kind.DETAILS, _("Details edited: %(fields)s.") % {"fields": labels}, by)
-    case_changed(case, by, "details edited: " + ", ".join(changed))
+    case_changed(case, by, "details edited: " + ", ".join(changed), ip_address=ip_address)
     return changed
 
 
@@ -90,42 +86,7 @@ def _field_label(name: str) -> str:
 
 
 @transaction.atomic
-def custody_record_change(
-    *, case: Case, status: CustodyStatus, facility: DetentionFacility | None, started_on: date, by
-) -> CustodyPeriod:
-    """Record a change of custody (a transfer, a release, a removal) from ``started_on``.
-
-    Side effects: the current custody period ends that day; a new one starts; the case's
-    current custody and facility follow; a timeline event; an ``AccessEvent``.
-    """
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    current = CustodyPeriod.objects.filter(case=case, ended_on__isnull=True).first()
-    if current is not None:
-        if started_on < current.started_on:
-            raise ValidationError(
-                {
-                    "started_on": _("The change cannot be earlier than the current period, which began on %(date)s.")
-                    % {"date": current.started_on.isoformat()}
-                }
-            )
-        current.ended_on = started_on
-        current.save(update_fields=["ended_on"])
-    if status != CustodyStatus.DETAINED:
-        facility = None
-    period = CustodyPeriod.objects.create(
-        case=case, status=status, facility=facility, started_on=started_on, recorded_by=by
-    )
-    case.custody_status = status
-    case.facility = facility
-    case.save(update_fields=["custody_status", "facility"])
-    where = f" — {facility.name}" if facility else ""
-    case_event(case, CaseEvent.Kind.CUSTODY, f"{CustodyStatus(status).label}{where}", by)
-    case_changed(case, by, f"custody {status}")
-    return period
-
-
-@transaction.atomic
-def case_close(*, case: Case, reason: CloseReason, note: str, by) -> None:
+def case_close(*, case: Case, reason: CloseReason, note: str, by, ip_address: str | None = None) -> None:
     """Close a case with a reason. Side effects: status, ``closed_at``; timeline; ``AccessEvent``."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status == CaseStatus.CLOSED:
@@ -137,11 +98,11 @@ def case_close(*, case: Case, reason: CloseReason, note: str, by) -> None:
     case.needs_reassignment = False
     case.save(update_fields=["status", "closed_at", "close_reason", "close_note", "needs_reassignment"])
     case_event(case, CaseEvent.Kind.CLOSED, _("Closed: %(reason)s.") % {"reason": CloseReason(reason).label}, by)
-    case_changed(case, by, f"closed ({reason})")
+    case_changed(case, by, f"closed ({reason})", ip_address=ip_address)
 
 
 @transaction.atomic
-def case_reopen(*, case: Case, by) -> None:
+def case_reopen(*, case: Case, by, ip_address: str | None = None) -> None:
     """Reopen a closed case: active if it still has a lead attorney, else back to triage."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status != CaseStatus.CLOSED:
@@ -153,25 +114,4 @@ def case_reopen(*, case: Case, by) -> None:
     case.close_note = ""
     case.save(update_fields=["status", "closed_at", "close_reason", "close_note"])
     case_event(case, CaseEvent.Kind.REOPENED, _("Reopened."), by)
-    case_changed(case, by, "reopened")
-
-
-@transaction.atomic
-def relief_save(
-    *, case: Case, kind: ReliefKind, status: ReliefStatus, filed_on: date | None, decided_on: date | None, by
-) -> Relief:
-    """Add a form of relief sought, or update its status. Side effects: timeline; ``AccessEvent``."""
-    if decided_on and filed_on and decided_on < filed_on:
-        raise ValidationError({"decided_on": _("The decision cannot come before the filing.")})
-    relief, created = Relief.objects.update_or_create(
-        case=case, kind=kind, defaults={"status": status, "filed_on": filed_on, "decided_on": decided_on}
-    )
-    verb = _("added") if created else _("updated")
-    case_event(
-        case,
-        CaseEvent.Kind.RELIEF,
-        f"{ReliefKind(kind).label}: {ReliefStatus(status).label} ({verb})",
-        by,
-    )
-    case_changed(case, by, f"relief {kind} {status}")
-    return relief
+    case_changed(case, by, "reopened", ip_address=ip_address)

@@ -1,13 +1,15 @@
+"""Hearings: scheduling, rescheduling and recording their outcome (which may add a deadline)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework.deadlines import Rule, compute_deadline, default_title
+from casework.deadlines import Rule, compute_deadline
 from casework.models import (
     APPEALABLE_OUTCOMES,
     Case,
@@ -20,7 +22,8 @@ from casework.models import (
     HearingOutcome,
     ImmigrationCourt,
 )
-from casework.services._events import case_changed, case_event
+from casework.services.deadlines import deadline_add_from_rule, deadline_set_status
+from casework.services.history import case_changed, case_event
 
 
 def _hearing_summary(hearing: Hearing) -> str:
@@ -39,6 +42,7 @@ def hearing_schedule(
     medium: HearingMedium = HearingMedium.IN_PERSON,
     interpreter_language: str = "",
     by,
+    ip_address: str | None = None,
 ) -> Hearing:
     """Record a scheduled hearing. ``starts_at`` is timezone-aware (the court's local time).
 
@@ -59,12 +63,12 @@ def hearing_schedule(
     # Only a case without a court takes the hearing's (never trust a possibly stale object).
     Case.objects.filter(pk=case.pk, court__isnull=True).update(court=court)
     case_event(case, CaseEvent.Kind.HEARING, _("Scheduled: %(hearing)s") % {"hearing": _hearing_summary(hearing)}, by)
-    case_changed(case, by, f"hearing {hearing.pk} scheduled")
+    case_changed(case, by, f"hearing {hearing.pk} scheduled", ip_address=ip_address)
     return hearing
 
 
 @transaction.atomic
-def hearing_update(*, hearing: Hearing, by, **changes) -> Deadline | None:
+def hearing_update(*, hearing: Hearing, by, ip_address: str | None = None, **changes) -> Deadline | None:
     """Edit a hearing or record its outcome.
 
     When the outcome is an immigration judge's decision that can be appealed, an "Appeal to
@@ -110,90 +114,5 @@ def hearing_update(*, hearing: Hearing, by, **changes) -> Deadline | None:
     elif appeal is not None and appeal.is_open and before_outcome in APPEALABLE_OUTCOMES:
         # The outcome was corrected to one that cannot be appealed: the deadline no longer applies.
         deadline_set_status(deadline=appeal, status=DeadlineStatus.WAIVED, by=by)
-    case_changed(case, by, f"hearing {hearing.pk} updated")
+    case_changed(case, by, f"hearing {hearing.pk} updated", ip_address=ip_address)
     return deadline
-
-
-@transaction.atomic
-def deadline_add_from_rule(
-    *, case: Case, rule: Rule, source_date: date, by, title: str = "", hearing: Hearing | None = None
-) -> Deadline:
-    """Add a deadline computed by ``rule`` from ``source_date``; the rule's explanation is kept.
-
-    Side effects: timeline; ``AccessEvent``.
-    """
-    computed = compute_deadline(Rule(rule), source_date)
-    deadline = Deadline.objects.create(
-        case=case,
-        title=title.strip() or default_title(Rule(rule)),
-        due_on=computed.due,
-        rule=rule,
-        source_date=source_date,
-        explanation=computed.explanation,
-        hearing=hearing,
-        created_by=by,
-    )
-    case_event(
-        case, CaseEvent.Kind.DEADLINE, _("Deadline added: %(title)s, due %(due)s") % _deadline_words(deadline), by
-    )
-    case_changed(case, by, f"deadline {deadline.pk} added")
-    return deadline
-
-
-def _deadline_words(deadline: Deadline) -> dict:
-    return {"title": deadline.title, "due": deadline.due_on.isoformat()}
-
-
-@transaction.atomic
-def deadline_add_manual(*, case: Case, title: str, due_on: date, by) -> Deadline:
-    """Add a deadline set by hand. Side effects: timeline; ``AccessEvent``."""
-    deadline = Deadline.objects.create(case=case, title=title.strip(), due_on=due_on, rule=Rule.MANUAL, created_by=by)
-    case_event(
-        case, CaseEvent.Kind.DEADLINE, _("Deadline added: %(title)s, due %(due)s") % _deadline_words(deadline), by
-    )
-    case_changed(case, by, f"deadline {deadline.pk} added")
-    return deadline
-
-
-@transaction.atomic
-def deadline_update(*, deadline: Deadline, title: str, due_on: date, by) -> Deadline:
-    """Edit a deadline's title or due date. A changed rule-computed date says so in its explanation."""
-    deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
-    if due_on != deadline.due_on and deadline.rule != Rule.MANUAL:
-        note = _("Due date changed by hand from %(old)s to %(new)s.") % {
-            "old": deadline.due_on.isoformat(),
-            "new": due_on.isoformat(),
-        }
-        deadline.explanation = f"{deadline.explanation} {note}".strip()
-    deadline.title = title.strip()
-    deadline.due_on = due_on
-    deadline.save(update_fields=["title", "due_on", "explanation"])
-    case_event(
-        deadline.case,
-        CaseEvent.Kind.DEADLINE,
-        _("Deadline edited: %(title)s, due %(due)s") % _deadline_words(deadline),
-        by,
-    )
-    case_changed(deadline.case, by, f"deadline {deadline.pk} edited")
-    return deadline
-
-
-@transaction.atomic
-def deadline_set_status(*, deadline: Deadline, status: DeadlineStatus, by) -> None:
-    """Mark a deadline done or waived, or open it again. Side effects: timeline; ``AccessEvent``."""
-    deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
-    if deadline.status == status:
-        return
-    deadline.status = status
-    if status == DeadlineStatus.OPEN:
-        deadline.completed_at, deadline.completed_by = None, None
-    else:
-        deadline.completed_at, deadline.completed_by = timezone.now(), by
-    deadline.save(update_fields=["status", "completed_at", "completed_by"])
-    case_event(
-        deadline.case,
-        CaseEvent.Kind.DEADLINE,
-        _("Deadline %(title)s: %(status)s") % {"title": deadline.title, "status": DeadlineStatus(status).label},
-        by,
-    )
-    case_changed(deadline.case, by, f"deadline {deadline.pk} {status}")

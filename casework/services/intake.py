@@ -22,7 +22,7 @@ from casework.models import (
     FamilyContact,
     Note,
 )
-from casework.services._events import case_changed, case_event
+from casework.services.history import case_changed, case_event
 
 
 @dataclass
@@ -67,7 +67,7 @@ def detainee_reindex(detainee: Detainee) -> None:
 
 
 @transaction.atomic
-def case_register(*, data: IntakeData, by) -> Case:
+def case_register(*, data: IntakeData, by, ip_address: str | None = None) -> Case:
     """Register a detained person and open a case for them, straight into triage.
 
     Side effects: a ``Detainee`` with its blind indexes and family contacts; a ``Case`` with a
@@ -122,5 +122,5 @@ def case_register(*, data: IntakeData, by) -> Case:
     if data.notes.strip():
         Note.objects.create(case=case, author=by, body=data.notes.strip(), privileged=False)
     case_event(case, CaseEvent.Kind.REGISTERED, _("Registered at intake and sent to triage."), by)
-    case_changed(case, by, "registered")
+    case_changed(case, by, "registered", ip_address=ip_address)
     return case

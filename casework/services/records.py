@@ -11,7 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from casework.models import Case, CaseEvent, Document, DocumentKind, Note
-from casework.services._events import case_changed, case_event
+from casework.services.history import case_changed, case_event
 
 # What a case file may hold: PDFs, photos and scans, office documents. Judged by the file's
 # content (its magic bytes), never by its name or the browser's word.
@@ -52,19 +52,21 @@ def _sniff(upload: UploadedFile) -> tuple[str, str]:
 
 
 @transaction.atomic
-def note_add(*, case: Case, body: str, privileged: bool, by) -> Note:
+def note_add(*, case: Case, body: str, privileged: bool, by, ip_address: str | None = None) -> Note:
     """Add a note. Side effects: timeline (without the note's text); ``AccessEvent``."""
     if not body.strip():
         raise ValidationError({"body": _("Write something first.")})
     note = Note.objects.create(case=case, author=by, body=body.strip(), privileged=privileged)
     label = _("Privileged note added.") if privileged else _("Note added.")
     case_event(case, CaseEvent.Kind.NOTE, label, by)
-    case_changed(case, by, f"note {note.pk} added")
+    case_changed(case, by, f"note {note.pk} added", ip_address=ip_address)
     return note
 
 
 @transaction.atomic
-def document_upload(*, case: Case, upload: UploadedFile, kind: DocumentKind, title: str, by) -> Document:
+def document_upload(
+    *, case: Case, upload: UploadedFile, kind: DocumentKind, title: str, by, ip_address: str | None = None
+) -> Document:
     """Store an uploaded document privately after checking its size and real type.
 
     Side effects: the file is written to private storage under a random name; its SHA-256
@@ -98,7 +100,7 @@ def document_upload(*, case: Case, upload: UploadedFile, kind: DocumentKind, tit
     document.file.name = "pending"
     document.save()
     case_event(case, CaseEvent.Kind.DOCUMENT, _("Document added: %(title)s") % {"title": document.title}, by)
-    case_changed(case, by, f"document {document.pk} uploaded")
+    case_changed(case, by, f"document {document.pk} uploaded", ip_address=ip_address)
     document.file.save("upload", upload, save=False)
     document.save(update_fields=["file"])
     return document

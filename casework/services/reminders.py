@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role
 from casework.models import Assignment, CaseStatus, Deadline, DeadlineStatus, Hearing, ReminderSent
+from kernel.clock import booking_day_start
 
 
 @dataclass
@@ -36,7 +37,7 @@ def reminder_digest(*, user, today: date) -> Digest:
     )
     sent = ReminderSent.objects.filter(user=user, sent_on=today)
     # "The next 2 days" of ``today``: from now (or that day's start) to the end of the day after tomorrow.
-    day_start = timezone.make_aware(datetime.combine(today, time.min))
+    day_start = booking_day_start(today)
     window_start = max(timezone.now(), day_start)
     window_end = day_start + timedelta(days=3)
     hearings = (

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.forms import Form
+from django.shortcuts import render
 
 from accounts.models import AccessEvent
 from accounts.receivers import client_ip
@@ -30,6 +31,4 @@ def apply_errors(form: Form, exc: ValidationError) -> None:
 
 def refused(request, case, exc: ValidationError):
     """A request the case's state does not allow: say why, with a 400."""
-    from django.shortcuts import render
-
     return render(request, "casework/refused.html", {"case": case, "reasons": exc.messages}, status=400)

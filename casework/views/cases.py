@@ -92,7 +92,9 @@ def case_edit(request: HttpRequest, case) -> HttpResponse:
     form = CaseDetailsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            changed = services.case_update_details(case=case, by=request.user, **form.cleaned_data)
+            changed = services.case_update_details(
+                case=case, by=request.user, ip_address=client_ip(request), **form.cleaned_data
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -123,7 +125,12 @@ def _post_form(request: HttpRequest, case, form_class, action, success: str, anc
 def custody_change(request: HttpRequest, case) -> HttpResponse:
     def act(case, data):
         services.custody_record_change(
-            case=case, status=data["status"], facility=data["facility"], started_on=data["started_on"], by=request.user
+            case=case,
+            status=data["status"],
+            facility=data["facility"],
+            started_on=data["started_on"],
+            by=request.user,
+            ip_address=client_ip(request),
         )
 
     return _post_form(request, case, CustodyForm, act, _("Custody updated."), "#custody")
@@ -132,7 +139,9 @@ def custody_change(request: HttpRequest, case) -> HttpResponse:
 @case_view("change", methods=("POST",))
 def note_add(request: HttpRequest, case) -> HttpResponse:
     def act(case, data):
-        services.note_add(case=case, body=data["body"], privileged=data["privileged"], by=request.user)
+        services.note_add(
+            case=case, body=data["body"], privileged=data["privileged"], by=request.user, ip_address=client_ip(request)
+        )
 
     return _post_form(request, case, NoteForm, act, _("Note added."), "#notes")
 
@@ -142,7 +151,12 @@ def document_upload(request: HttpRequest, case) -> HttpResponse:
     def act(case, data):
         try:
             services.document_upload(
-                case=case, upload=data["file"], kind=data["kind"], title=data["title"], by=request.user
+                case=case,
+                upload=data["file"],
+                kind=data["kind"],
+                title=data["title"],
+                by=request.user,
+                ip_address=client_ip(request),
             )
         except services.DocumentRejected as exc:
             raise ValidationError({"file": exc.messages}) from exc
@@ -172,7 +186,7 @@ def document_download(request: HttpRequest, case, pk: int) -> FileResponse:
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,
-        filename=f"{case.number}-{document.pk}",
+        filename=f"{case.number}-{document.pk}{EXTENSIONS.get(document.content_type, '')}",
         content_type=document.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -183,7 +197,7 @@ def document_download(request: HttpRequest, case, pk: int) -> FileResponse:
 @case_view("change", methods=("POST",))
 def relief_save(request: HttpRequest, case) -> HttpResponse:
     def act(case, data):
-        services.relief_save(case=case, by=request.user, **data)
+        services.relief_save(case=case, by=request.user, ip_address=client_ip(request), **data)
 
     return _post_form(request, case, ReliefForm, act, _("Relief saved."), "#relief")
 
@@ -194,7 +208,11 @@ def case_close(request: HttpRequest, case) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.case_close(
-                case=case, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"], by=request.user
+                case=case,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+                ip_address=client_ip(request),
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -208,7 +226,7 @@ def case_close(request: HttpRequest, case) -> HttpResponse:
 @case_view("change", methods=("POST",))
 def case_reopen(request: HttpRequest, case) -> HttpResponse:
     try:
-        services.case_reopen(case=case, by=request.user)
+        services.case_reopen(case=case, by=request.user, ip_address=client_ip(request))
     except ValidationError as exc:
         return refused(request, case, exc)
     messages.success(request, _("Case %(number)s reopened.") % {"number": case.number})

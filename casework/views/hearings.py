@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kernel.client_ip import client_ip
 
 from casework import services
 from casework.forms import (
@@ -41,6 +42,7 @@ def hearing_new(request: HttpRequest, case) -> HttpResponse:
                 medium=data["medium"],
                 interpreter_language=data["interpreter_language"],
                 by=request.user,
+                ip_address=client_ip(request),
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -75,7 +77,7 @@ def hearing_edit(request: HttpRequest, case, pk: int) -> HttpResponse:
         data = {**form.cleaned_data, **outcome_form.cleaned_data}
         data.pop("date"), data.pop("time")
         try:
-            deadline = services.hearing_update(hearing=hearing, by=request.user, **data)
+            deadline = services.hearing_update(hearing=hearing, by=request.user, ip_address=client_ip(request), **data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -108,10 +110,15 @@ def deadline_new(request: HttpRequest, case) -> HttpResponse:
                         source_date=data["source_date"],
                         title=data["title"],
                         by=request.user,
+                        ip_address=client_ip(request),
                     )
                 else:
                     deadline = services.deadline_add_manual(
-                        case=case, title=data["title"], due_on=data["due_on"], by=request.user
+                        case=case,
+                        title=data["title"],
+                        due_on=data["due_on"],
+                        by=request.user,
+                        ip_address=client_ip(request),
                     )
             except (ValidationError, ValueError) as exc:
                 form.add_error(None, str(exc) if isinstance(exc, ValueError) else exc)
@@ -138,7 +145,7 @@ def deadline_edit(request: HttpRequest, case, pk: int) -> HttpResponse:
     deadline = _deadline(case, pk)
     form = DeadlineEditForm(request.POST or None, initial={"title": deadline.title, "due_on": deadline.due_on})
     if request.method == "POST" and form.is_valid():
-        services.deadline_update(deadline=deadline, by=request.user, **form.cleaned_data)
+        services.deadline_update(deadline=deadline, by=request.user, ip_address=client_ip(request), **form.cleaned_data)
         messages.success(request, _("Deadline saved."))
         return redirect(_case_url(case, "#deadlines"))
     status = 400 if request.method == "POST" else 200
@@ -153,6 +160,8 @@ def deadline_status(request: HttpRequest, case, pk: int) -> HttpResponse:
     form = DeadlineStatusForm(request.POST)
     if not form.is_valid():
         return refused(request, case, ValidationError(_("Choose done, waived or open.")))
-    services.deadline_set_status(deadline=deadline, status=form.cleaned_data["status"], by=request.user)
+    services.deadline_set_status(
+        deadline=deadline, status=form.cleaned_data["status"], by=request.user, ip_address=client_ip(request)
+    )
     messages.success(request, _("Deadline updated."))
     return redirect(_case_url(case, "#deadlines"))

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from kernel.client_ip import client_ip
 
 from accounts.permissions import role_required
 from accounts.roles import Role
@@ -44,7 +45,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             )
             intake_data.a_number = data["a_number"] or None
             try:
-                case = services.case_register(data=intake_data, by=request.user)
+                case = services.case_register(data=intake_data, by=request.user, ip_address=client_ip(request))
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:

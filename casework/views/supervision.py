@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from kernel.client_ip import client_ip
 
 from accounts.permissions import role_required
 from accounts.roles import Role
@@ -30,7 +31,11 @@ def case_assign(request: HttpRequest, case) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.case_assign(
-                case=case, attorney=form.cleaned_data["attorney"], role=form.cleaned_data["role"], by=request.user
+                case=case,
+                attorney=form.cleaned_data["attorney"],
+                role=form.cleaned_data["role"],
+                by=request.user,
+                ip_address=client_ip(request),
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -58,7 +63,7 @@ def assignment_end(request: HttpRequest, case, pk: int) -> HttpResponse:
     except Assignment.DoesNotExist as exc:
         raise Http404 from exc
     try:
-        services.assignment_end(assignment=assignment, by=request.user)
+        services.assignment_end(assignment=assignment, by=request.user, ip_address=client_ip(request))
     except ValidationError as exc:
         return refused(request, case, exc)
     messages.success(request, _("%(name)s is off the case.") % {"name": assignment.attorney})

@@ -59,7 +59,6 @@ class AccountKind(models.TextChoices):
 
 
 CASH_KINDS = (AccountKind.STRIPE_CLEARING, AccountKind.BANK)
-ASSET_KINDS = (*CASH_KINDS, AccountKind.BONDS_RECEIVABLE)
 
 
 class Account(models.Model):

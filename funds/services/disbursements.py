@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -15,17 +15,8 @@ from accounts.services import access_event_record
 from funds.models import AccountKind, Bond, Disbursement, Fund, Purpose, TransactionKind
 from funds.selectors import fund_balance
 from funds.services.ledger import account, ledger_post
-
-
-def _money(cents: int) -> str:
-    from funds.receipts import format_cents
-
-    return format_cents(cents)
-
-
-def _start_of(day: date) -> datetime:
-    """Midnight at the start of ``day`` in the fund's time zone (when a dated payment is booked)."""
-    return timezone.make_aware(datetime.combine(day, time.min))
+from kernel.clock import booking_day_start
+from kernel.money import format_cents
 
 
 def _log(by, disbursement: Disbursement, detail: str) -> None:
@@ -61,10 +52,10 @@ def _check_money(fund: Fund, amount_cents: int, *, counting_committed: bool, thi
             )
             % {
                 "fund": fund.name,
-                "free": _money(max(free, 0)),
-                "available": _money(balance.available),
-                "committed": _money(committed),
-                "amount": _money(amount_cents),
+                "free": format_cents(max(free, 0)),
+                "available": format_cents(balance.available),
+                "committed": format_cents(committed),
+                "amount": format_cents(amount_cents),
             }
         )
 
@@ -180,7 +171,7 @@ def disbursement_pay(*, disbursement: Disbursement, paid_on: date, method: str, 
             (account(fund, target), disbursement.amount_cents),
             (account(fund, AccountKind.BANK), -disbursement.amount_cents),
         ],
-        occurred_at=_start_of(paid_on),
+        occurred_at=booking_day_start(paid_on),
         by=by,
     )
     disbursement.status = Disbursement.Status.PAID
@@ -241,7 +232,7 @@ def bond_record_refund(
         kind=TransactionKind.BOND_REFUNDED,
         description=f"Bond refunded for case {bond.case.number}",
         lines=lines,
-        occurred_at=_start_of(refunded_on),
+        occurred_at=booking_day_start(refunded_on),
         by=by,
     )
     bond.status = Bond.Status.REFUNDED
@@ -274,7 +265,7 @@ def bond_record_forfeiture(*, bond: Bond, forfeited_on: date, by, note: str) -> 
             (account(fund, AccountKind.BOND_FORFEITURES), bond.amount_cents),
             (account(fund, AccountKind.BONDS_RECEIVABLE), -bond.amount_cents),
         ],
-        occurred_at=_start_of(forfeited_on),
+        occurred_at=booking_day_start(forfeited_on),
         by=by,
     )
     bond.status = Bond.Status.FORFEITED

@@ -24,6 +24,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from funds.models import Donation, Donor, RecurringDonation
+from kernel.enqueue import enqueue_on_commit
 
 DONOR_SESSION_KEY = "amparo_donor_id"
 CHALLENGE_SESSION_KEY = "amparo_donor_code"
@@ -109,7 +110,7 @@ def donor_code_request(*, session: SessionBase, email: str, ip_address: str | No
 
     Side effects: request counters in the cache (per address + IP, and per IP); a pending
     sign-in in the session (replacing any earlier one); if the address has gifts, an e-mail
-    with the code, enqueued after commit through ``accounts.tasks.send_prepared_email``.
+    with the code, enqueued after commit through the task ``accounts.tasks.send_prepared_email``.
     The caller answers the same whether or not a donor exists, so nobody learns who gives.
 
     Raises ``CodeRequestThrottled`` past the limits (nothing is sent or stored then).
@@ -129,8 +130,6 @@ def donor_code_request(*, session: SessionBase, email: str, ip_address: str | No
     }
     if donor is None:
         return
-    from accounts.tasks import send_prepared_email
-
     payload = {
         # No name, amount or address in the subject: it shows on lock screens.
         "subject": SUBJECT_PREFIX + _("Your sign-in code"),
@@ -141,7 +140,7 @@ def donor_code_request(*, session: SessionBase, email: str, ip_address: str | No
         "to": [donor.email],
         "from_email": settings.DEFAULT_FROM_EMAIL,
     }
-    transaction.on_commit(lambda: send_prepared_email.delay(**payload))
+    enqueue_on_commit("accounts.tasks.send_prepared_email", **payload)
 
 
 def donor_pending_sign_in(session: SessionBase) -> PendingSignIn | None:

@@ -1,6 +1,6 @@
 """Donation receipts and annual statements: numbering, storing, e-mailing.
 
-The PDFs themselves come from ``funds.receipts`` (the renderer); this module decides which
+The PDFs themselves come from ``funds.receipt_pdf`` (the renderer); this module decides which
 gifts a document covers and what happens to the file.
 """
 
@@ -20,22 +20,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funds.models import Donation, Donor
-from funds.receipts import (
-    Statement,
-    StatementLine,
-    format_cents,
-    fund_time_zone,
-    local_date,
-    render_receipt_pdf,
-    render_statement_pdf,
-)
+from funds.receipt_pdf import Statement, StatementLine, render_receipt_pdf, render_statement_pdf
+from kernel.clock import fund_time_zone, local_date
+from kernel.money import format_cents
 
 SUBJECT_PREFIX = "[Amparo] "
 
 
 def receipt_number_for(donation: Donation) -> str:
-    """``AMP-2026-000042``: the year paid (fund time zone) and the donation id, so never reused."""
-    return f"AMP-{local_date(donation.paid_at).year}-{donation.pk:06d}"
+    """``R2026-000042``: the year paid (fund time zone) and the donation id, so never reused.
+
+    The one receipt-number format: given when a payment is booked (``stripe_events``) and,
+    for a paid donation that somehow has none, when its receipt is stored.
+    """
+    return f"R{local_date(donation.paid_at).year}-{donation.pk:06d}"
 
 
 def donation_send_receipt(*, donation: Donation) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +31,8 @@ from funds.services.bookkeeping import (
     book_refund,
     payout_allocation,
 )
+from funds.services.receipts import receipt_number_for
+from kernel.enqueue import enqueue_now, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +55,6 @@ def _id(value: Any) -> str | None:
 # --- Webhook events: storing ----------------------------------------------------------------
 
 
-def _enqueue_processing(stripe_event_id: int) -> None:
-    from funds.tasks import process_stripe_event
-
-    process_stripe_event.delay(stripe_event_id=stripe_event_id)
 
 
 @transaction.atomic
@@ -78,7 +75,7 @@ def stripe_event_record(*, event: dict) -> tuple[StripeEvent, bool]:
         stored, created = StripeEvent.objects.get(event_id=event["id"]), False
     if created or stored.processed_at is None:
         # Not robust on purpose: if the broker is down the webhook answers 500 and Stripe retries.
-        transaction.on_commit(partial(_enqueue_processing, stored.pk))
+        enqueue_on_commit("funds.tasks.process_stripe_event", stripe_event_id=stored.pk)
     return stored, created
 
 
@@ -99,7 +96,7 @@ def stripe_events_requeue_stale(*, older_than: timedelta = STALE_AFTER, limit: i
         .values_list("pk", flat=True)[:limit]
     )
     for pk in stale:
-        _enqueue_processing(pk)
+        enqueue_now("funds.tasks.process_stripe_event", stripe_event_id=pk)
     return len(stale)
 
 
@@ -133,12 +130,6 @@ def stripe_event_process(*, stripe_event_id: int) -> None:
         raise
 
 
-def _enqueue_receipt(donation_id: int) -> None:
-    from funds.tasks_receipts import send_receipt
-
-    send_receipt.delay(donation_id=donation_id)
-
-
 def _fulfil(donation: Donation, *, charge: dict) -> Donation:
     """Mark a donation paid from its Stripe charge and book it. Idempotent: a donation that is
     already past *pending* is returned as it is.
@@ -163,11 +154,11 @@ def _fulfil(donation: Donation, *, charge: dict) -> Donation:
     donation.stripe_charge_id = charge["id"]
     donation.stripe_payment_intent_id = _id(charge.get("payment_intent")) or donation.stripe_payment_intent_id
     donation.stripe_fee_cents = gateway.charge_fee_cents(charge)
-    donation.receipt_number = f"R{timezone.localtime(paid_at).year}-{donation.pk:06d}"
+    donation.receipt_number = receipt_number_for(donation)
     donation.save()
     book_donation(donation=donation, fee_cents=donation.stripe_fee_cents, occurred_at=paid_at)
     if getattr(settings, "FUNDS_SEND_RECEIPTS", True):
-        transaction.on_commit(partial(_enqueue_receipt, donation.pk))
+        enqueue_on_commit("funds.send_receipt", donation_id=donation.pk)
     return donation
 
 

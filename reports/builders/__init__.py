@@ -13,14 +13,12 @@ from datetime import date
 
 from funds.models import Fund
 from reports.builders.access_log import build_access_log
-from reports.builders.caseload import build_caseload, suppress
+from reports.builders.caseload import build_caseload
 from reports.builders.period import Period, Progress
 from reports.builders.registers import build_bond_register, build_disbursement_register, build_donation_register
-from reports.builders.statement import RECONCILED_NOTE, build_fund_statement
+from reports.builders.statement import build_fund_statement
 from reports.data import ReportData
 from reports.models import ReportKind
-
-__all__ = ["RECONCILED_NOTE", "build_report", "suppress"]
 
 _FUND_BUILDERS = {
     ReportKind.FUND_STATEMENT: build_fund_statement,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from kernel.clock import booking_day_start, fund_time_zone
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,15 @@ class Period:
     def of(cls, date_from: date, date_to: date) -> Period:
         if date_from > date_to:
             raise ValueError("date_from is after date_to")
-        return cls(date_from=date_from, date_to=date_to, zone=ZoneInfo(settings.TIME_ZONE))
+        return cls(date_from=date_from, date_to=date_to, zone=fund_time_zone())
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.date_from, time.min, tzinfo=self.zone)
+        return booking_day_start(self.date_from)
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=self.zone)
+        return booking_day_start(self.date_to + timedelta(days=1))
 
     def local(self, moment: datetime | None) -> datetime | None:
         return timezone.localtime(moment, self.zone) if moment else None

@@ -1,7 +1,11 @@
 """Report PDFs: a ``ReportData`` in, a paginated, verifiable PDF out.
 
-Besides ``funds/receipts.py`` this is the only module that imports WeasyPrint, and only inside
-functions. Rendering is pure: data in, bytes out; storing the file is ``reports.services``.
+The modules, in the order the work flows: ``formatting`` (every cell to a string),
+``layout`` (measuring, column widths, the page plan), ``html`` (the pages' markup and CSS) and
+``render`` (``render_pdf``: WeasyPrint, in parallel). Besides ``funds/receipt_pdf.py`` (and the
+shared fetcher in ``kernel/pdf.py``), ``render`` is the only module that imports WeasyPrint, and
+only inside functions. Rendering is pure: data in, bytes out; storing the file is
+``reports.services``.
 
 Why it is built this way. WeasyPrint lays a long table out at about two pages a second, so a
 10,000-row register rendered as one ``<table>`` takes minutes. Here:
@@ -29,64 +33,8 @@ renders several chunks, so its start-up (about a second) is paid once per render
 parent is still writing HTML. Like any ``spawn`` user, the calling program's main module must
 be importable without side effects (``manage.py``, ``celery`` and ``pytest`` are). A daemonic
 process (a Celery *prefork* child) may not start processes at all: there the chunks are
-rendered one after the other in-process (``_may_start_processes``).
+rendered one after the other in-process (``render._may_start_processes``).
 
 The PDF never fetches anything from the network: the only resources it may load are the
-shipped stylesheet and fonts under ``static/``, read from disk (``local_url_fetcher``).
+shipped stylesheets and fonts under ``static/``, read from disk (``kernel.pdf.local_url_fetcher``).
 """
-
-from __future__ import annotations
-
-from reports.pdf.fetcher import local_url_fetcher
-from reports.pdf.formatting import NUMERIC_KINDS, _format_section, _Formatter, _Table
-from reports.pdf.html import _cells_html, _geometry_css, _numbering_css, _pages_html, _verification_url
-from reports.pdf.layout import (
-    MEASURING_FONT,
-    PAGE_SIZES_PT,
-    TEXT_COLUMN_CAP,
-    _Block,
-    _Geometry,
-    _lay_out_columns,
-    _Measure,
-    _plan_pages,
-)
-from reports.pdf.render import (
-    MAX_RENDER_PASSES,
-    REPORT_STYLESHEET,
-    RenderedPdf,
-    _ChunkJob,
-    _render_chunk,
-    _static_roots,
-    _stylesheet_path,
-    render_pdf,
-)
-
-# The public API and the internals that tests and ``bench/reports.py`` reach into.
-__all__ = [
-    "MAX_RENDER_PASSES",
-    "MEASURING_FONT",
-    "NUMERIC_KINDS",
-    "PAGE_SIZES_PT",
-    "REPORT_STYLESHEET",
-    "TEXT_COLUMN_CAP",
-    "RenderedPdf",
-    "_Block",
-    "_ChunkJob",
-    "_Formatter",
-    "_Geometry",
-    "_Measure",
-    "_Table",
-    "_cells_html",
-    "_format_section",
-    "_geometry_css",
-    "_lay_out_columns",
-    "_numbering_css",
-    "_pages_html",
-    "_plan_pages",
-    "_render_chunk",
-    "_static_roots",
-    "_stylesheet_path",
-    "_verification_url",
-    "local_url_fetcher",
-    "render_pdf",
-]

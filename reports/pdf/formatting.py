@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from kernel.clock import fund_time_zone
+from kernel.money import format_cents
 from reports.data import Column
 
 # --- Formatting: every cell becomes a string in the parent process ----------------------------
@@ -16,18 +18,10 @@ from reports.data import Column
 NUMERIC_KINDS = {"money", "int"}
 
 
-def _format_cents(cents: int) -> str:
-    from funds.receipts import format_cents
-
-    return format_cents(cents)
-
-
-class _Formatter:
+class CellFormatter:
     """Formats values for the active language; dates are memoised (a register repeats them)."""
 
     def __init__(self) -> None:
-        from funds.receipts import fund_time_zone
-
         self.zone = fund_time_zone()
         self._dates: dict = {}
 
@@ -35,7 +29,7 @@ class _Formatter:
         if value is None or value == "":
             return ""
         if kind == "money":
-            return _format_cents(value)
+            return format_cents(value)
         if kind == "int":
             return f"{int(value):,}"
         if kind in ("date", "datetime") and isinstance(value, date):
@@ -58,7 +52,7 @@ class _Formatter:
 
 
 @dataclass
-class _Table:
+class FormattedTable:
     """One section, formatted: header labels, cell strings, column widths in points."""
 
     title: str
@@ -69,7 +63,7 @@ class _Table:
     widths: list[float] = field(default_factory=list)
 
 
-def _format_section(section, formatter: _Formatter) -> _Table:
+def format_section(section, formatter: CellFormatter) -> FormattedTable:
     columns: list[Column] = section.columns
     kinds = [column.kind for column in columns]
     rows = [[formatter.cell(row.get(column.key), column.kind) for column in columns] for row in section.rows]
@@ -78,6 +72,6 @@ def _format_section(section, formatter: _Formatter) -> _Table:
         totals = [formatter.cell(section.totals.get(column.key), column.kind) for column in columns]
         if totals and not totals[0] and kinds[0] not in NUMERIC_KINDS:
             totals[0] = _("Total")
-    return _Table(
+    return FormattedTable(
         title=section.title, kinds=kinds, labels=[column.label for column in columns], rows=rows, totals=totals
     )

@@ -8,13 +8,13 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from reports.pdf.formatting import NUMERIC_KINDS, _Table
-from reports.pdf.layout import _Block, _Geometry
+from reports.pdf.formatting import NUMERIC_KINDS, FormattedTable
+from reports.pdf.layout import PageBlock, PageGeometry
 
 # --- HTML ------------------------------------------------------------------------------------
 
 
-def _geometry_css(geometry: _Geometry, tables: list[_Table], page_size: str) -> str:
+def geometry_css(geometry: PageGeometry, tables: list[FormattedTable], page_size: str) -> str:
     g = geometry
     rules = [
         f"@page {{ size: {page_size}{' landscape' if g.landscape else ''}; margin: {g.margin_top}pt {g.margin_side}pt {g.margin_bottom}pt; }}",
@@ -39,7 +39,7 @@ def _geometry_css(geometry: _Geometry, tables: list[_Table], page_size: str) -> 
     return "\n".join(rules)
 
 
-def _numbering_css(first_page: int, total_pages: int) -> str:
+def numbering_css(first_page: int, total_pages: int) -> str:
     """The page counter of one chunk: its first global page number and the document's total."""
     template = _("Page %(page)s of %(total)s")
     before, _marker, after = (template % {"page": "\x00", "total": total_pages}).partition("\x00")
@@ -54,7 +54,7 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _cells_html(cells: list[str], kinds: list[str], tag: str = "td") -> str:
+def cells_html(cells: list[str], kinds: list[str], tag: str = "td") -> str:
     escape = html.escape
     return "".join(
         f'<{tag} class="num">{escape(text)}</{tag}>' if kind in NUMERIC_KINDS else f"<{tag}>{escape(text)}</{tag}>"
@@ -62,7 +62,7 @@ def _cells_html(cells: list[str], kinds: list[str], tag: str = "td") -> str:
     )
 
 
-def _pages_html(pages: list[list[_Block]], tables: list[_Table], closing_html: str, texts: dict[str, str]) -> str:
+def pages_html(pages: list[list[PageBlock]], tables: list[FormattedTable], closing_html: str, texts: dict[str, str]) -> str:
     """The body of one chunk. Built with ``html.escape`` rather than a template loop: a
     10,000-row register is 100,000 cells, and the parent builds them while workers wait."""
     escape = html.escape
@@ -86,19 +86,19 @@ def _pages_html(pages: list[list[_Block]], tables: list[_Table], closing_html: s
             )
             out.append(f'<table class="rows s{block.section}"><thead><tr>{head}</tr></thead><tbody>')
             for row in table.rows[block.start : block.end]:
-                out.append(f"<tr>{_cells_html(row, table.kinds)}</tr>")
+                out.append(f"<tr>{cells_html(row, table.kinds)}</tr>")
             if not table.rows:
                 out.append(
                     f'<tr class="empty"><td colspan="{len(table.kinds) or 1}">{escape(texts["empty"])}</td></tr>'
                 )
             if block.totals and table.totals:
-                out.append(f'<tr class="totals">{_cells_html(table.totals, table.kinds)}</tr>')
+                out.append(f'<tr class="totals">{cells_html(table.totals, table.kinds)}</tr>')
             out.append("</tbody></table>")
         out.append("</section>")
     return "".join(out)
 
 
-def _verification_url() -> str:
+def verification_url() -> str:
     try:
         path = reverse("reports:verify")
     except NoReverseMatch:

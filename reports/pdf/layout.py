@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from django.contrib.staticfiles import finders
 
-from reports.pdf.formatting import _Table
+from reports.pdf.formatting import FormattedTable
 
 MEASURING_FONT = "fonts/inter-latin-wght-normal.woff2"
 
@@ -19,14 +19,14 @@ MEASURING_FONT = "fonts/inter-latin-wght-normal.woff2"
 # --- Page geometry ---------------------------------------------------------------------------
 #
 # Everything that decides how tall a row is lives here, in points, and is written into the CSS
-# by ``_geometry_css``: the planner and WeasyPrint must agree. ``static/css/report-pdf.css``
+# by ``geometry_css``: the planner and WeasyPrint must agree. ``static/css/report-pdf.css``
 # holds the rest (fonts, colours, weights) and must not change sizes.
 
 PAGE_SIZES_PT = {"letter": (612.0, 792.0), "A4": (595.28, 841.89)}
 
 
 @dataclass(frozen=True)
-class _Geometry:
+class PageGeometry:
     page_width: float
     page_height: float
     landscape: bool = False
@@ -75,11 +75,11 @@ class _Geometry:
         return gap + lines * self.heading_line_height + self.heading_gap_after
 
 
-def _geometry(page_size: str, *, landscape: bool = False) -> _Geometry:
+def _geometry(page_size: str, *, landscape: bool = False) -> PageGeometry:
     width, height = PAGE_SIZES_PT[page_size]
     if landscape:
         width, height = height, width
-    return _Geometry(page_width=width, page_height=height, landscape=landscape)
+    return PageGeometry(page_width=width, page_height=height, landscape=landscape)
 
 
 # --- Measuring text with the shipped font ----------------------------------------------------
@@ -108,7 +108,7 @@ def _advances() -> tuple[dict[int, float], float]:
     return advances, 0.72
 
 
-class _Measure:
+class TextMeasure:
     """Text widths in points, memoised: registers repeat the same names, dates and amounts."""
 
     # Safety factors over the calibrated advances; semibold and bold glyphs are up to ~12 %
@@ -171,7 +171,7 @@ class _Widths:
     values: list[list[float]]  # each column's value widths (padding included), sorted
 
 
-def _natural_widths(table: _Table, geometry: _Geometry, measure: _Measure) -> _Widths:
+def _natural_widths(table: FormattedTable, geometry: PageGeometry, measure: TextMeasure) -> _Widths:
     """Each column's width with no value wrapped (long text capped), its narrowest sensible
     width, and the width that also keeps its header label on one line."""
     count = len(table.kinds)
@@ -239,7 +239,7 @@ def _column_widths(widths: _Widths, kinds: list[str], available: float) -> list[
     return _scaled(result, available)
 
 
-def _lay_out_columns(tables: list[_Table], page_size: str, measure: _Measure) -> _Geometry:
+def lay_out_columns(tables: list[FormattedTable], page_size: str, measure: TextMeasure) -> PageGeometry:
     """Set every table's column widths; the page geometry to print them on."""
     geometry = _geometry(page_size)
     # Column widths depend on the text, not on the page; the orientation depends on them.
@@ -262,7 +262,7 @@ def _scaled(widths: list[float], available: float) -> list[float]:
 
 
 @dataclass(frozen=True)
-class _Block:
+class PageBlock:
     """What goes on a page: rows ``start:end`` of a section (with its title and header row),
     possibly its totals line; or the closing notes of the report."""
 
@@ -275,13 +275,13 @@ class _Block:
     closing: bool = False
 
 
-def _plan_pages(
-    tables: list[_Table], notes: list[str], closing_lines: Sequence[str], geometry: _Geometry, measure: _Measure
-) -> list[list[_Block]]:
+def plan_pages(
+    tables: list[FormattedTable], notes: list[str], closing_lines: Sequence[str], geometry: PageGeometry, measure: TextMeasure
+) -> list[list[PageBlock]]:
     """Decide which rows go on which page, from measured text. Every page gets at least one
     row, so an unexpectedly tall row cannot stall the plan (it overflows, and the page check
     in ``render_pdf`` corrects the numbering)."""
-    pages: list[list[_Block]] = [[]]
+    pages: list[list[PageBlock]] = [[]]
     used = 0.0
     budget = geometry.budget
     size = geometry.font_size
@@ -334,7 +334,7 @@ def _plan_pages(
             end = min(position, total_rows)
             has_totals = bool(table.totals) and position == len(heights)
             pages[-1].append(
-                _Block(section=index, start=start, end=end, totals=has_totals, continued=continued, titled=titled)
+                PageBlock(section=index, start=start, end=end, totals=has_totals, continued=continued, titled=titled)
             )
             if position >= len(heights):
                 break
@@ -351,5 +351,5 @@ def _plan_pages(
     )
     if pages[-1] and used + closing > budget:
         new_page()
-    pages[-1].append(_Block(section=-1, closing=True))
+    pages[-1].append(PageBlock(section=-1, closing=True))
     return pages

@@ -21,7 +21,6 @@ from casework.deadlines import (
     default_title,
     is_business_day,
     next_business_day,
-    source_date_label,
     us_federal_holiday_name,
 )
 
@@ -231,20 +230,12 @@ def test_explanation_fits_the_stored_field():
 
 
 @pytest.mark.parametrize("rule", COMPUTED_RULES)
-def test_default_title_and_source_date_label_present_for_computed_rules(rule):
+def test_default_title_present_for_computed_rules(rule):
     assert default_title(rule)
-    assert source_date_label(rule).startswith("Date of")
 
 
-def test_source_date_label_names_the_triggering_event():
-    assert source_date_label(Rule.BIA_APPEAL) == "Date of the immigration judge's decision"
-    assert source_date_label(Rule.ASYLUM_ONE_YEAR) == "Date of last arrival in the United States"
-    assert source_date_label(Rule.MOTION_TO_REOPEN) == "Date of the final order"
-
-
-def test_default_title_and_source_date_label_empty_for_manual():
+def test_default_title_empty_for_manual():
     assert default_title(Rule.MANUAL) == ""
-    assert source_date_label(Rule.MANUAL) == ""
 
 
 def test_compute_deadline_accepts_stored_string_value():

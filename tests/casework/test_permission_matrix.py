@@ -1,9 +1,9 @@
-"""Every casework URL by every persona by GET and POST, with the exact expected status.
+"""Every casework URL by every persona (``tests/personas.py``) by GET and POST, with the exact status.
 
-The case is active, registered by ``intake_owner`` and led by ``attorney_assigned``.
-Someone who may not see it gets 404 for every method; anonymous visitors are sent to
-sign-in. POSTs carry no data, so for those allowed they are a 400 (form errors) or, for
-one-click actions, the action's own answer.
+The case is active, registered by ``intake`` and led by ``attorney_on_case``. Someone signed
+in who may not see it gets 404 for every method; anyone signed out (anonymous, donors, the
+inactive user) is sent to sign-in. POSTs carry no data, so for those allowed they are a 400
+(form errors) or, for one-click actions, the action's own answer.
 """
 
 from __future__ import annotations
@@ -18,149 +18,106 @@ from django.urls import reverse
 from accounts.roles import Role
 from casework import services
 from casework.models import AssignmentRole, CaseStatus
+from casework.services.calendar import calendar_feed_create
+from casework.urls import urlpatterns
 from tests.factories import UserFactory
+from tests.personas import (
+    ATTORNEY_ON_CASE,
+    ATTORNEYS,
+    INTAKE,
+    PERSONAS,
+    SUPERVISOR,
+    namespace_url_names,
+    outcome,
+    public_page,
+    staff_page,
+)
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = [
-    "anonymous",
-    "intake_owner",
-    "intake_other",
-    "attorney_assigned",
-    "attorney_unassigned",
-    "supervisor",
-    "finance",
-    "auditor",
-]
-CASE_PEOPLE = {"attorney_assigned", "supervisor"}
-ATTORNEYS = {"attorney_assigned", "attorney_unassigned"}
-INTAKE = {"intake_owner", "intake_other"}
+CASE_PEOPLE = {ATTORNEY_ON_CASE, SUPERVISOR}
 
-# name → (who may use it, GET status for them, POST status for them)
 MATRIX = {
-    "intake": (INTAKE | {"supervisor"}, 200, 400),
-    "intake-check": (INTAKE | {"supervisor"}, 405, 200),
-    "dashboard": (ATTORNEYS | {"supervisor"}, 200, 405),
-    "case-list": (INTAKE | ATTORNEYS | {"supervisor"}, 200, 405),
-    "triage": ({"supervisor"}, 200, 405),
-    "workload": ({"supervisor"}, 200, 405),
-    "bulk-reassign": ({"supervisor"}, 200, 400),
-    "search": ({"supervisor"}, 200, 405),
-    "calendar": (ATTORNEYS | {"supervisor"}, 200, 302),
-    "case-detail": (CASE_PEOPLE, 200, 405),
-    "case-edit": (CASE_PEOPLE, 200, 400),
-    "custody-change": (CASE_PEOPLE, 405, 400),
-    "note-add": (CASE_PEOPLE, 405, 400),
-    "document-upload": (CASE_PEOPLE, 405, 400),
-    "document-download": (CASE_PEOPLE, 200, 405),
-    "relief-save": (CASE_PEOPLE, 405, 400),
-    "case-close": (CASE_PEOPLE, 200, 400),
-    "case-reopen": (CASE_PEOPLE, 405, 400),
-    "hearing-new": (CASE_PEOPLE, 200, 400),
-    "hearing-edit": (CASE_PEOPLE, 200, 400),
-    "deadline-new": (CASE_PEOPLE, 200, 400),
-    "deadline-edit": (CASE_PEOPLE, 200, 400),
-    "deadline-status": (CASE_PEOPLE, 405, 400),
-    "case-assign": ({"supervisor"}, 200, 400),
-    "assignment-end": ({"supervisor"}, 405, 302),
+    "intake": staff_page({INTAKE, SUPERVISOR}, 200, 400),
+    "intake-check": staff_page({INTAKE, SUPERVISOR}, 405, 200),
+    "dashboard": staff_page(ATTORNEYS | {SUPERVISOR}, 200, 405),
+    "case-list": staff_page({INTAKE, *ATTORNEYS, SUPERVISOR}, 200, 405),
+    "triage": staff_page({SUPERVISOR}, 200, 405),
+    "workload": staff_page({SUPERVISOR}, 200, 405),
+    "bulk-reassign": staff_page({SUPERVISOR}, 200, 400),
+    "search": staff_page({SUPERVISOR}, 200, 405),
+    "calendar": staff_page(ATTORNEYS | {SUPERVISOR}, 200, 302),
+    # The feed's secret token is its credential (here ``attorney_on_case``'s): calendar apps
+    # read it without signing in, and it is GET only.
+    "calendar-feed": public_page(200, 405),
+    "case-detail": staff_page(CASE_PEOPLE, 200, 405),
+    "case-edit": staff_page(CASE_PEOPLE, 200, 400),
+    "custody-change": staff_page(CASE_PEOPLE, 405, 400),
+    "note-add": staff_page(CASE_PEOPLE, 405, 400),
+    "document-upload": staff_page(CASE_PEOPLE, 405, 400),
+    "document-download": staff_page(CASE_PEOPLE, 200, 405),
+    "relief-save": staff_page(CASE_PEOPLE, 405, 400),
+    "case-close": staff_page(CASE_PEOPLE, 200, 400),
+    "case-reopen": staff_page(CASE_PEOPLE, 405, 400),
+    "hearing-new": staff_page(CASE_PEOPLE, 200, 400),
+    "hearing-edit": staff_page(CASE_PEOPLE, 200, 400),
+    "deadline-new": staff_page(CASE_PEOPLE, 200, 400),
+    "deadline-edit": staff_page(CASE_PEOPLE, 200, 400),
+    "deadline-status": staff_page(CASE_PEOPLE, 405, 400),
+    "case-assign": staff_page({SUPERVISOR}, 200, 400),
+    "assignment-end": staff_page({SUPERVISOR}, 405, 302),
 }
 
 
 @pytest.fixture
-def world(register_case, court):
-    people = {
-        "intake_owner": UserFactory(role=Role.INTAKE),
-        "intake_other": UserFactory(role=Role.INTAKE),
-        "attorney_assigned": UserFactory(role=Role.ATTORNEY),
-        "attorney_unassigned": UserFactory(role=Role.ATTORNEY),
-        "supervisor": UserFactory(role=Role.SUPERVISOR),
-        "finance": UserFactory(role=Role.FINANCE),
-        "auditor": UserFactory(role=Role.AUDITOR),
-    }
-    case = register_case(by=people["intake_owner"])
-    services.case_assign(
-        case=case, attorney=people["attorney_assigned"], role=AssignmentRole.LEAD, by=people["supervisor"]
-    )
+def world(personas, court):
+    case = personas.case
+    supervisor = personas.user(SUPERVISOR)
     # A second attorney to end, so the lead stays and the case stays visible to them.
     co_counsel = UserFactory(role=Role.ATTORNEY)
-    assignment = services.case_assign(
-        case=case, attorney=co_counsel, role=AssignmentRole.CO_COUNSEL, by=people["supervisor"]
-    )
+    assignment = services.case_assign(case=case, attorney=co_counsel, role=AssignmentRole.CO_COUNSEL, by=supervisor)
     hearing = services.hearing_schedule(
-        case=case, kind="master", starts_at=datetime.now(UTC) + timedelta(days=3), court=court, by=people["supervisor"]
+        case=case, kind="master", starts_at=datetime.now(UTC) + timedelta(days=3), court=court, by=supervisor
     )
-    deadline = services.deadline_add_manual(
-        case=case, title="File evidence", due_on=date.today(), by=people["supervisor"]
-    )
+    deadline = services.deadline_add_manual(case=case, title="File evidence", due_on=date.today(), by=supervisor)
     pdf = SimpleUploadedFile(
         "n.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf"
     )
-    document = services.document_upload(case=case, upload=pdf, kind="other", title="Notice", by=people["supervisor"])
+    document = services.document_upload(case=case, upload=pdf, kind="other", title="Notice", by=supervisor)
     case.refresh_from_db()
     assert case.status == CaseStatus.ACTIVE
-    ids = {
-        "hearing-edit": hearing.pk,
-        "deadline-edit": deadline.pk,
-        "deadline-status": deadline.pk,
-        "document-download": document.pk,
-        "assignment-end": assignment.pk,
+    kwargs = {
+        "calendar-feed": {"token": calendar_feed_create(user=personas.user(ATTORNEY_ON_CASE))},
+        "hearing-edit": {"pk": hearing.pk},
+        "deadline-edit": {"pk": deadline.pk},
+        "deadline-status": {"pk": deadline.pk},
+        "document-download": {"pk": document.pk},
+        "assignment-end": {"pk": assignment.pk},
     }
-    return case, people, ids
+    return personas, kwargs
 
 
-def _url(name: str, case, ids) -> str:
-    if name in {
-        "intake",
-        "intake-check",
-        "dashboard",
-        "case-list",
-        "triage",
-        "workload",
-        "bulk-reassign",
-        "search",
-        "calendar",
-    }:
-        return reverse(f"casework:{name}")
-    args = [case.number] + ([ids[name]] if name in ids else [])
-    return reverse(f"casework:{name}", args=args)
-
-
-def _client(persona: str, people) -> Client:
-    client = Client()
-    if persona != "anonymous":
-        client.force_login(people[persona])
-    return client
-
-
-def expected(name: str, persona: str, method: str) -> int:
-    if persona == "anonymous":
-        return 302
-    allowed, get_status, post_status = MATRIX[name]
-    if persona not in allowed:
-        return 404
-    return get_status if method == "GET" else post_status
+def _url(name: str, case, kwargs) -> str:
+    values = {"number": case.number, **kwargs.get(name, {})}
+    pattern = next(pattern for pattern in urlpatterns if pattern.name == name)
+    return reverse(f"casework:{name}", kwargs={key: values[key] for key in pattern.pattern.converters})
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_casework_url_permission_matrix(world, name):
-    case, people, ids = world
-    url = _url(name, case, ids)
-    outcomes = {}
+    personas, kwargs = world
+    url = _url(name, personas.case, kwargs)
+
+    seen = {}
     for persona in PERSONAS:
-        for method in ("GET", "POST"):
-            client = _client(persona, people)
-            response = client.get(url) if method == "GET" else client.post(url, {})
-            outcomes[(persona, method)] = response.status_code
-            if persona == "anonymous":
-                assert response["Location"].startswith("/accounts/login/"), (name, method)
-    assert outcomes == {(p, m): expected(name, p, m) for p in PERSONAS for m in ("GET", "POST")}
+        client = personas.client(persona)
+        seen[persona] = (outcome(client.get(url)), outcome(client.post(url, {})))
+
+    assert seen == MATRIX[name]
 
 
 def test_every_casework_url_is_in_the_matrix():
-    from casework.urls import urlpatterns
-
-    names = {p.name for p in urlpatterns} - {"calendar-feed"}  # the feed's token is its credential
-    assert names == set(MATRIX)
+    assert namespace_url_names("casework") == set(MATRIX)
 
 
 def test_intake_worker_sees_own_case_only_while_in_triage(register_case, intake_worker, supervisor, attorney):

@@ -104,7 +104,7 @@ def test_render_pdf_money_from_cents_and_dates_in_the_active_language():
 
 
 def test_numbers_are_right_aligned_cells():
-    assert pdf._cells_html(["R-1", "$1,234.56", "7"], ["text", "money", "int"]) == (
+    assert pdf.cells_html(["R-1", "$1,234.56", "7"], ["text", "money", "int"]) == (
         '<td>R-1</td><td class="num">$1,234.56</td><td class="num">7</td>'
     )
 
@@ -146,7 +146,7 @@ def test_render_pdf_in_parallel_chunks_numbers_pages_globally_and_keeps_every_ro
 def test_render_pdf_renumbers_when_pages_come_out_longer_than_planned(monkeypatch, caplog):
     # The planner believes every cell fits on one line, but the donor names wrap: chunks come
     # out longer than planned and the numbers must be redone from the real page counts.
-    monkeypatch.setattr(pdf._Measure, "lines", lambda self, text, width, size, bold=False: 1)
+    monkeypatch.setattr(pdf.TextMeasure, "lines", lambda self, text, width, size, bold=False: 1)
     data = register(90, donor=lambda index: f"Donor {index} " + "with a very long name " * 12)
 
     rendered = render(data, workers=2, pages_per_chunk=1)
@@ -189,19 +189,19 @@ def test_render_chunk_with_a_network_stylesheet_neither_connects_nor_hangs(monke
 
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    stylesheet = pdf._stylesheet_path()
-    job = pdf._ChunkJob(
+    stylesheet = pdf.report_stylesheet_path()
+    job = pdf.ChunkJob(
         index=0,
         html='<link rel="stylesheet" href="http://example.invalid/x.css"><img src="http://example.invalid/x.png"><p>hi</p>',
         base_url=stylesheet.parent.as_uri() + "/",
         stylesheet=str(stylesheet),
         static_roots=tuple(str(root) for root in pdf._static_roots()),
         geometry_css="",
-        numbering_css=pdf._numbering_css(1, 1),
+        numbering_css=pdf.numbering_css(1, 1),
     )
 
     started = time.monotonic()
-    index, content, pages = pdf._render_chunk(job)
+    index, content, pages = pdf.render_chunk(job)
 
     assert time.monotonic() - started < 20
     assert attempts == []

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import _set_role_groups
+from accounts.services import user_role_groups_set
 
 DEMO_PASSWORD = "amparo-demo"
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         user.is_active = True
         user.set_password(DEMO_PASSWORD)
         user.save()
-        _set_role_groups(user, role)
+        user_role_groups_set(user=user, role=role)
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, DEMO_TOTP_SECRET)
         RecoveryCodes.activate(user)

@@ -1,23 +1,34 @@
-"""PDF resources: where the shipped static files are, and a WeasyPrint URL fetcher that reads
-them and nothing else. Shared by the report renderer and the receipt renderer
-(``funds.receipts``). Django is imported inside the functions: the render workers import this
-module without setting Django up."""
+"""What every PDF renderer shares: the shipped static files, the one stylesheet base, and a
+WeasyPrint URL fetcher that reads those files and nothing else.
+
+Reports (``reports.pdf.render``) and donor receipts (``funds.receipt_pdf``) both render with
+WeasyPrint. Their stylesheets extend ``static/css/pdf-base.css`` (fonts, body text, colours)
+with ``@import``, which WeasyPrint resolves through the same local-only fetcher.
+
+Django and WeasyPrint are imported inside the functions: report render workers are spawned
+processes that import this module without setting Django up, and web processes that never
+render a PDF do not pay for importing WeasyPrint.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+# Relative to a static root, as ``django.contrib.staticfiles`` finds it.
+BASE_STYLESHEET = "css/pdf-base.css"
 
 
-def local_url_fetcher(static_roots: Sequence[str]):
+def local_url_fetcher(static_roots: Sequence[str | Path]) -> Any:
     """A WeasyPrint URL fetcher that reads shipped static files and refuses everything else
     (no network, no file outside ``static_roots``), without waiting on anything."""
     from weasyprint.urls import URLFetcher
 
     roots = [Path(root).resolve() for root in static_roots]
 
-    class LocalOnlyFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
+    class LocalOnlyFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
             if not url.startswith("file://"):
                 raise ValueError(f"PDF resources are local files only, not {url[:40]!r}")
             path = Path(url.removeprefix("file://").split("?")[0].split("#")[0]).resolve()
@@ -45,4 +56,9 @@ def static_file(name: str) -> Path:
     found = finders.find(name)
     if not found:
         raise FileNotFoundError(name)
-    return Path(found).resolve()
+    return Path(str(found)).resolve()
+
+
+def base_stylesheet_path() -> Path:
+    """The stylesheet base every PDF stylesheet imports."""
+    return static_file(BASE_STYLESHEET)

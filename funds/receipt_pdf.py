@@ -1,20 +1,19 @@
 """Donation receipts and annual statements as PDF: the receipt renderer.
 
-Besides ``reports/`` this is the only module that imports WeasyPrint, and only inside
-functions, so that web processes that never render a PDF do not pay for the import.
-Rendering is pure: data in, bytes out; storing and e-mailing the result is
-``funds.services.receipts``.
+Besides ``reports.pdf.render`` (and the shared fetcher in ``kernel.pdf``) this is the only
+module that imports WeasyPrint, and only inside functions, so that web processes that never
+render a PDF do not pay for the import. Rendering is pure: data in, bytes out; numbering,
+storing and e-mailing the result is ``funds.services.receipts``.
 
 The PDF never fetches anything from the network: the only resources it may load are the
-shipped stylesheet and fonts under ``static/``, read from disk (see ``_local_url_fetcher``).
+shipped stylesheets and fonts under ``static/``, read from disk (``kernel.pdf.local_url_fetcher``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -23,24 +22,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from funds.models import Donation, Donor
+from kernel.clock import fund_time_zone, local_date
+from kernel.money import format_cents
+from kernel.pdf import local_url_fetcher, static_file, static_roots
 
-PDF_STYLESHEET = "css/pdf.css"
-
-
-def format_cents(cents: int) -> str:
-    """``12500`` → ``"$125.00"``, ``123456789`` → ``"$1,234,567.89"``; integers only, never floats."""
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}${dollars:,}.{rest:02d}"
-
-
-def fund_time_zone() -> ZoneInfo:
-    """Receipts date a gift in the fund's own time zone, whoever renders them and wherever."""
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def local_date(moment: datetime) -> date:
-    return timezone.localtime(moment, fund_time_zone()).date()
+RECEIPT_STYLESHEET = "css/receipt-pdf.css"
 
 
 def issuer() -> dict[str, str]:
@@ -100,7 +86,11 @@ class Statement:
         return sorted(totals.items())
 
 
-def receipt_context(donation: Donation) -> dict:
+def _issued_on() -> str:
+    return date_format(local_date(timezone.now()), "DATE_FORMAT")
+
+
+def receipt_context(donation: Donation) -> dict[str, Any]:
     """What a receipt says about ``donation`` (its donor and fund must be loaded or loadable)."""
     paid_local = timezone.localtime(donation.paid_at, fund_time_zone())
     donor: Donor = donation.donor
@@ -117,11 +107,11 @@ def receipt_context(donation: Donation) -> dict:
         "fee_covered": format_cents(donation.fee_covered_cents) if donation.fee_covered_cents else "",
         "total": format_cents(donation.charged_cents),
         "monthly_payment_of": date_format(paid_local.date(), "YEAR_MONTH_FORMAT") if donation.recurring_id else "",
-        "issued_on": date_format(timezone.localtime(timezone.now(), fund_time_zone()).date(), "DATE_FORMAT"),
+        "issued_on": _issued_on(),
     }
 
 
-def statement_context(statement: Statement) -> dict:
+def statement_context(statement: Statement) -> dict[str, Any]:
     rows = [
         {
             "paid_on": date_format(line.paid_on, "DATE_FORMAT"),
@@ -145,7 +135,7 @@ def statement_context(statement: Statement) -> dict:
         "total_refunded": format_cents(-statement.refunded_cents),
         "total_net": format_cents(statement.net_cents),
         "fund_totals": [(name, format_cents(cents)) for name, cents in statement.fund_totals()],
-        "issued_on": date_format(timezone.localtime(timezone.now(), fund_time_zone()).date(), "DATE_FORMAT"),
+        "issued_on": _issued_on(),
     }
 
 
@@ -156,36 +146,25 @@ def render_receipt_pdf(donation: Donation) -> bytes:
     """The receipt for one paid donation, as PDF bytes. The donation needs a receipt number."""
     if donation.paid_at is None or not donation.receipt_number:
         raise ValueError("A receipt needs a paid donation with a receipt number.")
-    return _render_pdf("funds/receipt_pdf.html", receipt_context(donation))
+    return _render_pdf("funds/pdf/receipt.html", receipt_context(donation))
 
 
 def render_statement_pdf(statement: Statement) -> bytes:
     """A donor's annual statement as PDF bytes (an empty year says so)."""
-    return _render_pdf("funds/statement_pdf.html", statement_context(statement))
+    return _render_pdf("funds/pdf/statement.html", statement_context(statement))
 
 
-def _stylesheet_path() -> Path:
-    from reports.pdf.fetcher import static_file
-
-    return static_file(PDF_STYLESHEET)
-
-
-def _local_url_fetcher():
-    """A WeasyPrint URL fetcher that reads shipped static files and refuses everything else."""
-    from reports.pdf.fetcher import local_url_fetcher, static_roots
-
-    return local_url_fetcher(static_roots())
-
-
-def _render_pdf(template_name: str, context: dict) -> bytes:
+def _render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
+    # Imported here, not at the top: only workers that render a PDF pay for WeasyPrint.
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    stylesheet = _stylesheet_path()
+    stylesheet = static_file(RECEIPT_STYLESHEET)
     html = render_to_string(template_name, {**context, "stylesheet_url": stylesheet.as_uri()})
-    fetcher = _local_url_fetcher()
+    fetcher = local_url_fetcher(static_roots())
     fonts = FontConfiguration()
     # The page size is a deployment setting (letter in the US, A4 elsewhere).
     page = CSS(string=f"@page {{ size: {settings.PDF_PAGE_SIZE}; }}", font_config=fonts, url_fetcher=fetcher)
     document = HTML(string=html, base_url=stylesheet.parent.as_uri() + "/", url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[page], font_config=fonts)
+    content: bytes = document.write_pdf(stylesheets=[page], font_config=fonts)
+    return content

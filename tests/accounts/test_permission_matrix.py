@@ -1,0 +1,142 @@
+"""Every accounts URL by every persona (``tests/personas.py``) by GET and POST, with the exact status.
+
+The staff pages act on ``target``, an attorney who is none of the personas. Only administrators
+use them; anyone else signed in gets 404, anyone signed out (anonymous, donors, the inactive
+user) is sent to sign-in. POSTs carry no data: the invitation form answers 400, and each
+one-click action sends the administrator back to the staff member's page (302), having done it
+or said why not.
+
+The home page is every signed-in user's: roles with a start page elsewhere are redirected
+there (302), an administrator and a user without a role get their page here (200).
+"""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.roles import Role, user_role
+from tests.factories import UserFactory
+from tests.personas import (
+    ADMIN,
+    ATTORNEYS,
+    AUDITOR,
+    FINANCE,
+    INTAKE,
+    LOGIN,
+    NO_ROLE,
+    PERSONAS,
+    SIGNED_IN,
+    SIGNED_OUT,
+    SUPERVISOR,
+    namespace_url_names,
+    outcome,
+    staff_page,
+)
+
+pytestmark = pytest.mark.django_db
+
+STARTS_ELSEWHERE = {INTAKE, *ATTORNEYS, SUPERVISOR, FINANCE, AUDITOR}
+
+
+def method_checked_first(*, admin: tuple[int, int], wrong_method: str) -> dict:
+    """An administrator-only page whose HTTP method is checked before the role.
+
+    Anyone signed in gets 405 for the method the page does not take, whatever their role;
+    for the method it takes, administrators get their answer and everyone else 404.
+    """
+    refused = 0 if wrong_method == "GET" else 1
+    expected = {}
+    for persona in PERSONAS:
+        if persona in SIGNED_OUT:
+            expected[persona] = (LOGIN, LOGIN)
+        elif persona == ADMIN:
+            expected[persona] = admin
+        else:
+            answer = [404, 404]
+            answer[refused] = 405
+            expected[persona] = tuple(answer)
+    return expected
+
+
+def read_only(get: int) -> dict:
+    return method_checked_first(admin=(get, 405), wrong_method="POST")
+
+
+def action() -> dict:
+    return method_checked_first(admin=(405, 302), wrong_method="GET")
+
+
+MATRIX = {
+    "home": {
+        **staff_page(SIGNED_IN, 200, 405),
+        **dict.fromkeys(STARTS_ELSEWHERE, (302, 405)),
+    },
+    "staff-list": read_only(200),
+    "staff-invite": staff_page({ADMIN}, 200, 400),
+    "staff-detail": read_only(200),
+    "staff-set-role": action(),
+    "staff-deactivate": action(),
+    "staff-reactivate": action(),
+    "staff-resend-invitation": action(),
+    "staff-reset-mfa": action(),
+    "access-log": read_only(200),
+}
+
+
+@pytest.fixture
+def target(personas) -> User:
+    return UserFactory(role=Role.ATTORNEY, full_name="Tomás Target")
+
+
+def _url(name: str, target: User) -> str:
+    takes_pk = name.startswith("staff-") and name not in {"staff-list", "staff-invite"}
+    return reverse(f"accounts:{name}", kwargs={"pk": target.pk} if takes_pk else {})
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_accounts_url_permission_matrix(personas, target, name):
+    url = _url(name, target)
+
+    seen = {}
+    for persona in PERSONAS:
+        client = personas.client(persona)
+        seen[persona] = (outcome(client.get(url)), outcome(client.post(url, {})))
+
+    assert seen == MATRIX[name]
+
+
+def test_every_accounts_url_is_in_the_matrix():
+    assert namespace_url_names("accounts") == set(MATRIX)
+
+
+@pytest.mark.parametrize("name", sorted(name for name, row in MATRIX.items() if row[ADMIN] == (405, 302)))
+def test_staff_actions_by_anyone_but_an_administrator_change_nothing(personas, target, name):
+    url = _url(name, target)
+    password, mfa = target.password, Authenticator.objects.filter(user=target).count()
+
+    for persona in PERSONAS:
+        if persona != ADMIN:
+            personas.client(persona).post(url, {"role": "admin"})
+
+    target.refresh_from_db()
+    assert (target.is_active, user_role(target), target.password) == (True, Role.ATTORNEY, password)
+    assert Authenticator.objects.filter(user=target).count() == mfa
+
+
+def test_staff_actions_send_the_administrator_back_to_the_staff_page(personas, target):
+    admin = personas.client(ADMIN)
+
+    response = admin.post(_url("staff-deactivate", target), {})
+
+    assert response["Location"] == reverse("accounts:staff-detail", kwargs={"pk": target.pk})
+    target.refresh_from_db()
+    assert target.is_active is False
+
+
+def test_a_user_without_a_role_is_told_so_at_home(personas):
+    response = personas.client(NO_ROLE).get(reverse("accounts:home"))
+
+    assert "No role yet" in response.content.decode()

@@ -1,0 +1,200 @@
+"""A demo run of the Celery workers and beat leaves `git status` clean.
+
+The checkout is copied (its tracked and not-ignored files, as a fresh clone would have them)
+into a temporary directory that becomes a git repository of its own, so the real checkout is
+never written to. There the folders are made by `make var-dirs` (what `make demo` does) and
+the worker, reports worker and beat run exactly as Procfile.dev starts them for `make demo`:
+DEBUG=1, the file-backed broker and the default var/ layout, nothing else in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT = 25
+
+# What a demo run may leave behind, all of it ignored by .gitignore: runtime state under var/,
+# the SQLite database beside manage.py and Python's bytecode caches.
+ALLOWED_IGNORED = ("var/", "db.sqlite3")
+
+SEND_AFTER_PING = """
+import sys, time
+import django
+django.setup()
+from amparo.celery import app
+
+expected = set(sys.argv[1:])
+deadline = time.monotonic() + float({timeout})
+answered = set()
+while not expected <= answered:
+    if time.monotonic() > deadline:
+        sys.exit(f"no ping reply from {{sorted(expected - answered)}} (got {{sorted(answered)}})")
+    for reply in app.control.ping(timeout=1.0):
+        answered.update(name.partition("@")[0] for name in reply)
+app.send_task(
+    "accounts.tasks.send_prepared_email",
+    kwargs={{"subject": "{subject}", "body": "sent through var/celery-queue",
+            "to": ["tree-check@example.org"], "from_email": "amparo@example.org"}},
+)
+print("pinged", " ".join(sorted(answered)))
+"""
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=Amparo test", "-c", "user.email=test@example.org", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _copy_checkout(dest: Path) -> None:
+    """Copy what a fresh clone would hold (the working-tree versions) and commit it."""
+    listing = _git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listing.split("\0")):
+        source = REPO / name
+        # Files deleted in the working tree but not yet in git are gone from a fresh clone too.
+        if source.is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    _git(dest, "init", "-q", "-b", "main")
+    _git(dest, "add", "-A")
+    _git(dest, "commit", "-q", "--no-verify", "-m", "snapshot")
+
+
+def _procfile_commands(checkout: Path) -> dict[str, str]:
+    commands = {}
+    for line in (checkout / "Procfile.dev").read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and not line.startswith("#"):
+            # Procfile.dev names .venv/bin/ relative to the checkout; the copy has no .venv.
+            commands[name.strip()] = command.strip().replace(".venv/bin/", f"{VENV_BIN}/")
+    return commands
+
+
+def _demo_env() -> dict[str, str]:
+    # Only what any shell has: no DATABASE_URL, DJANGO_SETTINGS_MODULE or AMPARO_VAR_DIR from
+    # the test run, so settings fall back to their demo defaults.
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _start(command: str, *, cwd: Path, log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=cwd,
+            env=_demo_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    # Celery's warm shutdown; the process group also holds the prefork pool's children.
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _wait_for(predicate, *, what: str, logs: list[Path], timeout: float = STARTUP_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            tails = "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in logs)
+            pytest.fail(f"timed out waiting for {what}\n{tails}")
+        time.sleep(0.2)
+
+
+def _beat_entries(database: Path) -> set[str]:
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
+            return {name for (name,) in connection.execute("SELECT name FROM django_celery_beat_periodictask")}
+    except sqlite3.Error:
+        return set()
+
+
+def test_demo_workers_and_beat_write_only_under_var(tmp_path):
+    checkout = tmp_path / "checkout"
+    logs_dir = tmp_path / "logs"
+    checkout.mkdir()
+    logs_dir.mkdir()
+    _copy_checkout(checkout)
+    subprocess.run(["make", "-s", "var-dirs"], cwd=checkout, env=_demo_env(), check=True)
+    commands = _procfile_commands(checkout)
+    subject = "Demo tree check"
+
+    processes: list[subprocess.Popen] = []
+    logs = {name: logs_dir / f"{name}.log" for name in ("migrate", "worker", "reports", "beat", "send")}
+    try:
+        # The workers need no database; beat's DatabaseScheduler does, so it waits for migrate.
+        migrate = _start(f"exec env DEBUG=1 {VENV_BIN}/python manage.py migrate -v0", cwd=checkout, log=logs["migrate"])
+        processes.append(migrate)
+        for name in ("worker", "reports"):
+            processes.append(_start(commands[name], cwd=checkout, log=logs[name]))
+
+        sender = subprocess.run(
+            [f"{VENV_BIN}/python", "-c", SEND_AFTER_PING.format(timeout=STARTUP_TIMEOUT, subject=subject), "celery", "reports"],
+            cwd=checkout,
+            env={**_demo_env(), "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "amparo.settings"},
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_TIMEOUT + 15,
+        )
+        logs["send"].write_text(sender.stdout + sender.stderr)
+        assert sender.returncode == 0, sender.stderr
+        assert sender.stdout.split() == ["pinged", "celery", "reports"]
+        _wait_for(
+            lambda: f"Subject: {subject}" in logs["worker"].read_text(errors="replace"),
+            what="the worker to send the e-mail",
+            logs=[logs["worker"]],
+        )
+
+        assert migrate.wait(timeout=STARTUP_TIMEOUT) == 0, logs["migrate"].read_text()
+        processes.append(_start(commands["beat"], cwd=checkout, log=logs["beat"]))
+        _wait_for(
+            lambda: "casework-daily-reminders" in _beat_entries(checkout / "db.sqlite3"),
+            what="beat to load its schedule into the database",
+            logs=[logs["beat"]],
+        )
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+
+    # The remote-control mailbox really went through var/, not a control/ beside manage.py.
+    assert (checkout / "var/celery-control/celery.pidbox.exchange").is_file()
+    assert _git(checkout, "status", "--porcelain") == ""
+    ignored = _git(checkout, "status", "--porcelain", "--ignored", "--untracked-files=all").splitlines()
+    unexpected = [
+        line
+        for line in ignored
+        if not line[3:].startswith(ALLOWED_IGNORED) and "__pycache__/" not in line[3:]
+    ]
+    assert unexpected == []

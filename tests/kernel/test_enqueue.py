@@ -1,0 +1,47 @@
+"""Services queue tasks by name; the look-up finds tasks a web process has not imported yet."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from kernel.enqueue import enqueue_on_commit, registered_task
+
+
+def test_registered_task_is_found_by_name():
+    assert registered_task("accounts.tasks.send_prepared_email").name == "accounts.tasks.send_prepared_email"
+
+
+def test_an_unknown_task_name_is_a_key_error():
+    with pytest.raises(KeyError):
+        registered_task("accounts.tasks.no_such_task")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_runs_only_after_the_transaction_commits():
+    payload = {"subject": "Hello", "body": "Body", "to": ["a@example.org"], "from_email": "x@example.org"}
+    with transaction.atomic():
+        enqueue_on_commit("accounts.tasks.send_prepared_email", **payload)
+        assert mail.outbox == []
+    assert [m.subject for m in mail.outbox] == ["Hello"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_queued_when_the_transaction_rolls_back():
+    payload = {"subject": "Hello", "body": "Body", "to": ["a@example.org"], "from_email": "x@example.org"}
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enqueue_on_commit("accounts.tasks.send_prepared_email", **payload)
+        raise RuntimeError("rolled back")
+    assert mail.outbox == []
+
+
+def test_a_web_process_that_never_imported_the_tasks_module_finds_it(monkeypatch):
+    from celery import current_app
+
+    name = "casework.tasks.scan_reminders"
+    monkeypatch.delitem(sys.modules, "casework.tasks", raising=False)
+    monkeypatch.delitem(current_app.tasks, name, raising=False)
+    assert registered_task(name).name == name
