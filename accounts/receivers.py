@@ -5,12 +5,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.services import staff_session_ended, staff_session_started
+from kernel.client_ip import client_ip
 
 SIGNED_IN_AT = "amparo_signed_in_at"
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
 @receiver(user_logged_in, dispatch_uid="amparo_session_started")

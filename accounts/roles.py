@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
 
 
 class Role(models.TextChoices):
@@ -17,20 +24,24 @@ class Role(models.TextChoices):
 
 ROLE_NAMES = frozenset(Role.values)
 
+# The attribute on a user object that caches its role (``user_role_groups_set`` clears it).
+ROLE_CACHE_ATTRIBUTE = "_amparo_role"
 
-def user_role(user) -> Role | None:
+
+def user_role(user: User | AnonymousUser | None) -> Role | None:
     """The user's role, read once per request object and cached on it."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if user is None or not user.is_authenticated or not user.is_active:
         return None
-    cached = getattr(user, "_amparo_role", _UNSET)
-    if cached is _UNSET:
-        name = user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True).first()
-        cached = Role(name) if name else None
-        user._amparo_role = cached
-    return cached
+    cached = getattr(user, ROLE_CACHE_ATTRIBUTE, _UNSET)
+    if cached is None or isinstance(cached, Role):
+        return cached
+    name = user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True).first()
+    role = Role(name) if name else None
+    setattr(user, ROLE_CACHE_ATTRIBUTE, role)
+    return role
 
 
-def user_has_role(user, *roles: Role) -> bool:
+def user_has_role(user: User | AnonymousUser | None, *roles: Role) -> bool:
     return user_role(user) in roles
 
 

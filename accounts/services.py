@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import import_module
 
 from allauth.account.forms import default_token_generator
@@ -18,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessEvent, StaffSession, User
-from accounts.roles import ROLE_NAMES, Role
+from accounts.roles import ROLE_CACHE_ATTRIBUTE, ROLE_NAMES, Role
 from accounts.signals import staff_deactivated
 from kernel.enqueue import enqueue_on_commit
 
@@ -66,7 +67,7 @@ def user_role_groups_set(*, user: User, role: Role) -> None:
     user.groups.add(group)
     user.is_staff = role == Role.ADMIN  # Django's admin also checks is_staff
     user.save(update_fields=["is_staff"])
-    user.__dict__.pop("_amparo_role", None)
+    user.__dict__.pop(ROLE_CACHE_ATTRIBUTE, None)
 
 
 @transaction.atomic
@@ -176,7 +177,8 @@ def staff_deactivate(*, user: User, by: User, ip_address: str | None = None) -> 
     user.deactivated_by = by
     user.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
     ended = _end_sessions(user)
-    responses = staff_deactivated.send(sender=User, user=user, by=by)
+    # django-stubs types receivers' results as ``str | None``; a receiver returns anything.
+    responses: Sequence[tuple[object, object]] = staff_deactivated.send(sender=User, user=user, by=by)
     flagged = sum(result for _receiver, result in responses if isinstance(result, int))
     _staff_changed(
         user=user,

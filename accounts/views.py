@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Protocol
+
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,9 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors, services
 from accounts.forms import InviteForm, RoleForm, StaffFilterForm
 from accounts.models import User
-from accounts.permissions import role_required
-from accounts.receivers import client_ip
+from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role, user_role
+from kernel.client_ip import client_ip
 from kernel.navigation import start_page
 
 
@@ -28,14 +30,14 @@ def _recovery_codes_left(user: User) -> int | None:
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The landing page: what this role does, and the state of one's own sign-in security."""
     role = user_role(request.user)
     # Roles whose work starts on another app's page (declared in that app's AppConfig) land there.
     role_start = start_page(role.value) if role else None
     if role_start:
         return redirect(role_start)
-    context = {"role": role, "recovery_codes_left": _recovery_codes_left(request.user)}
+    context: dict[str, object] = {"role": role, "recovery_codes_left": _recovery_codes_left(request.user)}
     if role == Role.ADMIN:
         context["role_counts"] = [(Role(name).label, n) for name, n in selectors.staff_role_counts().items()]
         context["pending_invitations"] = selectors.staff_list(status="invited").count()
@@ -50,9 +52,9 @@ def _get_staff_or_404(pk: int) -> User:
         raise Http404 from exc
 
 
-@require_GET
 @role_required(Role.ADMIN)
-def staff_list(request: HttpRequest) -> HttpResponse:
+@require_GET
+def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     users = selectors.staff_list(q=filters.get("q", ""), role=filters.get("role", ""), status=filters.get("status", ""))
@@ -61,7 +63,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
-def staff_invite(request: HttpRequest) -> HttpResponse:
+def staff_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -81,9 +83,9 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_invite.html", {"form": form}, status=status)
 
 
-@require_GET
 @role_required(Role.ADMIN)
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@require_GET
+def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = _get_staff_or_404(pk)
     context = {
         "staff": staff,
@@ -97,7 +99,13 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/staff_detail.html", context)
 
 
-def _staff_action(request: HttpRequest, pk: int, action, success: str, **params) -> HttpResponse:
+class _StaffAction(Protocol):
+    def __call__(self, *, user: User, by: User, ip_address: str | None) -> object: ...
+
+
+def _staff_action(
+    request: AuthenticatedHttpRequest, pk: int, action: _StaffAction, success: str, **params: object
+) -> HttpResponse:
     staff = _get_staff_or_404(pk)
     try:
         action(user=staff, by=request.user, ip_address=client_ip(request))
@@ -109,54 +117,54 @@ def _staff_action(request: HttpRequest, pk: int, action, success: str, **params)
     return redirect("accounts:staff-detail", pk=staff.pk)
 
 
-@require_POST
 @role_required(Role.ADMIN)
-def staff_set_role(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def staff_set_role(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose one of the listed roles."))
         return redirect("accounts:staff-detail", pk=pk)
     role = Role(form.cleaned_data["role"])
 
-    def set_role(**kwargs) -> None:
-        services.staff_set_role(role=role, **kwargs)
+    def set_role(*, user: User, by: User, ip_address: str | None) -> None:
+        services.staff_set_role(user=user, role=role, by=by, ip_address=ip_address)
 
     return _staff_action(request, pk, set_role, _("%(name)s now has the role %(role)s."), role=role.label)
 
 
-@require_POST
 @role_required(Role.ADMIN)
-def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def staff_deactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _staff_action(
         request, pk, services.staff_deactivate, _("%(name)s is deactivated and signed out everywhere.")
     )
 
 
-@require_POST
 @role_required(Role.ADMIN)
-def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def staff_reactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _staff_action(request, pk, services.staff_reactivate, _("%(name)s can sign in again."))
 
 
-@require_POST
 @role_required(Role.ADMIN)
-def staff_resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def staff_resend_invitation(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _staff_action(
         request, pk, services.staff_resend_invitation, _("A new invitation is on its way to %(name)s.")
     )
 
 
-@require_POST
 @role_required(Role.ADMIN)
-def staff_reset_mfa(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def staff_reset_mfa(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _staff_action(
         request, pk, services.staff_reset_mfa, _("%(name)s will set up a new authenticator at the next sign-in.")
     )
 
 
-@require_GET
 @role_required(Role.ADMIN)
-def access_log(request: HttpRequest) -> HttpResponse:
+@require_GET
+def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     events = selectors.access_events()
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     return render(request, "accounts/access_log.html", {"page": page, "staff_list_url": reverse("accounts:staff-list")})

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "guardian",
     "django_celery_beat",
 ]
+if DEBUG:
+    INSTALLED_APPS.append("demo")  # seed_demo and its stories: development only
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -124,6 +126,14 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "account_login"
 
+# Reverse proxies we run in front of the app. The one client-IP reader (kernel.client_ip),
+# used by axes, allauth, the donor-code limits and the access log, takes the client from
+# X-Forwarded-For only this many hops from the right; 0 means REMOTE_ADDR alone counts.
+PROXY_COUNT = env.integer("PROXY_COUNT", 0, minimum=0)
+# allauth's own reader is replaced by the adapter's get_client_ip; set here too so that any
+# allauth code path still reading the setting agrees with it.
+ALLAUTH_TRUSTED_PROXY_COUNT = PROXY_COUNT
+
 ACCOUNT_ADAPTER = "accounts.adapters.StaffAccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -155,10 +165,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.throttling.username_from_request"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.integer("PROXY_COUNT", 0, minimum=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+AXES_CLIENT_IP_CALLABLE = "kernel.client_ip.client_ip"
 
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
@@ -300,7 +307,6 @@ CELERY_TASK_ROUTES = {"reports.tasks.generate_report": {"queue": "reports"}}
 # --- Donations and Stripe --------------------------------------------------------------
 
 STRIPE_SECRET_KEY = env.string("STRIPE_SECRET_KEY", "sk_test_demo_not_a_real_key" if DEBUG else "")
-STRIPE_PUBLISHABLE_KEY = env.string("STRIPE_PUBLISHABLE_KEY", "")
 # Comma-separated: during a rotation both the old and the new signing secret are accepted.
 STRIPE_WEBHOOK_SECRETS = env.string_list("STRIPE_WEBHOOK_SECRET", ["whsec_demo_not_a_real_secret"] if DEBUG else [])
 STRIPE_API_BASE = env.string("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from casework.deadlines import Rule
 from casework.identity import ANumberError, format_a_number, normalise_a_number
 from casework.models import (
@@ -34,21 +35,21 @@ from casework.selectors import attorneys
 class DateInput(forms.DateInput):
     input_type = "date"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class TimeInput(forms.TimeInput):
     input_type = "time"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format="%H:%M")
 
 
 class ANumberField(forms.CharField):
     """Accepts every common way of writing an A-number; cleans to 9 digits or ''."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 30)
         kwargs.setdefault("label", _("A-number"))
@@ -56,21 +57,21 @@ class ANumberField(forms.CharField):
         super().__init__(**kwargs)
         self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"})
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> str:
         value = super().to_python(value)
         try:
             return normalise_a_number(value) or ""
         except ANumberError as exc:
             raise forms.ValidationError(str(exc), code="a_number") from exc
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         if value and isinstance(value, str) and value.isdigit() and len(value) == 9:
             return format_a_number(value)
         return value
 
 
-class FacilityChoiceField(forms.ModelChoiceField):
-    def __init__(self, **kwargs):
+class FacilityChoiceField(forms.ModelChoiceField[DetentionFacility]):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("empty_label", _("Unknown / not listed"))
         kwargs.setdefault("label", _("Facility"))
@@ -80,8 +81,8 @@ class FacilityChoiceField(forms.ModelChoiceField):
         return f"{obj.state} · {obj.name} ({obj.city})"
 
 
-class CourtChoiceField(forms.ModelChoiceField):
-    def __init__(self, **kwargs):
+class CourtChoiceField(forms.ModelChoiceField[ImmigrationCourt]):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Immigration court"))
         super().__init__(queryset=ImmigrationCourt.objects.order_by("state", "name"), **kwargs)
 
@@ -120,13 +121,13 @@ class DetaineeAndDetentionFields(forms.Form):
     flag_medical = forms.BooleanField(label=_("Medical needs"), required=False)
     flag_minor_children = forms.BooleanField(label=_("Minor children"), required=False)
 
-    def clean_date_of_birth(self):
+    def clean_date_of_birth(self) -> date | None:
         value = self.cleaned_data.get("date_of_birth")
         if value and value > timezone.localdate():
             raise forms.ValidationError(_("The date of birth cannot be in the future."))
         return value
 
-    def clean_detained_on(self):
+    def clean_detained_on(self) -> date | None:
         value = self.cleaned_data.get("detained_on")
         if value and value > timezone.localdate():
             raise forms.ValidationError(_("The date of detention cannot be in the future."))
@@ -191,7 +192,7 @@ class CustodyForm(forms.Form):
     facility = FacilityChoiceField(help_text=_("For a transfer, the new facility."))
     started_on = forms.DateField(label=_("From"), widget=DateInput, initial=timezone.localdate)
 
-    def clean_started_on(self):
+    def clean_started_on(self) -> date:
         value = self.cleaned_data["started_on"]
         if value > timezone.localdate():
             raise forms.ValidationError(_("Record a change once it has happened."))
@@ -207,8 +208,9 @@ class HearingForm(forms.Form):
     medium = forms.ChoiceField(label=_("Held"), choices=HearingMedium.choices, initial=HearingMedium.IN_PERSON)
     interpreter_language = forms.CharField(label=_("Interpreter language"), max_length=60, required=False)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         court, day, time = data.get("court"), data.get("date"), data.get("time")
         if court and day and time:
             data["starts_at"] = datetime.combine(day, time, tzinfo=ZoneInfo(court.timezone))
@@ -267,34 +269,38 @@ class CloseForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    attorney = forms.ModelChoiceField(label=_("Attorney"), queryset=None)
+    attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Attorney"), queryset=None)
     role = forms.ChoiceField(label=_("Role"), choices=AssignmentRole.choices, initial=AssignmentRole.LEAD)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attorney"].queryset = attorneys()
+        # ``self.fields`` holds copies of the fields declared above, of the same classes.
+        cast(forms.ModelChoiceField[User], self.fields["attorney"]).queryset = attorneys()
 
 
 class BulkReassignForm(forms.Form):
-    from_attorney = forms.ModelChoiceField(label=_("Move every active case of"), queryset=None)
-    to_attorneys = forms.ModelMultipleChoiceField(
+    from_attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label=_("Move every active case of"), queryset=None
+    )
+    to_attorneys: forms.ModelMultipleChoiceField[User] = forms.ModelMultipleChoiceField(
         label=_("Move them to"),
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Cases are shared out evenly."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A leaver may already be deactivated; they must still be choosable here.
         holds_cases = Assignment.objects.filter(attorney=OuterRef("pk"), ended_at__isnull=True)
-        self.fields["from_attorney"].queryset = (
-            get_user_model().objects.filter(Exists(holds_cases)).order_by("full_name")
-        )
-        self.fields["to_attorneys"].queryset = attorneys()
+        cast(forms.ModelChoiceField[User], self.fields["from_attorney"]).queryset = User.objects.filter(
+            Exists(holds_cases)
+        ).order_by("full_name")
+        cast(forms.ModelMultipleChoiceField[User], self.fields["to_attorneys"]).queryset = attorneys()
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         source, targets = data.get("from_attorney"), data.get("to_attorneys")
         if source and targets and source in targets:
             raise forms.ValidationError(_("Choose other attorneys than the one whose cases move."))

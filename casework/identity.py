@@ -14,11 +14,15 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 # --- A-numbers ---------------------------------------------------------------------------
 
@@ -31,7 +35,7 @@ class ANumberError(ValueError):
     ``code`` ("invalid", "length" or "zeros") lets a form pass it on as ``ValidationError(..., code=...)``.
     """
 
-    def __init__(self, message: str = A_NUMBER_HELP, *, code: str = "invalid") -> None:
+    def __init__(self, message: str | StrPromise = A_NUMBER_HELP, *, code: str = "invalid") -> None:
         super().__init__(message)
         self.message = message
         self.code = code

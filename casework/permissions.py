@@ -11,21 +11,27 @@ A case the user may not see is a 404, so its existence is not revealed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 
+from accounts.permissions import AuthenticatedHttpRequest, View
 from accounts.roles import Role, user_role
 from casework.models import Case, CaseStatus, CaseUserObjectPermission
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 Perm = Literal["view", "change"]
 INTAKE_VISIBLE_STATUSES = (CaseStatus.INTAKE, CaseStatus.TRIAGE)
 CASEWORK_ROLES = (Role.INTAKE, Role.ATTORNEY, Role.SUPERVISOR)
 
 
-def _granted(user, perm: Perm) -> Exists:
+def _granted(user: User, perm: Perm) -> Exists:
     return Exists(
         CaseUserObjectPermission.objects.filter(
             content_object=OuterRef("pk"), user=user, permission__codename=f"{perm}_case"
@@ -33,7 +39,7 @@ def _granted(user, perm: Perm) -> Exists:
     )
 
 
-def cases_visible_to(user, perm: Perm = "view") -> QuerySet[Case]:
+def cases_visible_to(user: User, perm: Perm = "view") -> QuerySet[Case]:
     """Every case ``user`` may see (or change), filtered in the database."""
     role = user_role(user)
     cases = Case.objects.all()
@@ -46,7 +52,7 @@ def cases_visible_to(user, perm: Perm = "view") -> QuerySet[Case]:
     return cases.none()
 
 
-def get_case_for_user(user, number: str, perm: Perm = "view") -> Case:
+def get_case_for_user(user: User, number: str, perm: Perm = "view") -> Case:
     """The case with public ``number`` if ``user`` may ``perm`` it; otherwise ``Http404``."""
     try:
         return cases_visible_to(user, perm).select_related("detainee", "court", "facility").get(number=number)
@@ -54,20 +60,22 @@ def get_case_for_user(user, number: str, perm: Perm = "view") -> Case:
         raise Http404 from exc
 
 
-def can_change(user, case: Case) -> bool:
+def can_change(user: User, case: Case) -> bool:
     return cases_visible_to(user, "change").filter(pk=case.pk).exists()
 
 
-def case_view(perm: Perm = "view", methods: tuple[str, ...] = ("GET",), roles: tuple = CASEWORK_ROLES):
+def case_view(
+    perm: Perm = "view", methods: tuple[str, ...] = ("GET",), roles: tuple[Role, ...] = CASEWORK_ROLES
+) -> Callable[[View], View]:
     """Decorate a view of one case: role check, then the case (or 404), then the method.
 
     The object is checked before the method, so someone who may not see a case gets 404
     whatever they send. The view receives the case instead of its number.
     """
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, number: str, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: AuthenticatedHttpRequest, number: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if user_role(request.user) not in roles:
                 raise Http404
             case = get_case_for_user(request.user, number, perm)
@@ -75,7 +83,6 @@ def case_view(perm: Perm = "view", methods: tuple[str, ...] = ("GET",), roles: t
                 return HttpResponseNotAllowed(methods)
             return view(request, case, *args, **kwargs)
 
-        wrapper.allowed_roles = frozenset(roles)
         return wrapper
 
     return decorator

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import TypedDict
 
-from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
     F,
+    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -20,6 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import Role
 from casework.identity import ANumberError, a_number_index, name_index_keys, normalise_a_number, required_matches
 from casework.models import (
@@ -28,15 +30,18 @@ from casework.models import (
     Case,
     CaseEvent,
     CaseStatus,
+    CustodyPeriod,
     Deadline,
     DeadlineStatus,
     Detainee,
     DetaineeNameKey,
+    Document,
+    FamilyContact,
     Hearing,
+    Note,
+    Relief,
 )
 from casework.permissions import cases_visible_to
-
-User = get_user_model()
 
 
 def with_lead(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -44,14 +49,14 @@ def with_lead(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.annotate(lead_name=Subquery(lead.values("attorney__full_name")[:1]))
 
 
-def with_next_hearing(cases: QuerySet[Case], now=None) -> QuerySet[Case]:
+def with_next_hearing(cases: QuerySet[Case], now: datetime | None = None) -> QuerySet[Case]:
     now = now or timezone.now()
     upcoming = Hearing.objects.filter(case=OuterRef("pk"), starts_at__gte=now).order_by("starts_at")
     return cases.annotate(next_hearing_at=Subquery(upcoming.values("starts_at")[:1]))
 
 
 def case_list(
-    user,
+    user: User,
     *,
     q: str = "",
     status: str = "",
@@ -72,7 +77,7 @@ def case_list(
     if court:
         cases = cases.filter(court_id=court)
     cases = with_next_hearing(with_lead(cases))
-    orderings = {
+    orderings: dict[str, list[str | OrderBy]] = {
         "number": ["number"],
         "-number": ["-number"],
         "registered_at": ["registered_at"],
@@ -83,7 +88,15 @@ def case_list(
     return cases.order_by(*orderings.get(sort, orderings["-registered_at"]))
 
 
-def search_case_ids(q: str) -> QuerySet:
+class CaseIdRow(TypedDict):
+    pk: int
+
+
+class CaseOfAssignmentRow(TypedDict):
+    case: int
+
+
+def search_case_ids(q: str) -> QuerySet[Case, CaseIdRow]:
     """Ids of cases matching a case number, an A-number in any format, or a name."""
     q = q.strip()
     if not q:
@@ -116,7 +129,7 @@ class PossibleDuplicate:
 
 
 def possible_duplicates(
-    user, *, a_number: str | None, names: list[str], date_of_birth: date | None
+    user: User, *, a_number: str | None, names: list[str], date_of_birth: date | None
 ) -> list[PossibleDuplicate]:
     """Existing cases that may be the same person: same A-number, or same birth date and a similar name.
 
@@ -163,11 +176,11 @@ def triage_queue() -> QuerySet[Case]:
     )
 
 
-def attorneys() -> QuerySet:
+def attorneys() -> QuerySet[User]:
     return User.objects.filter(is_active=True, groups__name__in=[Role.ATTORNEY, Role.SUPERVISOR]).order_by("full_name")
 
 
-def workload(today: date | None = None) -> QuerySet:
+def workload(today: date | None = None) -> QuerySet[User]:
     """Per attorney: active cases (as lead and in all), hearings in the next 14 days, overdue deadlines."""
     now = timezone.now()
     today = today or timezone.localdate()
@@ -175,7 +188,7 @@ def workload(today: date | None = None) -> QuerySet:
         case__status=CaseStatus.CLOSED
     )
 
-    def count(qs) -> Subquery:
+    def count(qs: QuerySet[Assignment]) -> Coalesce:
         return Coalesce(Subquery(qs.order_by().values("attorney").annotate(n=Count("id")).values("n")[:1]), 0)
 
     my_cases = Assignment.objects.filter(attorney=OuterRef(OuterRef("pk")), ended_at__isnull=True).values("case")
@@ -200,7 +213,7 @@ def workload(today: date | None = None) -> QuerySet:
     )
 
 
-def my_case_ids(user) -> QuerySet:
+def my_case_ids(user: User) -> QuerySet[Assignment, CaseOfAssignmentRow]:
     """The open cases ``user`` is on now (closed cases leave dashboards, feeds and reminders)."""
     return (
         Assignment.objects.filter(attorney=user, ended_at__isnull=True)
@@ -209,7 +222,7 @@ def my_case_ids(user) -> QuerySet:
     )
 
 
-def upcoming_hearings(user, *, days: int = 14) -> QuerySet[Hearing]:
+def upcoming_hearings(user: User, *, days: int = 14) -> QuerySet[Hearing]:
     now = timezone.now()
     return (
         Hearing.objects.filter(
@@ -221,7 +234,7 @@ def upcoming_hearings(user, *, days: int = 14) -> QuerySet[Hearing]:
     )
 
 
-def deadlines_due(user, *, days: int = 7) -> QuerySet[Deadline]:
+def deadlines_due(user: User, *, days: int = 7) -> QuerySet[Deadline]:
     """Open deadlines on ``user``'s cases that are overdue or due within ``days``."""
     today = timezone.localdate()
     return (
@@ -235,7 +248,7 @@ def deadlines_due(user, *, days: int = 7) -> QuerySet[Deadline]:
     )
 
 
-def recent_activity(user, *, limit: int = 15) -> QuerySet[CaseEvent]:
+def recent_activity(user: User, *, limit: int = 15) -> QuerySet[CaseEvent]:
     return (
         CaseEvent.objects.filter(case__in=my_case_ids(user))
         .filter(case__in=cases_visible_to(user))
@@ -244,7 +257,19 @@ def recent_activity(user, *, limit: int = 15) -> QuerySet[CaseEvent]:
     )
 
 
-def case_page(case: Case) -> dict:
+class CasePage(TypedDict):
+    contacts: list[FamilyContact]
+    custody: list[CustodyPeriod]
+    hearings: list[Hearing]
+    deadlines: list[Deadline]
+    relief: list[Relief]
+    notes: list[Note]
+    documents: list[Document]
+    assignments: list[Assignment]
+    events: list[CaseEvent]
+
+
+def case_page(case: Case) -> CasePage:
     """Everything the case page shows, in a fixed number of queries."""
     return {
         "contacts": list(case.detainee.contacts.all()),

@@ -155,9 +155,8 @@ def render_statement_pdf(statement: Statement) -> bytes:
 
 
 def _render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
-    # Imported here, not at the top: only workers that render a PDF pay for WeasyPrint.
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint import CSS, HTML  # noqa: PLC0415 - WeasyPrint loads only where a PDF is rendered
+    from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415 - WeasyPrint loads only where a PDF is rendered
 
     stylesheet = static_file(RECEIPT_STYLESHEET)
     html = render_to_string(template_name, {**context, "stylesheet_url": stylesheet.as_uri()})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
-from funds.models import Account, AccountKind, Fund, Posting
+from funds.models import Account, AccountKind, Disbursement, Fund, Posting
 
 
 @dataclass
@@ -24,10 +25,8 @@ class FundBalance:
         return self.available - self.committed
 
 
-def fund_balances(funds=None) -> list[FundBalance]:
+def fund_balances(funds: Iterable[Fund] | None = None) -> list[FundBalance]:
     """Balances of each fund, from the accounts' running totals (one query per kind of figure)."""
-    from funds.models import Disbursement
-
     funds = list(funds if funds is not None else Fund.objects.all())
     per_account = {
         (a["fund_id"], a["kind"]): a["balance"]

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import stripe
 from django.conf import settings
 
+# A Stripe API object as JSON: an event, or what a call below returns. Its fields are Stripe's
+# to define (https://docs.stripe.com/api), so values are read with care, not typed here.
+StripeObject = dict[str, Any]
+
 
 class GatewayError(Exception):
     """Stripe refused a request or could not be reached."""
 
-    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.http_status = http_status
@@ -51,11 +55,11 @@ def _client() -> stripe.StripeClient:
         return client
 
 
-def _plain(obj: Any) -> dict:
+def _plain(obj: Any) -> StripeObject:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
-def _call(method, *args, **kwargs) -> dict:
+def _call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> StripeObject:
     try:
         return _plain(method(*args, **kwargs))
     except stripe.StripeError as exc:
@@ -66,11 +70,11 @@ def _call(method, *args, **kwargs) -> dict:
         ) from exc
 
 
-def _retrieve_params(expand: Iterable[str] | None) -> dict:
+def _retrieve_params(expand: Iterable[str] | None) -> dict[str, list[str]]:
     return {"expand": list(expand)} if expand else {}
 
 
-def _options(idempotency_key: str | None) -> dict:
+def _options(idempotency_key: str | None) -> dict[str, str]:
     return {"idempotency_key": idempotency_key} if idempotency_key else {}
 
 
@@ -90,7 +94,7 @@ def create_checkout_session(
     cancel_url: str,
     locale: str,
     idempotency_key: str,
-) -> dict:
+) -> StripeObject:
     """A hosted Checkout Session for one gift (``payment`` mode) or a monthly gift (``subscription``).
 
     ``metadata`` is copied to the session and to the PaymentIntent (one-off) or the Subscription
@@ -121,23 +125,23 @@ def create_checkout_session(
     return _call(_client().v1.checkout.sessions.create, params=params, options=_options(idempotency_key))
 
 
-def retrieve_checkout_session(session_id: str, *, expand: Iterable[str] | None = None) -> dict:
+def retrieve_checkout_session(session_id: str, *, expand: Iterable[str] | None = None) -> StripeObject:
     return _call(_client().v1.checkout.sessions.retrieve, session_id, params=_retrieve_params(expand))
 
 
 # --- Payments -------------------------------------------------------------------------------
 
 
-def retrieve_payment_intent(payment_intent_id: str, *, expand: Iterable[str] | None = None) -> dict:
+def retrieve_payment_intent(payment_intent_id: str, *, expand: Iterable[str] | None = None) -> StripeObject:
     return _call(_client().v1.payment_intents.retrieve, payment_intent_id, params=_retrieve_params(expand))
 
 
-def retrieve_charge(charge_id: str, *, expand: Iterable[str] | None = ("balance_transaction",)) -> dict:
+def retrieve_charge(charge_id: str, *, expand: Iterable[str] | None = ("balance_transaction",)) -> StripeObject:
     """A charge, by default with its balance transaction expanded (for ``charge_fee_cents``)."""
     return _call(_client().v1.charges.retrieve, charge_id, params=_retrieve_params(expand))
 
 
-def charge_fee_cents(charge: dict) -> int:
+def charge_fee_cents(charge: StripeObject) -> int:
     """Stripe's processing fee on a charge whose ``balance_transaction`` was expanded (0 if not yet known)."""
     txn = charge.get("balance_transaction")
     if isinstance(txn, dict):
@@ -145,7 +149,7 @@ def charge_fee_cents(charge: dict) -> int:
     return 0
 
 
-def retrieve_invoice(invoice_id: str, *, expand: Iterable[str] | None = ("payments",)) -> dict:
+def retrieve_invoice(invoice_id: str, *, expand: Iterable[str] | None = ("payments",)) -> StripeObject:
     return _call(_client().v1.invoices.retrieve, invoice_id, params=_retrieve_params(expand))
 
 
@@ -156,7 +160,7 @@ def create_refund(
     charge_id: str | None = None,
     payment_intent_id: str | None = None,
     metadata: dict[str, str] | None = None,
-) -> dict:
+) -> StripeObject:
     """Refund ``amount_cents`` of a charge (or of a PaymentIntent's charge)."""
     if not charge_id and not payment_intent_id:
         raise ValueError("a refund needs a charge or a payment intent")
@@ -170,19 +174,15 @@ def create_refund(
     return _call(_client().v1.refunds.create, params=params, options=_options(idempotency_key))
 
 
-def cancel_subscription(subscription_id: str, *, idempotency_key: str) -> dict:
+def cancel_subscription(subscription_id: str, *, idempotency_key: str) -> StripeObject:
     """Cancel a subscription now (Stripe then sends ``customer.subscription.deleted``)."""
     return _call(_client().v1.subscriptions.cancel, subscription_id, options=_options(idempotency_key))
-
-
-def retrieve_payout(payout_id: str) -> dict:
-    return _call(_client().v1.payouts.retrieve, payout_id)
 
 
 # --- Webhooks -------------------------------------------------------------------------------
 
 
-def construct_event(payload: bytes, sig_header: str) -> dict:
+def construct_event(payload: bytes, sig_header: str) -> StripeObject:
     """Verify a webhook body against every signing secret we hold (rotation) and parse it.
 
     The timestamp must be within ``STRIPE_WEBHOOK_TOLERANCE_SECONDS`` (a replayed old body is

@@ -9,7 +9,7 @@ instead of being silently left out of the menu.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.apps import AppConfig, apps
@@ -35,11 +35,21 @@ def _declaring_apps() -> Iterable[AppConfig]:
     return apps.get_app_configs()
 
 
+def _navigation(config: AppConfig) -> Iterable[NavEntry]:
+    entries: Iterable[NavEntry] = getattr(config, "navigation", ())
+    return entries
+
+
+def _start_pages(config: AppConfig) -> Mapping[str, str]:
+    pages: Mapping[str, str] = getattr(config, "start_pages", {})
+    return pages
+
+
 def nav_entries() -> list[NavEntry]:
     """Every app's entries, in menu order."""
     ranked = []
     for app_index, config in enumerate(_declaring_apps()):
-        for position, entry in enumerate(getattr(config, "navigation", ())):
+        for position, entry in enumerate(_navigation(config)):
             ranked.append(((entry.weight, app_index, position), entry))
     return [entry for _rank, entry in sorted(ranked, key=lambda item: item[0])]
 
@@ -51,7 +61,7 @@ def nav_entries_for(role: str) -> list[NavEntry]:
 def start_page(role: str) -> str | None:
     """The URL name where ``role``'s work starts, if an app claims one (else the accounts home)."""
     for config in _declaring_apps():
-        url_name = getattr(config, "start_pages", {}).get(role)
+        url_name = _start_pages(config).get(role)
         if url_name:
             return url_name
     return None
@@ -62,8 +72,8 @@ def check_navigation_urls(app_configs: object = None, **kwargs: object) -> list[
     """Every declared menu entry and start page must name a URL that exists."""
     errors: list[checks.CheckMessage] = []
     for config in _declaring_apps():
-        names = [entry.url_name for entry in getattr(config, "navigation", ())]
-        names += list(getattr(config, "start_pages", {}).values())
+        names = [entry.url_name for entry in _navigation(config)]
+        names += list(_start_pages(config).values())
         for url_name in names:
             try:
                 reverse(url_name)

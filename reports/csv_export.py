@@ -18,16 +18,10 @@ from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 
+from kernel.money import cents_as_decimal_text
 from reports.data import Column, ReportData
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def format_cents(cents: int) -> str:
-    """``-1234`` → ``-12.34``: integer arithmetic only, never a float."""
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}{dollars}.{rest:02d}"
 
 
 def neutralise(text: str) -> str:
@@ -42,7 +36,7 @@ def cell(value, kind: str = "text") -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if kind == "money" and isinstance(value, int):
-        return format_cents(value)
+        return cents_as_decimal_text(value)
     if kind == "int" and isinstance(value, int):
         return str(value)
     if isinstance(value, datetime):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessEvent, User
 from funds.models import AccountKind, Bond, Disbursement, Donation, Fund
+from reports.permissions import KindChoices
 
 MAX_REPORT_SPAN_DAYS = 5 * 366  # five years, leap days included
 VERIFY_MAX_BYTES = 50 * 1024 * 1024
@@ -98,9 +100,10 @@ class ReportRequestForm(forms.Form):
     date_to = forms.DateField(label=_("To"), widget=DateInput())
     fund = _fund_field(_("Fund (optional)"))
 
-    def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args: Any, kinds: KindChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = kinds
+        # ``self.fields`` holds a copy of the field declared above, of the same class.
+        cast(forms.ChoiceField, self.fields["kind"]).choices = kinds
 
     def clean(self):
         cleaned = super().clean()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -54,3 +56,16 @@ class ReportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def period_from(self) -> date:
+        return date.fromisoformat(self.parameters["from"])
+
+    @property
+    def period_to(self) -> date:
+        return date.fromisoformat(self.parameters["to"])
+
+    @property
+    def fund_slug(self) -> str:
+        """The fund the report is limited to, or "" for all funds."""
+        return str(self.parameters.get("fund", ""))

@@ -33,12 +33,25 @@ may not open is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING, Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 
+from accounts.permissions import AuthenticatedHttpRequest, View
 from accounts.roles import Role, user_role
 from reports.models import ReportKind, ReportRun
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+    from accounts.models import User
+
+# (value, label) pairs for a choice field; the labels are lazy translations.
+KindChoices = list[tuple[str, "str | StrPromise"]]
 
 READERS = (Role.AUDITOR, Role.FINANCE, Role.SUPERVISOR)
 MONEY_READERS = (Role.AUDITOR, Role.FINANCE)
@@ -65,13 +78,13 @@ REPORT_KIND_ROLES: dict[str, tuple[Role, ...]] = {
 }
 
 
-def report_kinds_for(user) -> list[tuple[str, str]]:
+def report_kinds_for(user: User) -> KindChoices:
     """The (value, label) report kinds ``user`` may request, in ``ReportKind`` order."""
     role = user_role(user)
     return [(value, label) for value, label in ReportKind.choices if role in REPORT_KIND_ROLES[value]]
 
 
-def runs_visible_to(user):
+def runs_visible_to(user: User) -> QuerySet[ReportRun]:
     """Report runs ``user`` may open, filtered in the database."""
     role = user_role(user)
     runs = ReportRun.objects.select_related("requested_by")
@@ -82,7 +95,7 @@ def runs_visible_to(user):
     return runs.none()
 
 
-def get_run_for_user(user, pk: int) -> ReportRun:
+def get_run_for_user(user: User, pk: int) -> ReportRun:
     """The run ``pk`` if ``user`` may open it (and download its files); otherwise ``Http404``."""
     try:
         return runs_visible_to(user).get(pk=pk)
@@ -90,16 +103,16 @@ def get_run_for_user(user, pk: int) -> ReportRun:
         raise Http404 from exc
 
 
-def run_view(methods: tuple[str, ...] = ("GET",)):
+def run_view(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
     """Decorate a view of one report run: role, then the run (or 404), then the method.
 
     The run is checked before the method, so someone who may not open a run gets 404 whatever
     they send. The view receives the run instead of its id.
     """
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, pk: int, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: AuthenticatedHttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if user_role(request.user) not in PAGE_ROLES["reports"]:
                 raise Http404
             run = get_run_for_user(request.user, pk)
@@ -107,7 +120,6 @@ def run_view(methods: tuple[str, ...] = ("GET",)):
                 return HttpResponseNotAllowed(methods)
             return view(request, run, *args, **kwargs)
 
-        wrapper.allowed_roles = frozenset(PAGE_ROLES["reports"])
         return wrapper
 
     return decorator

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from accounts.models import AccessEvent
-from funds.models import Bond, Disbursement, Donation, Posting, Transaction
+from accounts.models import AccessEvent, User
+from funds.models import Bond, Disbursement, Donation, Fund, Posting, Transaction
 from kernel.clock import booking_day_start
 from reports.models import ReportRun
 
@@ -27,7 +27,7 @@ def _period(field: str, date_from: date | None, date_to: date | None) -> Q:
 
 
 def ledger_transactions(
-    *, date_from: date | None = None, date_to: date | None = None, fund=None, account_kind: str = ""
+    *, date_from: date | None = None, date_to: date | None = None, fund: Fund | None = None, account_kind: str = ""
 ) -> QuerySet[Transaction]:
     """Transactions with their postings (and accounts and funds) prefetched, newest first.
 
@@ -50,7 +50,7 @@ def ledger_transactions(
 
 
 def donations(
-    *, date_from: date | None = None, date_to: date | None = None, fund=None, status: str = ""
+    *, date_from: date | None = None, date_to: date | None = None, fund: Fund | None = None, status: str = ""
 ) -> QuerySet[Donation]:
     items = Donation.objects.filter(_period("created_at", date_from, date_to)).select_related("donor", "fund")
     if fund is not None:
@@ -61,7 +61,7 @@ def donations(
 
 
 def disbursements(
-    *, date_from: date | None = None, date_to: date | None = None, fund=None, status: str = ""
+    *, date_from: date | None = None, date_to: date | None = None, fund: Fund | None = None, status: str = ""
 ) -> QuerySet[Disbursement]:
     items = Disbursement.objects.filter(_period("requested_at", date_from, date_to)).select_related(
         "case", "fund", "requested_by", "decided_by", "paid_by"
@@ -98,7 +98,7 @@ def disbursements(
     ).order_by("-requested_at", "-id")
 
 
-def bonds(*, fund=None, status: str = "") -> QuerySet[Bond]:
+def bonds(*, fund: Fund | None = None, status: str = "") -> QuerySet[Bond]:
     items = Bond.objects.select_related("case", "fund", "closed_by").only(
         "pk",
         "amount_cents",
@@ -123,7 +123,7 @@ def bonds(*, fund=None, status: str = "") -> QuerySet[Bond]:
 
 
 def access_events(
-    *, date_from: date | None = None, date_to: date | None = None, user=None, action: str = ""
+    *, date_from: date | None = None, date_to: date | None = None, user: User | None = None, action: str = ""
 ) -> QuerySet[AccessEvent]:
     events = AccessEvent.objects.filter(_period("at", date_from, date_to)).select_related("user")
     if user is not None:

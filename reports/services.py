@@ -12,11 +12,13 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,13 +42,17 @@ STALE_AFTER = timedelta(minutes=30)
 BUILD_UNTIL, CSV_UNTIL = 40, 50
 
 
-def report_parameters(*, date_from: date, date_to: date, fund=None) -> dict:
+# The normalised parameters of a run, as stored in ``ReportRun.parameters`` ("from" is a keyword).
+ReportParameters = TypedDict("ReportParameters", {"from": str, "to": str, "fund": str})
+
+
+def report_parameters(*, date_from: date, date_to: date, fund: Fund | None = None) -> ReportParameters:
     """The normalised parameters stored on a run (and compared to find a duplicate request)."""
     return {"from": date_from.isoformat(), "to": date_to.isoformat(), "fund": fund.slug if fund else ""}
 
 
 @transaction.atomic
-def report_request(*, kind: str, date_from: date, date_to: date, fund=None, by: User) -> ReportRun:
+def report_request(*, kind: str, date_from: date, date_to: date, fund: Fund | None = None, by: User) -> ReportRun:
     """Ask for a report; the same request while an identical one is waiting or running returns that run.
 
     Two clicks (or two tabs) must not start two runs: the requesting user's row is locked, so
@@ -134,7 +140,7 @@ def report_generate(*, run_id: int) -> ReportRun | None:
     run = _claim(run_id)
     if run is None:
         return None
-    stored: list = []
+    stored: list[FieldFile] = []
     try:
         fund = None
         if run.parameters.get("fund"):
@@ -185,16 +191,29 @@ def report_generate(*, run_id: int) -> ReportRun | None:
     return run
 
 
-def _discard(files: list) -> None:
+def _discard(files: list[FieldFile]) -> None:
     for field_file in files:
+        if not field_file.name:  # nothing was saved under this field
+            continue
         try:
             field_file.storage.delete(field_file.name)
         except OSError:
             logger.warning("could not delete a partial report file", exc_info=True)
 
 
+class RunFigures(TypedDict):
+    """What a finished run records besides its files."""
+
+    csv_sha256: str
+    pdf_sha256: str
+    content_sha256: str
+    row_count: int
+    page_count: int
+    finished_at: datetime
+
+
 @transaction.atomic
-def _finish(run: ReportRun, **figures) -> None:
+def _finish(run: ReportRun, **figures: Unpack[RunFigures]) -> None:
     ReportRun.objects.filter(pk=run.pk).update(
         status=ReportRun.Status.DONE, progress=100, pdf=run.pdf.name, csv=run.csv.name, **figures
     )

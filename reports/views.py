@@ -7,18 +7,18 @@ except requesting a report and checking a file; neither changes any record of th
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.permissions import role_required
-from accounts.receivers import client_ip
+from accounts.permissions import AuthenticatedHttpRequest, role_required
 from funds.models import Account, Fund
 from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
+from kernel.client_ip import client_ip
 from reports import selectors, services
 from reports.forms import (
     AccessLogFilterForm,
@@ -36,7 +36,7 @@ PER_PAGE = 50
 FILE_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 
-def _page(request: HttpRequest, items, per_page: int = PER_PAGE):
+def _page(request: AuthenticatedHttpRequest, items, per_page: int = PER_PAGE):
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
@@ -45,7 +45,7 @@ def _page(request: HttpRequest, items, per_page: int = PER_PAGE):
 
 @role_required(*PAGE_ROLES["funds"])
 @require_GET
-def funds(request: HttpRequest) -> HttpResponse:
+def funds(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "balances": fund_balances(Fund.objects.all()),
         "accounts": Account.objects.select_related("fund").order_by("fund__sort_order", "fund__name", "kind"),
@@ -56,7 +56,7 @@ def funds(request: HttpRequest) -> HttpResponse:
 
 @role_required(*PAGE_ROLES["ledger"])
 @require_GET
-def ledger(request: HttpRequest) -> HttpResponse:
+def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET or None)
     page = _page(request, selectors.ledger_transactions(**form.filters()))
     return render(request, "reports/ledger.html", {"form": form, "page": page})
@@ -64,7 +64,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 @role_required(*PAGE_ROLES["donations"])
 @require_GET
-def donations(request: HttpRequest) -> HttpResponse:
+def donations(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DonationFilterForm(request.GET or None)
     page = _page(request, selectors.donations(**form.filters()))
     return render(request, "reports/donations.html", {"form": form, "page": page})
@@ -72,7 +72,7 @@ def donations(request: HttpRequest) -> HttpResponse:
 
 @role_required(*PAGE_ROLES["disbursements"])
 @require_GET
-def disbursements(request: HttpRequest) -> HttpResponse:
+def disbursements(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DisbursementFilterForm(request.GET or None)
     page = _page(request, selectors.disbursements(**form.filters()))
     return render(request, "reports/disbursements.html", {"form": form, "page": page})
@@ -80,7 +80,7 @@ def disbursements(request: HttpRequest) -> HttpResponse:
 
 @role_required(*PAGE_ROLES["bonds"])
 @require_GET
-def bonds(request: HttpRequest) -> HttpResponse:
+def bonds(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BondFilterForm(request.GET or None)
     today = timezone.localdate()
     page = _page(request, selectors.bonds(**form.filters()))
@@ -90,7 +90,7 @@ def bonds(request: HttpRequest) -> HttpResponse:
 
 @role_required(*PAGE_ROLES["access-log"])
 @require_GET
-def access_log(request: HttpRequest) -> HttpResponse:
+def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AccessLogFilterForm(request.GET or None)
     page = _page(request, selectors.access_events(**form.filters()), per_page=100)
     return render(request, "reports/access_log.html", {"form": form, "page": page})
@@ -99,26 +99,16 @@ def access_log(request: HttpRequest) -> HttpResponse:
 # --- Report runs ------------------------------------------------------------------------
 
 
-def _with_period(run: ReportRun) -> ReportRun:
-    """Attach the run's period as dates (``period_from``/``period_to``) for templates."""
-    run.period_from = date.fromisoformat(run.parameters["from"])
-    run.period_to = date.fromisoformat(run.parameters["to"])
-    run.fund_slug = run.parameters.get("fund", "")
-    return run
-
-
 @role_required(*PAGE_ROLES["reports"])
 @require_GET
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = _page(request, runs_visible_to(request.user))
-    for run in page.object_list:
-        _with_period(run)
     return render(request, "reports/report_list.html", {"page": page})
 
 
 @role_required(*PAGE_ROLES["reports"])
 @require_http_methods(["GET", "POST"])
-def report_new(request: HttpRequest) -> HttpResponse:
+def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     kinds = report_kinds_for(request.user)
     if request.method == "POST":
         form = ReportRequestForm(request.POST, kinds=kinds)
@@ -138,23 +128,23 @@ def report_new(request: HttpRequest) -> HttpResponse:
 
 
 @run_view()
-def report_detail(request: HttpRequest, run: ReportRun) -> HttpResponse:
-    return render(request, "reports/report_detail.html", {"run": _with_period(run)})
+def report_detail(request: AuthenticatedHttpRequest, run: ReportRun) -> HttpResponse:
+    return render(request, "reports/report_detail.html", {"run": run})
 
 
 @run_view()
-def report_progress(request: HttpRequest, run: ReportRun) -> HttpResponse:
+def report_progress(request: AuthenticatedHttpRequest, run: ReportRun) -> HttpResponse:
     """The run's status fragment, which polls itself (htmx) until the run is finished."""
     return render(request, "reports/partials/run_status.html", {"run": run})
 
 
 @run_view()
-def report_download(request: HttpRequest, run: ReportRun, file_format: str) -> HttpResponse:
+def report_download(request: AuthenticatedHttpRequest, run: ReportRun, file_format: str) -> HttpResponseBase:
     """A run's PDF or CSV, as an attachment. Side effect: an ``AccessEvent`` (download)."""
     if file_format not in FILE_TYPES or run.status != ReportRun.Status.DONE:
         raise Http404
     if run.files_deleted_at:
-        context = {"run": _with_period(run)}
+        context = {"run": run}
         return render(request, "reports/files_deleted.html", context, status=410)
     field_file = run.pdf if file_format == "pdf" else run.csv
     if not field_file:
@@ -181,7 +171,7 @@ def _file_sha256(upload) -> str:
 
 @role_required(*PAGE_ROLES["verify"])
 @require_http_methods(["GET", "POST"])
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Did Amparo produce this file? Answers from the hashes of every run, files kept or not."""
     if request.method != "POST":
         return render(request, "reports/verify.html", {"form": VerifyForm()})
@@ -200,7 +190,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         "checked": True,
         "digest": digest,
         "file_name": upload.name if upload else "",
-        "run": _with_period(found[0]) if found else None,
+        "run": found[0] if found else None,
         "matched": found[1] if found else "",
     }
     return render(request, "reports/verify.html", context)

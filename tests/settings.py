@@ -13,7 +13,11 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
 from amparo.settings import *  # noqa: F403
-from amparo.settings import STORAGES
+from amparo.settings import INSTALLED_APPS, STORAGES
+
+# The dev-only demo app (installed by amparo.settings with DEBUG on) has tests too.
+if "demo" not in INSTALLED_APPS:
+    INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -16,11 +16,12 @@ from casework.services.deadlines import (
     deadline_update,
 )
 from casework.services.hearings import hearing_schedule, hearing_update
-from casework.services.intake import IntakeData, case_register
+from casework.services.intake import ContactData, IntakeData, case_register
 from casework.services.records import DocumentRejected, document_upload, note_add
 from casework.services.relief import relief_save
 
 __all__ = [
+    "ContactData",
     "DocumentRejected",
     "IntakeData",
     "assignment_end",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from accounts.models import User
 from accounts.roles import Role, user_role
 from casework.models import Assignment, AssignmentRole, Case, CaseEvent, CaseStatus
 from casework.services.history import case_changed, case_event
@@ -16,30 +18,32 @@ from casework.services.history import case_changed, case_event
 CASE_PERMS = ("view_case", "change_case")
 
 
-def _grant(attorney, case: Case) -> None:
+def _grant(attorney: User, case: Case) -> None:
     for perm in CASE_PERMS:
         assign_perm(perm, attorney, case)
 
 
-def _revoke_unless_still_assigned(attorney, case: Case) -> None:
+def _revoke_unless_still_assigned(attorney: User, case: Case) -> None:
     if not Assignment.objects.filter(case=case, attorney=attorney, ended_at__isnull=True).exists():
         for perm in CASE_PERMS:
             remove_perm(perm, attorney, case)
 
 
-def _check_attorney(attorney) -> None:
+def _check_attorney(attorney: User) -> None:
     if not attorney.is_active or user_role(attorney) not in (Role.ATTORNEY, Role.SUPERVISOR):
         raise ValidationError(_("Cases can only be assigned to active attorneys."))
 
 
-def _end(assignment: Assignment, by, now) -> None:
+def _end(assignment: Assignment, by: User, now: datetime) -> None:
     assignment.ended_at = now
     assignment.ended_by = by
     assignment.save(update_fields=["ended_at", "ended_by"])
 
 
 @transaction.atomic
-def case_assign(*, case: Case, attorney, role: AssignmentRole, by, ip_address: str | None = None) -> Assignment:
+def case_assign(
+    *, case: Case, attorney: User, role: AssignmentRole, by: User, ip_address: str | None = None
+) -> Assignment:
     """Put ``attorney`` on ``case`` in ``role``. A new lead replaces the current lead.
 
     Side effects: ends the attorney's other active assignment on this case (a role change)
@@ -90,7 +94,7 @@ def case_assign(*, case: Case, attorney, role: AssignmentRole, by, ip_address: s
 
 
 @transaction.atomic
-def assignment_end(*, assignment: Assignment, by, ip_address: str | None = None) -> None:
+def assignment_end(*, assignment: Assignment, by: User, ip_address: str | None = None) -> None:
     """End an assignment; the attorney loses access at their next request.
 
     Side effects: permissions revoked (unless still assigned in another role); if the case
@@ -116,7 +120,7 @@ def _send_back_to_triage_if_leaderless(case: Case) -> None:
 
 
 @transaction.atomic
-def cases_bulk_reassign(*, from_attorney, to_attorneys: Sequence, by) -> int:
+def cases_bulk_reassign(*, from_attorney: User, to_attorneys: Sequence[User], by: User) -> int:
     """Move every active assignment of ``from_attorney`` on open cases to ``to_attorneys``.
 
     Cases are dealt out one by one to whichever target currently has the fewest active
@@ -161,7 +165,7 @@ def cases_bulk_reassign(*, from_attorney, to_attorneys: Sequence, by) -> int:
 
 
 @transaction.atomic
-def cases_flag_for_reassignment(*, attorney, by) -> int:
+def cases_flag_for_reassignment(*, attorney: User, by: User) -> int:
     """Flag every open case led by ``attorney`` for reassignment (e.g. they are leaving).
 
     Side effect: ``needs_reassignment`` set, a timeline event per case. Access is not

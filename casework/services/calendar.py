@@ -6,6 +6,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from casework.models import CalendarFeed
 
 
@@ -14,7 +15,7 @@ def token_digest(token: str) -> str:
 
 
 @transaction.atomic
-def calendar_feed_create(*, user) -> str:
+def calendar_feed_create(*, user: User) -> str:
     """Give ``user`` a new secret calendar URL token, revoking any previous one.
 
     Returns the token (shown once; only its SHA-256 is stored).
@@ -26,6 +27,6 @@ def calendar_feed_create(*, user) -> str:
 
 
 @transaction.atomic
-def calendar_feed_revoke(*, user) -> int:
+def calendar_feed_revoke(*, user: User) -> int:
     """Revoke ``user``'s calendar URL; calendar apps get 404 from then on."""
     return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())

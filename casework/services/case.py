@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+from typing import TypedDict, Unpack
+
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from casework.identity import a_number_index
 from casework.models import (
     Case,
@@ -14,6 +19,7 @@ from casework.models import (
     CaseStatus,
     CloseReason,
     Detainee,
+    ImmigrationCourt,
 )
 from casework.services.history import case_changed, case_event
 from casework.services.intake import detainee_reindex
@@ -43,8 +49,32 @@ CASE_FIELDS = (
 )
 
 
+class CaseDetailChanges(TypedDict, total=False):
+    """The editable details (``DETAINEE_FIELDS`` and ``CASE_FIELDS``); a missing key is left alone."""
+
+    given_names: str
+    family_names: str
+    other_names: str
+    a_number: str | None
+    date_of_birth: date | None
+    country_of_birth: str
+    citizenship: str
+    languages: str
+    needs_interpreter: bool
+    proceeding_type: str
+    court: ImmigrationCourt | None
+    detained_on: date | None
+    detained_where: str
+    last_arrival_on: date | None
+    flag_medical: bool
+    flag_minor_children: bool
+    flag_imminent_removal: bool
+
+
 @transaction.atomic
-def case_update_details(*, case: Case, by, ip_address: str | None = None, **changes) -> list[str]:
+def case_update_details(
+    *, case: Case, by: User, ip_address: str | None = None, **changes: Unpack[CaseDetailChanges]
+) -> list[str]:
     """Edit the detainee's and the case's details; returns the names of changed fields.
 
     Side effects: blind indexes rewritten when names or the A-number change; a timeline
@@ -52,17 +82,18 @@ def case_update_details(*, case: Case, by, ip_address: str | None = None, **chan
     """
     detainee = Detainee.objects.select_for_update().get(pk=case.detainee_id)
     case = Case.objects.select_for_update().get(pk=case.pk)
+    values: Mapping[str, object] = changes  # read by field name below
     changed = []
     for name in DETAINEE_FIELDS:
-        value = changes.get(name)
+        value = values.get(name)
         if value is None and isinstance(Detainee._meta.get_field(name), models.CharField):
             value = ""  # text columns hold "" for "unknown", never NULL
-        if name in changes and getattr(detainee, name) != value:
+        if name in values and getattr(detainee, name) != value:
             setattr(detainee, name, value)
             changed.append(name)
     for name in CASE_FIELDS:
-        if name in changes and getattr(case, name) != changes[name]:
-            setattr(case, name, changes[name])
+        if name in values and getattr(case, name) != values[name]:
+            setattr(case, name, values[name])
             changed.append(name)
     if not changed:
         return []
@@ -82,11 +113,13 @@ def case_update_details(*, case: Case, by, ip_address: str | None = None, **chan
 
 def _field_label(name: str) -> str:
     model = Detainee if name in DETAINEE_FIELDS else Case
-    return model._meta.get_field(name).verbose_name
+    field = model._meta.get_field(name)
+    # Every listed name is a concrete field of its model, never a reverse relation.
+    return str(field.verbose_name) if isinstance(field, models.Field) else name
 
 
 @transaction.atomic
-def case_close(*, case: Case, reason: CloseReason, note: str, by, ip_address: str | None = None) -> None:
+def case_close(*, case: Case, reason: CloseReason, note: str, by: User, ip_address: str | None = None) -> None:
     """Close a case with a reason. Side effects: status, ``closed_at``; timeline; ``AccessEvent``."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status == CaseStatus.CLOSED:
@@ -102,7 +135,7 @@ def case_close(*, case: Case, reason: CloseReason, note: str, by, ip_address: st
 
 
 @transaction.atomic
-def case_reopen(*, case: Case, by, ip_address: str | None = None) -> None:
+def case_reopen(*, case: Case, by: User, ip_address: str | None = None) -> None:
     """Reopen a closed case: active if it still has a lead attorney, else back to triage."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status != CaseStatus.CLOSED:

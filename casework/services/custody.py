@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from casework.models import (
     Case,
     CaseEvent,
@@ -25,7 +26,7 @@ def custody_record_change(
     status: CustodyStatus,
     facility: DetentionFacility | None,
     started_on: date,
-    by,
+    by: User,
     ip_address: str | None = None,
 ) -> CustodyPeriod:
     """Record a change of custody (a transfer, a release, a removal) from ``started_on``.

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from casework.deadlines import Rule, compute_deadline, default_title
 from casework.models import (
     Case,
@@ -25,7 +26,7 @@ def deadline_add_from_rule(
     case: Case,
     rule: Rule,
     source_date: date,
-    by,
+    by: User,
     title: str = "",
     hearing: Hearing | None = None,
     ip_address: str | None = None,
@@ -52,12 +53,12 @@ def deadline_add_from_rule(
     return deadline
 
 
-def _deadline_words(deadline: Deadline) -> dict:
+def _deadline_words(deadline: Deadline) -> dict[str, str]:
     return {"title": deadline.title, "due": deadline.due_on.isoformat()}
 
 
 @transaction.atomic
-def deadline_add_manual(*, case: Case, title: str, due_on: date, by, ip_address: str | None = None) -> Deadline:
+def deadline_add_manual(*, case: Case, title: str, due_on: date, by: User, ip_address: str | None = None) -> Deadline:
     """Add a deadline set by hand. Side effects: timeline; ``AccessEvent``."""
     deadline = Deadline.objects.create(case=case, title=title.strip(), due_on=due_on, rule=Rule.MANUAL, created_by=by)
     case_event(
@@ -68,7 +69,9 @@ def deadline_add_manual(*, case: Case, title: str, due_on: date, by, ip_address:
 
 
 @transaction.atomic
-def deadline_update(*, deadline: Deadline, title: str, due_on: date, by, ip_address: str | None = None) -> Deadline:
+def deadline_update(
+    *, deadline: Deadline, title: str, due_on: date, by: User, ip_address: str | None = None
+) -> Deadline:
     """Edit a deadline's title or due date. A changed rule-computed date says so in its explanation."""
     deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
     if due_on != deadline.due_on and deadline.rule != Rule.MANUAL:
@@ -91,7 +94,7 @@ def deadline_update(*, deadline: Deadline, title: str, due_on: date, by, ip_addr
 
 
 @transaction.atomic
-def deadline_set_status(*, deadline: Deadline, status: DeadlineStatus, by, ip_address: str | None = None) -> None:
+def deadline_set_status(*, deadline: Deadline, status: DeadlineStatus, by: User, ip_address: str | None = None) -> None:
     """Mark a deadline done or waived, or open it again. Side effects: timeline; ``AccessEvent``."""
     deadline = Deadline.objects.select_for_update().get(pk=deadline.pk)
     if deadline.status == status:

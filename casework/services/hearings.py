@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from casework.deadlines import Rule, compute_deadline
 from casework.models import (
     APPEALABLE_OUTCOMES,
@@ -41,7 +44,7 @@ def hearing_schedule(
     judge: str = "",
     medium: HearingMedium = HearingMedium.IN_PERSON,
     interpreter_language: str = "",
-    by,
+    by: User,
     ip_address: str | None = None,
 ) -> Hearing:
     """Record a scheduled hearing. ``starts_at`` is timezone-aware (the court's local time).
@@ -67,8 +70,23 @@ def hearing_schedule(
     return hearing
 
 
+class HearingChanges(TypedDict, total=False):
+    """What ``hearing_update`` may change; a missing key is left alone."""
+
+    kind: HearingKind
+    starts_at: datetime
+    court: ImmigrationCourt
+    judge: str
+    medium: HearingMedium
+    interpreter_language: str
+    outcome: HearingOutcome | str  # "" while the hearing has no outcome
+    outcome_note: str
+
+
 @transaction.atomic
-def hearing_update(*, hearing: Hearing, by, ip_address: str | None = None, **changes) -> Deadline | None:
+def hearing_update(
+    *, hearing: Hearing, by: User, ip_address: str | None = None, **changes: Unpack[HearingChanges]
+) -> Deadline | None:
     """Edit a hearing or record its outcome.
 
     When the outcome is an immigration judge's decision that can be appealed, an "Appeal to
@@ -77,9 +95,10 @@ def hearing_update(*, hearing: Hearing, by, ip_address: str | None = None, **cha
     """
     hearing = Hearing.objects.select_for_update().select_related("court", "case").get(pk=hearing.pk)
     before_outcome, before_start = hearing.outcome, hearing.starts_at
+    values: Mapping[str, object] = changes  # read by field name below
     for name in ("kind", "starts_at", "court", "judge", "medium", "interpreter_language", "outcome", "outcome_note"):
-        if name in changes:
-            setattr(hearing, name, changes[name])
+        if name in values:
+            setattr(hearing, name, values[name])
     if timezone.is_naive(hearing.starts_at):
         raise ValidationError({"starts_at": _("A hearing time needs a time zone.")})
     hearing.save()

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NotRequired, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from casework.identity import a_number_index, name_index_keys
 from casework.models import (
     Case,
@@ -23,6 +25,15 @@ from casework.models import (
     Note,
 )
 from casework.services.history import case_changed, case_event
+
+
+class ContactData(TypedDict):
+    """A family contact given at intake; one without a name is not kept."""
+
+    name: str
+    relationship: NotRequired[str]
+    phone: NotRequired[str]
+    preferred_language: NotRequired[str]
 
 
 @dataclass
@@ -44,7 +55,7 @@ class IntakeData:
     flag_minor_children: bool = False
     flag_imminent_removal: bool = False
     notes: str = ""
-    contacts: list[dict] = field(default_factory=list)  # name, relationship, phone, preferred_language
+    contacts: list[ContactData] = field(default_factory=list)
 
 
 def next_case_number(year: int) -> str:
@@ -67,7 +78,7 @@ def detainee_reindex(detainee: Detainee) -> None:
 
 
 @transaction.atomic
-def case_register(*, data: IntakeData, by, ip_address: str | None = None) -> Case:
+def case_register(*, data: IntakeData, by: User, ip_address: str | None = None) -> Case:
     """Register a detained person and open a case for them, straight into triage.
 
     Side effects: a ``Detainee`` with its blind indexes and family contacts; a ``Case`` with a
@@ -95,8 +106,15 @@ def case_register(*, data: IntakeData, by, ip_address: str | None = None) -> Cas
     except IntegrityError as exc:  # a concurrent registration of the same A-number
         raise ValidationError({"a_number": _("A person with this A-number is already registered.")}) from exc
     for contact in data.contacts:
-        if contact.get("name", "").strip():
-            FamilyContact.objects.create(detainee=detainee, **{k: (v or "").strip() for k, v in contact.items()})
+        name = (contact.get("name") or "").strip()
+        if name:
+            FamilyContact.objects.create(
+                detainee=detainee,
+                name=name,
+                relationship=(contact.get("relationship") or "").strip(),
+                phone=(contact.get("phone") or "").strip(),
+                preferred_language=(contact.get("preferred_language") or "").strip(),
+            )
     now = timezone.now()
     case = Case.objects.create(
         number=next_case_number(timezone.localdate(now).year),

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from casework.models import Case, CaseEvent, Document, DocumentKind, Note
 from casework.services.history import case_changed, case_event
 
@@ -39,7 +40,7 @@ class DocumentRejected(ValidationError):
     pass
 
 
-def _sniff(upload: UploadedFile) -> tuple[str, str]:
+def _sniff(upload: UploadedFile[bytes]) -> tuple[str, str]:
     upload.seek(0)
     head = upload.read(8192)
     upload.seek(0)
@@ -52,7 +53,7 @@ def _sniff(upload: UploadedFile) -> tuple[str, str]:
 
 
 @transaction.atomic
-def note_add(*, case: Case, body: str, privileged: bool, by, ip_address: str | None = None) -> Note:
+def note_add(*, case: Case, body: str, privileged: bool, by: User, ip_address: str | None = None) -> Note:
     """Add a note. Side effects: timeline (without the note's text); ``AccessEvent``."""
     if not body.strip():
         raise ValidationError({"body": _("Write something first.")})
@@ -65,7 +66,7 @@ def note_add(*, case: Case, body: str, privileged: bool, by, ip_address: str | N
 
 @transaction.atomic
 def document_upload(
-    *, case: Case, upload: UploadedFile, kind: DocumentKind, title: str, by, ip_address: str | None = None
+    *, case: Case, upload: UploadedFile[bytes], kind: DocumentKind, title: str, by: User, ip_address: str | None = None
 ) -> Document:
     """Store an uploaded document privately after checking its size and real type.
 
@@ -74,12 +75,14 @@ def document_upload(
     file too large or of a type not accepted.
     """
     limit = settings.DOCUMENT_MAX_BYTES
-    if upload.size > limit:
+    # Django's upload handlers always give the size; a file built by hand may not know it.
+    size = upload.size if upload.size is not None else sum(len(chunk) for chunk in upload.chunks())
+    if size > limit:
         raise DocumentRejected(
             _("This file is %(size)s; the limit is %(limit)s.")
-            % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
         )
-    if upload.size == 0:
+    if size == 0:
         raise DocumentRejected(_("This file is empty."))
     _extension, content_type = _sniff(upload)
     digest = hashlib.sha256()
@@ -92,7 +95,7 @@ def document_upload(
         title=(title.strip() or upload.name or "")[:200],
         original_name=(upload.name or "")[:200],
         content_type=content_type,
-        size=upload.size,
+        size=size,
         sha256=digest.hexdigest(),
         uploaded_by=by,
     )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from casework.models import (
     Case,
     CaseEvent,
@@ -26,7 +27,7 @@ def relief_save(
     status: ReliefStatus,
     filed_on: date | None,
     decided_on: date | None,
-    by,
+    by: User,
     ip_address: str | None = None,
 ) -> Relief:
     """Add a form of relief sought, or update its status. Side effects: timeline; ``AccessEvent``."""

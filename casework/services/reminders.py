@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.roles import Role
 from casework.models import Assignment, CaseStatus, Deadline, DeadlineStatus, Hearing, ReminderSent
 from kernel.clock import booking_day_start
@@ -27,7 +28,7 @@ class Digest:
         return bool(self.hearings or self.deadlines)
 
 
-def reminder_digest(*, user, today: date) -> Digest:
+def reminder_digest(*, user: User, today: date) -> Digest:
     """Hearings in the next 2 days and open deadlines due within 7 (or overdue) on ``user``'s
     open cases, minus what was already sent to them today."""
     cases = (

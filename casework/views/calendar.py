@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.permissions import role_required
+from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role, user_role
 from casework.ics import attorney_calendar
 from casework.models import CalendarFeed
@@ -20,7 +20,7 @@ NEW_TOKEN = "casework_new_calendar_token"
 
 
 @role_required(Role.ATTORNEY, Role.SUPERVISOR)
-def calendar_settings(request: HttpRequest) -> HttpResponse:
+def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create, replace or revoke one's secret calendar address (the address is shown once)."""
     if request.method == "POST":
         if request.POST.get("action") == "revoke":

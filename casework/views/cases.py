@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import AccessEvent
-from accounts.permissions import role_required
-from accounts.receivers import client_ip
+from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role, user_role
 from accounts.services import access_event_record
 from casework import selectors, services
@@ -24,14 +27,16 @@ from casework.forms import (
     NoteForm,
     ReliefForm,
 )
-from casework.models import CaseStatus, Document
+from casework.models import Case, CaseStatus, Document
 from casework.permissions import CASEWORK_ROLES, can_change, case_view
-from casework.views._common import apply_errors, record_view, refused
+from casework.views._common import record_view, refused
+from kernel.client_ip import client_ip
+from kernel.forms import add_validation_errors
 
 
 @role_required(*CASEWORK_ROLES)
 @require_GET
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     court = filters.get("court")
@@ -50,7 +55,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ATTORNEY, Role.SUPERVISOR)
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The attorney's day: my cases, hearings in 14 days, deadlines due in 7 and overdue, activity."""
     my_cases = selectors.case_list(request.user, mine_only=True, sort="next_hearing").exclude(status=CaseStatus.CLOSED)
     context = {
@@ -64,7 +69,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @case_view("view")
-def case_detail(request: HttpRequest, case) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     record_view(request, case)
     editable = can_change(request.user, case)
     context = {
@@ -85,7 +90,7 @@ def case_detail(request: HttpRequest, case) -> HttpResponse:
 
 
 @case_view("change", methods=("GET", "POST"))
-def case_edit(request: HttpRequest, case) -> HttpResponse:
+def case_edit(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     detainee = case.detainee
     initial = {name: getattr(detainee, name) for name in services.case.DETAINEE_FIELDS}
     initial.update({name: getattr(case, name) for name in services.case.CASE_FIELDS})
@@ -96,7 +101,7 @@ def case_edit(request: HttpRequest, case) -> HttpResponse:
                 case=case, by=request.user, ip_address=client_ip(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             if changed:
                 messages.success(request, _("Saved."))
@@ -105,14 +110,21 @@ def case_edit(request: HttpRequest, case) -> HttpResponse:
     return render(request, "casework/case_edit.html", {"case": case, "form": form}, status=status)
 
 
-def _post_form(request: HttpRequest, case, form_class, action, success: str, anchor: str = ""):
+def _post_form(
+    request: AuthenticatedHttpRequest,
+    case: Case,
+    form_class: type[forms.Form],
+    action: Callable[[Case, dict[str, Any]], None],
+    success: str,
+    anchor: str = "",
+) -> HttpResponse:
     """Validate a small form posted from the case page and run ``action(case, data)``."""
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
             action(case, form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, success)
             return redirect(reverse("casework:case-detail", kwargs={"number": case.number}) + anchor)
@@ -122,8 +134,8 @@ def _post_form(request: HttpRequest, case, form_class, action, success: str, anc
 
 
 @case_view("change", methods=("POST",))
-def custody_change(request: HttpRequest, case) -> HttpResponse:
-    def act(case, data):
+def custody_change(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    def act(case: Case, data: dict[str, Any]) -> None:
         services.custody_record_change(
             case=case,
             status=data["status"],
@@ -137,8 +149,8 @@ def custody_change(request: HttpRequest, case) -> HttpResponse:
 
 
 @case_view("change", methods=("POST",))
-def note_add(request: HttpRequest, case) -> HttpResponse:
-    def act(case, data):
+def note_add(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    def act(case: Case, data: dict[str, Any]) -> None:
         services.note_add(
             case=case, body=data["body"], privileged=data["privileged"], by=request.user, ip_address=client_ip(request)
         )
@@ -147,8 +159,8 @@ def note_add(request: HttpRequest, case) -> HttpResponse:
 
 
 @case_view("change", methods=("POST",))
-def document_upload(request: HttpRequest, case) -> HttpResponse:
-    def act(case, data):
+def document_upload(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    def act(case: Case, data: dict[str, Any]) -> None:
         try:
             services.document_upload(
                 case=case,
@@ -170,7 +182,7 @@ EXTENSIONS = {content_type: f".{ext}" for ext, content_type in services.records.
 
 
 @case_view("view")
-def document_download(request: HttpRequest, case, pk: int) -> FileResponse:
+def document_download(request: AuthenticatedHttpRequest, case: Case, pk: int) -> FileResponse:
     try:
         document = case.documents.get(pk=pk)
     except Document.DoesNotExist as exc:
@@ -195,15 +207,15 @@ def document_download(request: HttpRequest, case, pk: int) -> FileResponse:
 
 
 @case_view("change", methods=("POST",))
-def relief_save(request: HttpRequest, case) -> HttpResponse:
-    def act(case, data):
+def relief_save(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    def act(case: Case, data: dict[str, Any]) -> None:
         services.relief_save(case=case, by=request.user, ip_address=client_ip(request), **data)
 
     return _post_form(request, case, ReliefForm, act, _("Relief saved."), "#relief")
 
 
 @case_view("change", methods=("GET", "POST"))
-def case_close(request: HttpRequest, case) -> HttpResponse:
+def case_close(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     form = CloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,7 +227,7 @@ def case_close(request: HttpRequest, case) -> HttpResponse:
                 ip_address=client_ip(request),
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Case %(number)s closed.") % {"number": case.number})
             return redirect("casework:case-detail", number=case.number)
@@ -224,7 +236,7 @@ def case_close(request: HttpRequest, case) -> HttpResponse:
 
 
 @case_view("change", methods=("POST",))
-def case_reopen(request: HttpRequest, case) -> HttpResponse:
+def case_reopen(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     try:
         services.case_reopen(case=case, by=request.user, ip_address=client_ip(request))
     except ValidationError as exc:

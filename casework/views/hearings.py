@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from kernel.client_ip import client_ip
 
+from accounts.permissions import AuthenticatedHttpRequest
 from casework import services
 from casework.forms import (
     DeadlineEditForm,
@@ -18,17 +18,19 @@ from casework.forms import (
     HearingForm,
     HearingOutcomeForm,
 )
-from casework.models import Deadline, Hearing
+from casework.models import Case, Deadline, Hearing
 from casework.permissions import case_view
-from casework.views._common import apply_errors, refused
+from casework.views._common import refused
+from kernel.client_ip import client_ip
+from kernel.forms import add_validation_errors
 
 
-def _case_url(case, anchor: str) -> str:
+def _case_url(case: Case, anchor: str) -> str:
     return reverse("casework:case-detail", kwargs={"number": case.number}) + anchor
 
 
 @case_view("change", methods=("GET", "POST"))
-def hearing_new(request: HttpRequest, case) -> HttpResponse:
+def hearing_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     form = HearingForm(request.POST or None, initial={"court": case.court_id})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -45,7 +47,7 @@ def hearing_new(request: HttpRequest, case) -> HttpResponse:
                 ip_address=client_ip(request),
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Hearing added."))
             return redirect(_case_url(case, "#hearings"))
@@ -54,7 +56,7 @@ def hearing_new(request: HttpRequest, case) -> HttpResponse:
 
 
 @case_view("change", methods=("GET", "POST"))
-def hearing_edit(request: HttpRequest, case, pk: int) -> HttpResponse:
+def hearing_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> HttpResponse:
     try:
         hearing = case.hearings.select_related("court").get(pk=pk)
     except Hearing.DoesNotExist as exc:
@@ -79,7 +81,7 @@ def hearing_edit(request: HttpRequest, case, pk: int) -> HttpResponse:
         try:
             deadline = services.hearing_update(hearing=hearing, by=request.user, ip_address=client_ip(request), **data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Hearing saved."))
             if deadline is not None:
@@ -94,7 +96,7 @@ def hearing_edit(request: HttpRequest, case, pk: int) -> HttpResponse:
 
 
 @case_view("change", methods=("GET", "POST"))
-def deadline_new(request: HttpRequest, case) -> HttpResponse:
+def deadline_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     kind = request.POST.get("kind") or request.GET.get("kind") or "rule"
     rule_form = DeadlineRuleForm(request.POST if kind == "rule" else None, prefix="rule")
     manual_form = DeadlineManualForm(request.POST if kind == "manual" else None, prefix="manual")
@@ -133,7 +135,7 @@ def deadline_new(request: HttpRequest, case) -> HttpResponse:
     return render(request, "casework/deadline_form.html", context, status=status)
 
 
-def _deadline(case, pk: int) -> Deadline:
+def _deadline(case: Case, pk: int) -> Deadline:
     try:
         return case.deadlines.get(pk=pk)
     except Deadline.DoesNotExist as exc:
@@ -141,7 +143,7 @@ def _deadline(case, pk: int) -> Deadline:
 
 
 @case_view("change", methods=("GET", "POST"))
-def deadline_edit(request: HttpRequest, case, pk: int) -> HttpResponse:
+def deadline_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> HttpResponse:
     deadline = _deadline(case, pk)
     form = DeadlineEditForm(request.POST or None, initial={"title": deadline.title, "due_on": deadline.due_on})
     if request.method == "POST" and form.is_valid():
@@ -155,7 +157,7 @@ def deadline_edit(request: HttpRequest, case, pk: int) -> HttpResponse:
 
 
 @case_view("change", methods=("POST",))
-def deadline_status(request: HttpRequest, case, pk: int) -> HttpResponse:
+def deadline_status(request: AuthenticatedHttpRequest, case: Case, pk: int) -> HttpResponse:
     deadline = _deadline(case, pk)
     form = DeadlineStatusForm(request.POST)
     if not form.is_valid():

@@ -1,21 +1,23 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from kernel.client_ip import client_ip
 
-from accounts.permissions import role_required
+from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role
 from casework import selectors, services
 from casework.forms import IntakeForm
-from casework.views._common import apply_errors
+from kernel.client_ip import client_ip
+from kernel.forms import add_validation_errors
 
 
-def _duplicates_for(request: HttpRequest, data: dict) -> list:
+def _duplicates_for(request: AuthenticatedHttpRequest, data: dict[str, Any]) -> list[selectors.PossibleDuplicate]:
     return selectors.possible_duplicates(
         request.user,
         a_number=data.get("a_number") or None,
@@ -25,15 +27,15 @@ def _duplicates_for(request: HttpRequest, data: dict) -> list:
 
 
 @role_required(Role.INTAKE, Role.SUPERVISOR)
-def intake(request: HttpRequest) -> HttpResponse:
+def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Register a detained person: a phone-sized form, a duplicate check, then triage."""
     form = IntakeForm(request.POST or None)
-    duplicates = []
+    duplicates: list[selectors.PossibleDuplicate] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         duplicates = _duplicates_for(request, data)
         if not duplicates or request.POST.get("confirm") == "different-person":
-            contact = {
+            contact: services.ContactData = {
                 "name": data["contact_name"],
                 "relationship": data["contact_relationship"],
                 "phone": data["contact_phone"],
@@ -47,7 +49,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             try:
                 case = services.case_register(data=intake_data, by=request.user, ip_address=client_ip(request))
             except ValidationError as exc:
-                apply_errors(form, exc)
+                add_validation_errors(form, exc)
             else:
                 messages.success(request, _("Case %(number)s registered and sent to triage.") % {"number": case.number})
                 return redirect("casework:case-detail", number=case.number)
@@ -57,7 +59,7 @@ def intake(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.INTAKE, Role.SUPERVISOR)
 @require_POST
-def intake_check(request: HttpRequest) -> HttpResponse:
+def intake_check(request: AuthenticatedHttpRequest) -> HttpResponse:
     """htmx: the duplicate warning, refreshed as the intake form is filled in."""
     form = IntakeForm(request.POST)
     form.is_valid()  # partial data is fine: use whatever cleaned

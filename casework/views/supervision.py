@@ -3,30 +3,31 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from kernel.client_ip import client_ip
 
-from accounts.permissions import role_required
+from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role
 from casework import selectors, services
 from casework.forms import AssignForm, BulkReassignForm, SearchForm
-from casework.models import Assignment
+from casework.models import Assignment, Case
 from casework.permissions import case_view
-from casework.views._common import apply_errors, refused
+from casework.views._common import refused
+from kernel.client_ip import client_ip
+from kernel.forms import add_validation_errors
 
 
 @role_required(Role.SUPERVISOR)
 @require_GET
-def triage(request: HttpRequest) -> HttpResponse:
+def triage(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.triage_queue(), 50).get_page(request.GET.get("page"))
     return render(request, "casework/triage.html", {"page": page})
 
 
 @case_view("change", methods=("GET", "POST"), roles=(Role.SUPERVISOR,))
-def case_assign(request: HttpRequest, case) -> HttpResponse:
+def case_assign(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     form = AssignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -38,7 +39,7 @@ def case_assign(request: HttpRequest, case) -> HttpResponse:
                 ip_address=client_ip(request),
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -57,7 +58,7 @@ def case_assign(request: HttpRequest, case) -> HttpResponse:
 
 
 @case_view("change", methods=("POST",), roles=(Role.SUPERVISOR,))
-def assignment_end(request: HttpRequest, case, pk: int) -> HttpResponse:
+def assignment_end(request: AuthenticatedHttpRequest, case: Case, pk: int) -> HttpResponse:
     try:
         assignment = case.assignments.select_related("attorney").get(pk=pk)
     except Assignment.DoesNotExist as exc:
@@ -72,12 +73,12 @@ def assignment_end(request: HttpRequest, case, pk: int) -> HttpResponse:
 
 @role_required(Role.SUPERVISOR)
 @require_GET
-def workload(request: HttpRequest) -> HttpResponse:
+def workload(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "casework/workload.html", {"rows": selectors.workload()})
 
 
 @role_required(Role.SUPERVISOR)
-def bulk_reassign(request: HttpRequest) -> HttpResponse:
+def bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BulkReassignForm(request.POST or None, initial={"from_attorney": request.GET.get("from")})
     if request.method == "POST" and form.is_valid():
         try:
@@ -87,7 +88,7 @@ def bulk_reassign(request: HttpRequest) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("%(count)s case(s) moved.") % {"count": moved})
             return redirect("casework:workload")
@@ -97,7 +98,7 @@ def bulk_reassign(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.SUPERVISOR)
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     results = None
     if form.is_valid():

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from funds.models import AccountKind, Donation, Fund, Transaction, TransactionKind
+from funds.models import Account, AccountKind, Donation, Fund, Transaction, TransactionKind
 from funds.services.ledger import account, ledger_post
 
 
@@ -111,8 +111,6 @@ def payout_allocation(total_cents: int) -> dict[Fund, int]:
 
     Largest-remainder rounding, so the parts add up to ``total_cents`` exactly.
     """
-    from funds.models import Account
-
     holdings = {
         a.fund: a.balance
         for a in Account.objects.filter(kind=AccountKind.STRIPE_CLEARING, balance__gt=0).select_related("fund")

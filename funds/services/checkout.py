@@ -24,11 +24,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import AccessEvent
+from accounts.models import AccessEvent, User
 from accounts.services import access_event_record
 from funds import stripe_gateway as gateway
 from funds.models import Donation, Donor, Fund, RecurringDonation, Refund
-from funds.receipts import format_cents
+from kernel.money import format_cents
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def donation_checkout_start(
         return f"{reverse('funds:donate-thanks')}?{urlencode({'session_id': session['id']})}"
     if session.get("status") != "open" or not session.get("url"):
         raise ValidationError(_("This form has expired. Please fill it in again."))
-    return session["url"]
+    return str(session["url"])
 
 
 def donation_for_session(session_id: str) -> Donation | None:
@@ -215,7 +215,7 @@ def donation_for_session(session_id: str) -> Donation | None:
 # --- Refunds started by us -------------------------------------------------------------------
 
 
-def donation_refund(*, donation: Donation, amount_cents: int, reason: str, by) -> Refund:
+def donation_refund(*, donation: Donation, amount_cents: int, reason: str, by: User) -> Refund:
     """Ask Stripe to give ``amount_cents`` of a paid donation back to the donor.
 
     Call it outside a database transaction: the ``Refund`` row (status *requested*) is committed
@@ -271,7 +271,7 @@ def donation_refund(*, donation: Donation, amount_cents: int, reason: str, by) -
     # The webhook may have got here first: only fill in what is still blank, move status forward.
     Refund.objects.filter(pk=refund.pk, stripe_refund_id__isnull=True).update(stripe_refund_id=result["id"])
     Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(
-        status=status.get(result.get("status"), Refund.Status.REQUESTED)
+        status=status.get(str(result.get("status")), Refund.Status.REQUESTED)
     )
     refund.refresh_from_db()
     return refund

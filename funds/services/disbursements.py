@@ -10,8 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import AccessEvent
+from accounts.models import AccessEvent, User
 from accounts.services import access_event_record
+from casework.models import Case
+from casework.permissions import cases_visible_to
 from funds.models import AccountKind, Bond, Disbursement, Fund, Purpose, TransactionKind
 from funds.selectors import fund_balance
 from funds.services.ledger import account, ledger_post
@@ -19,7 +21,7 @@ from kernel.clock import booking_day_start
 from kernel.money import format_cents
 
 
-def _log(by, disbursement: Disbursement, detail: str) -> None:
+def _log(by: User, disbursement: Disbursement, detail: str) -> None:
     access_event_record(
         user=by,
         action=AccessEvent.Action.CHANGE,
@@ -63,22 +65,20 @@ def _check_money(fund: Fund, amount_cents: int, *, counting_committed: bool, thi
 @transaction.atomic
 def disbursement_request(
     *,
-    case,
+    case: Case,
     fund: Fund,
     purpose: Purpose,
     amount_cents: int,
     payee: str,
     reason: str,
-    by,
-    attachment: UploadedFile | None = None,
+    by: User,
+    attachment: UploadedFile[bytes] | None = None,
 ) -> Disbursement:
     """An attorney on ``case`` asks for a payment from ``fund``.
 
     Side effects: a ``Disbursement`` waiting for approval; an ``AccessEvent``. Refused (nothing
     written) for a closed fund or a restricted fund used for another purpose, or a non-positive amount.
     """
-    from casework.permissions import cases_visible_to
-
     if not cases_visible_to(by, "change").filter(pk=case.pk).exists():
         raise ValidationError(_("Only an attorney working on this case can ask for a payment for it."))
     if amount_cents <= 0:
@@ -104,7 +104,7 @@ def _lock(disbursement: Disbursement) -> Disbursement:
 
 
 @transaction.atomic
-def disbursement_approve(*, disbursement: Disbursement, by, note: str = "") -> Disbursement:
+def disbursement_approve(*, disbursement: Disbursement, by: User, note: str = "") -> Disbursement:
     """Approve a request. Never one's own (also a database constraint).
 
     Refused when the fund lacks free money (available minus what approved requests already
@@ -127,7 +127,7 @@ def disbursement_approve(*, disbursement: Disbursement, by, note: str = "") -> D
 
 
 @transaction.atomic
-def disbursement_reject(*, disbursement: Disbursement, by, note: str) -> Disbursement:
+def disbursement_reject(*, disbursement: Disbursement, by: User, note: str) -> Disbursement:
     """Reject a request with a reason. Never one's own. Side effects: status; ``AccessEvent``."""
     disbursement = _lock(disbursement)
     if disbursement.requested_by_id == by.pk:
@@ -146,7 +146,9 @@ def disbursement_reject(*, disbursement: Disbursement, by, note: str) -> Disburs
 
 
 @transaction.atomic
-def disbursement_pay(*, disbursement: Disbursement, paid_on: date, method: str, reference: str, by) -> Disbursement:
+def disbursement_pay(
+    *, disbursement: Disbursement, paid_on: date, method: str, reference: str, by: User
+) -> Disbursement:
     """Record that an approved disbursement was paid (check or wire), and book it.
 
     Ledger: a bond moves cash into *bonds receivable* of the fund (the money is expected
@@ -204,7 +206,7 @@ def _lock_bond(bond: Bond) -> Bond:
 
 @transaction.atomic
 def bond_record_refund(
-    *, bond: Bond, refunded_cents: int, interest_cents: int, refunded_on: date, by, note: str = ""
+    *, bond: Bond, refunded_cents: int, interest_cents: int, refunded_on: date, by: User, note: str = ""
 ) -> Bond:
     """The government refunded a cancelled bond: the money goes back into the bond's fund.
 
@@ -250,7 +252,7 @@ def bond_record_refund(
 
 
 @transaction.atomic
-def bond_record_forfeiture(*, bond: Bond, forfeited_on: date, by, note: str) -> Bond:
+def bond_record_forfeiture(*, bond: Bond, forfeited_on: date, by: User, note: str) -> Bond:
     """A breached bond is forfeited: written off from bonds receivable. Side effects: ledger
     (key ``bond-forfeit:<id>``); the bond closes; ``AccessEvent``."""
     bond = _lock_bond(bond)

@@ -24,6 +24,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from funds.models import Donation, Donor, RecurringDonation
+from funds.stripe_gateway import GatewayError, cancel_subscription
 from kernel.enqueue import enqueue_on_commit
 
 DONOR_SESSION_KEY = "amparo_donor_id"
@@ -242,9 +243,6 @@ def recurring_donation_cancel(*, recurring: RecurringDonation) -> bool:
     if recurring.status == RecurringDonation.Status.CANCELLED:
         return False
     if recurring.stripe_subscription_id:
-        # Imported here: the gateway is the only module that talks to Stripe.
-        from funds.stripe_gateway import GatewayError, cancel_subscription
-
         try:
             cancel_subscription(recurring.stripe_subscription_id, idempotency_key=f"cancel-subscription:{recurring.pk}")
         except GatewayError as exc:

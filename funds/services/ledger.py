@@ -15,6 +15,7 @@ from django.db import transaction as db_transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
 from funds.models import Account, AccountKind, Fund, Posting, Transaction, TransactionKind
 
 
@@ -39,7 +40,7 @@ def ledger_post(
     description: str,
     lines: Iterable[Line],
     occurred_at: datetime | None = None,
-    by=None,
+    by: User | None = None,
     reverses: Transaction | None = None,
 ) -> Transaction:
     """Book one balanced transaction; return the existing one if ``key`` was booked before.
@@ -72,7 +73,7 @@ def ledger_post(
 
 
 @db_transaction.atomic
-def ledger_reverse(*, transaction: Transaction, description: str, by=None) -> Transaction:
+def ledger_reverse(*, transaction: Transaction, description: str, by: User | None = None) -> Transaction:
     """Book the exact opposite of ``transaction`` (it stays as it was). Idempotent."""
     lines = [(p.account, -p.amount) for p in transaction.postings.select_related("account")]
     return ledger_post(

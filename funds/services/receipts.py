@@ -33,6 +33,8 @@ def receipt_number_for(donation: Donation) -> str:
     The one receipt-number format: given when a payment is booked (``stripe_events``) and,
     for a paid donation that somehow has none, when its receipt is stored.
     """
+    if donation.paid_at is None:
+        raise ValueError("A receipt number needs a paid donation.")
     return f"R{local_date(donation.paid_at).year}-{donation.pk:06d}"
 
 
@@ -79,7 +81,8 @@ def _store_receipt(*, donation_id: int) -> bool:
     try:
         donation.save(update_fields=["receipt_number", "receipt_pdf", "receipt_sha256"])
     except Exception:
-        donation.receipt_pdf.storage.delete(donation.receipt_pdf.name)  # no orphan file
+        if donation.receipt_pdf.name:
+            donation.receipt_pdf.storage.delete(donation.receipt_pdf.name)  # no orphan file
         raise
     return True
 
@@ -137,6 +140,7 @@ def donor_statement(*, donor: Donor, year: int) -> Statement:
             refunded_cents=min(d.refunded_cents, d.charged_cents),
         )
         for d in donations
+        if d.paid_at is not None  # always set: the filter above is on paid_at
     ]
     lines = [line for line in lines if line.net_cents > 0]
     return Statement(donor_name=donor.name or donor.email, donor_email=donor.email, year=year, lines=lines)

@@ -32,6 +32,7 @@ from funds.services.bookkeeping import (
     payout_allocation,
 )
 from funds.services.receipts import receipt_number_for
+from funds.stripe_gateway import StripeObject
 from kernel.enqueue import enqueue_now, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,8 @@ def _id(value: Any) -> str | None:
 # --- Webhook events: storing ----------------------------------------------------------------
 
 
-
-
 @transaction.atomic
-def stripe_event_record(*, event: dict) -> tuple[StripeEvent, bool]:
+def stripe_event_record(*, event: StripeObject) -> tuple[StripeEvent, bool]:
     """Store a verified webhook event once; return it and whether it is new.
 
     Side effects: a ``StripeEvent`` row (unique by Stripe's event id; a concurrent duplicate loses
@@ -130,7 +129,7 @@ def stripe_event_process(*, stripe_event_id: int) -> None:
         raise
 
 
-def _fulfil(donation: Donation, *, charge: dict) -> Donation:
+def _fulfil(donation: Donation, *, charge: StripeObject) -> Donation:
     """Mark a donation paid from its Stripe charge and book it. Idempotent: a donation that is
     already past *pending* is returned as it is.
 
@@ -162,7 +161,7 @@ def _fulfil(donation: Donation, *, charge: dict) -> Donation:
     return donation
 
 
-def _donation_for_checkout(session: dict) -> Donation | None:
+def _donation_for_checkout(session: StripeObject) -> Donation | None:
     donation = Donation.objects.filter(stripe_checkout_session_id=session["id"]).first()
     if donation is None:
         reference = str(session.get("client_reference_id") or "")
@@ -173,7 +172,7 @@ def _donation_for_checkout(session: dict) -> Donation | None:
     return donation
 
 
-def _on_checkout_completed(obj: dict) -> None:
+def _on_checkout_completed(obj: StripeObject) -> None:
     """``checkout.session.completed`` and ``…async_payment_succeeded``: fulfil once Stripe says *paid*.
 
     The session is re-fetched, so a late or repeated event sees the current payment status.
@@ -199,7 +198,7 @@ def _on_checkout_completed(obj: dict) -> None:
     _fulfil(donation, charge=charge)
 
 
-def _on_checkout_failed(obj: dict) -> None:
+def _on_checkout_failed(obj: StripeObject) -> None:
     """``checkout.session.async_payment_failed`` or ``checkout.session.expired`` (the donor left
     Checkout without paying): a pending donation becomes failed (unless paid since)."""
     session = gateway.retrieve_checkout_session(obj["id"])
@@ -222,7 +221,7 @@ def _link_subscription(donation: Donation, *, subscription_id: str | None, custo
         )
 
 
-def _subscription_of(invoice: dict) -> tuple[str | None, dict]:
+def _subscription_of(invoice: StripeObject) -> tuple[str | None, StripeObject]:
     """An invoice's subscription id and the subscription's metadata (current and older API shapes)."""
     details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
     subscription_id = _id(details.get("subscription")) or _id(invoice.get("subscription"))
@@ -230,7 +229,7 @@ def _subscription_of(invoice: dict) -> tuple[str | None, dict]:
     return subscription_id, metadata
 
 
-def _recurring_for(subscription_id: str | None, metadata: dict) -> RecurringDonation | None:
+def _recurring_for(subscription_id: str | None, metadata: StripeObject) -> RecurringDonation | None:
     recurring = None
     if subscription_id:
         recurring = RecurringDonation.objects.select_for_update().filter(stripe_subscription_id=subscription_id).first()
@@ -248,7 +247,7 @@ def _recurring_for(subscription_id: str | None, metadata: dict) -> RecurringDona
     return recurring
 
 
-def _invoice_charge(invoice: dict) -> dict | None:
+def _invoice_charge(invoice: StripeObject) -> StripeObject | None:
     """The charge that paid an invoice, with its balance transaction."""
     intent_id = _id(invoice.get("payment_intent"))
     charge_id = _id(invoice.get("charge"))
@@ -266,7 +265,7 @@ def _invoice_charge(invoice: dict) -> dict | None:
     return None
 
 
-def _on_invoice_paid(obj: dict) -> None:
+def _on_invoice_paid(obj: StripeObject) -> None:
     """``invoice.paid``: one payment of a monthly gift. The first activates the gift.
 
     Each paid invoice fulfils one ``Donation`` linked to the gift (unique ``stripe_invoice_id``):
@@ -313,7 +312,7 @@ def _on_invoice_paid(obj: dict) -> None:
         recurring.save(update_fields=["status"])
 
 
-def _on_invoice_payment_failed(obj: dict) -> None:
+def _on_invoice_payment_failed(obj: StripeObject) -> None:
     """``invoice.payment_failed``: an active monthly gift is past due — unless the invoice is paid by now."""
     invoice = gateway.retrieve_invoice(obj["id"])
     if invoice.get("status") == "paid":
@@ -327,7 +326,7 @@ def _on_invoice_payment_failed(obj: dict) -> None:
         recurring.save(update_fields=["status"])
 
 
-def _on_subscription_deleted(obj: dict) -> None:
+def _on_subscription_deleted(obj: StripeObject) -> None:
     """``customer.subscription.deleted``: the monthly gift is cancelled (final)."""
     recurring = _recurring_for(obj.get("id"), obj.get("metadata") or {})
     if recurring is not None and recurring.status != RecurringDonation.Status.CANCELLED:
@@ -358,7 +357,7 @@ def _donation_for_charge(charge_id: str) -> Donation:
     return donation
 
 
-def _on_charge_refunded(obj: dict) -> None:
+def _on_charge_refunded(obj: StripeObject) -> None:
     """``charge.refunded`` (ours or from the Stripe dashboard): book each refund once.
 
     The charge is re-fetched with its refunds, so partial refunds arriving out of order add up.
@@ -397,7 +396,7 @@ def _on_charge_refunded(obj: dict) -> None:
     donation.save(update_fields=["refunded_cents", "status"])
 
 
-def _record_refund_row(donation: Donation, stripe_refund: dict) -> None:
+def _record_refund_row(donation: Donation, stripe_refund: StripeObject) -> None:
     """Keep the ``Refund`` register in step: ours (found by metadata) or one made in the dashboard."""
     status = Refund.Status.SUCCEEDED if stripe_refund.get("status") == "succeeded" else Refund.Status.REQUESTED
     if Refund.objects.filter(stripe_refund_id=stripe_refund["id"]).update(status=status):
@@ -416,12 +415,15 @@ def _record_refund_row(donation: Donation, stripe_refund: dict) -> None:
     )
 
 
-def _dispute_fee(dispute: dict) -> int:
+def _dispute_fee(dispute: StripeObject) -> int:
     return sum(int(t.get("fee") or 0) for t in dispute.get("balance_transactions") or [] if isinstance(t, dict))
 
 
-def _dispute_opened(obj: dict) -> tuple[Dispute, Donation]:
-    donation = _donation_for_charge(_id(obj["charge"]))
+def _dispute_opened(obj: StripeObject) -> tuple[Dispute, Donation]:
+    charge_id = _id(obj["charge"])
+    if charge_id is None:  # Stripe's disputes always name their charge
+        raise ValueError(f"dispute {obj['id']} names no charge")
+    donation = _donation_for_charge(charge_id)
     dispute, _created = Dispute.objects.get_or_create(
         stripe_dispute_id=obj["id"],
         defaults={
@@ -446,12 +448,12 @@ def _dispute_opened(obj: dict) -> tuple[Dispute, Donation]:
     return dispute, donation
 
 
-def _on_dispute_created(obj: dict) -> None:
+def _on_dispute_created(obj: StripeObject) -> None:
     """``charge.dispute.created``: a ``Dispute``; the donation is disputed; amount + fee booked out."""
     _dispute_opened(obj)
 
 
-def _on_dispute_closed(obj: dict) -> None:
+def _on_dispute_closed(obj: StripeObject) -> None:
     """``charge.dispute.closed``: won → the amount comes back and the donation is paid again; lost →
     the donation is lost. Tolerates arriving before ``charge.dispute.created``."""
     dispute, donation = _dispute_opened(obj)
@@ -476,7 +478,7 @@ def _on_dispute_closed(obj: dict) -> None:
         )
 
 
-def _on_payout_paid(obj: dict) -> None:
+def _on_payout_paid(obj: StripeObject) -> None:
     """``payout.paid``: a ``Payout``; the amount moves from Stripe clearing to the bank, shared among
     funds in proportion to what each holds in clearing (ledger ``payout:<id>``)."""
     arrival = _from_timestamp(obj.get("arrival_date"))

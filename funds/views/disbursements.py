@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from accounts.permissions import AuthenticatedHttpRequest
 from accounts.roles import Role
 from casework.permissions import case_view
-from casework.views._common import apply_errors
-from funds.finance_forms import DisbursementRequestForm
+from funds.forms import DisbursementRequestForm
 from funds.models import Bond, Disbursement
 from funds.selectors import fund_balances
 from funds.services.disbursements import disbursement_request
+from kernel.forms import add_validation_errors
 
 
 @case_view("view", roles=(Role.ATTORNEY, Role.SUPERVISOR))
-def case_disbursements(request: HttpRequest, case) -> HttpResponse:
+def case_disbursements(request: AuthenticatedHttpRequest, case) -> HttpResponse:
     items = Disbursement.objects.filter(case=case).select_related("fund", "requested_by", "decided_by")
     bonds = Bond.objects.filter(case=case).select_related("fund")
     return render(request, "funds/case_disbursements.html", {"case": case, "items": items, "bonds": bonds})
 
 
 @case_view("change", methods=("GET", "POST"), roles=(Role.ATTORNEY, Role.SUPERVISOR))
-def disbursement_new(request: HttpRequest, case) -> HttpResponse:
+def disbursement_new(request: AuthenticatedHttpRequest, case) -> HttpResponse:
     form = DisbursementRequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -42,7 +43,7 @@ def disbursement_new(request: HttpRequest, case) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Request sent to finance for approval."))
             return redirect("funds:case-disbursements", number=case.number)

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from funds.forms import DonationForm, new_nonce
-from funds.receipts import format_cents
 from funds.services.checkout import donation_checkout_start, donation_for_session, donation_from_resume_token
 from funds.stripe_gateway import GatewayError
+from kernel.money import format_cents
 
 
 def _page(request: HttpRequest, form: DonationForm, *, status: int = 200) -> HttpResponse:

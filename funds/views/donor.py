@@ -6,7 +6,9 @@ checks the donor session itself (``donor_required``). Pages are never cached.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -20,10 +22,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.receivers import client_ip
-from funds.receipts import format_cents, fund_time_zone, render_receipt_pdf
+from funds.models import Donor
+from funds.receipt_pdf import render_receipt_pdf
 from funds.services import donor_portal, receipts
 from funds.services.donor_portal import CodeRejected, CodeRequestThrottled, RecurringCancelFailed
+from kernel.client_ip import client_ip
+from kernel.clock import fund_time_zone, local_date
+from kernel.money import format_cents
 
 FIRST_STATEMENT_YEAR = 2000
 
@@ -48,14 +53,20 @@ class DonorCodeForm(forms.Form):
     )
 
 
-def donor_required(view):
+class DonorRequest(HttpRequest):
+    """A request that ``donor_required`` let through, for the type checker: ``donor`` is set."""
+
+    donor: Donor
+
+
+def donor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The view runs only with a donor session; ``request.donor`` is the signed-in donor.
 
     Not Django's login: a donor session never makes ``request.user`` anything but anonymous.
     """
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: DonorRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         donor = donor_portal.donor_from_session(request.session)
         if donor is None:
             messages.info(request, _("Please sign in with your e-mail address first."))
@@ -150,7 +161,7 @@ def donor_sign_out(request: HttpRequest) -> HttpResponse:
 @never_cache
 @donor_required
 @require_GET
-def donor_gifts(request: HttpRequest) -> HttpResponse:
+def donor_gifts(request: DonorRequest) -> HttpResponse:
     donor = request.donor
     zone = fund_time_zone()
     gifts = [
@@ -178,7 +189,7 @@ def donor_gifts(request: HttpRequest) -> HttpResponse:
 @never_cache
 @donor_required
 @require_GET
-def donor_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+def donor_receipt(request: DonorRequest, pk: int) -> HttpResponse:
     donation = donor_portal.donor_donation(donor=request.donor, pk=pk)
     # A refunded gift's receipt no longer stands: the annual statement shows what counts.
     if donation is None or donation.status != donation.Status.PAID or not donation.receipt_number:
@@ -195,8 +206,8 @@ def donor_receipt(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @donor_required
 @require_GET
-def donor_statement(request: HttpRequest, year: int) -> HttpResponse:
-    if not FIRST_STATEMENT_YEAR <= year <= timezone.localtime(timezone.now(), fund_time_zone()).year:
+def donor_statement(request: DonorRequest, year: int) -> HttpResponse:
+    if not FIRST_STATEMENT_YEAR <= year <= local_date(timezone.now()).year:
         raise Http404
     content = receipts.donor_statement_pdf(donor=request.donor, year=year)
     return _pdf_response(content, f"giving-statement-{year}.pdf")
@@ -206,7 +217,7 @@ def donor_statement(request: HttpRequest, year: int) -> HttpResponse:
 @never_cache
 @donor_required
 @require_http_methods(["GET", "POST"])
-def donor_recurring_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def donor_recurring_cancel(request: DonorRequest, pk: int) -> HttpResponse:
     recurring = donor_portal.donor_recurring(donor=request.donor, pk=pk)
     if recurring is None:
         raise Http404

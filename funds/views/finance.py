@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -16,20 +16,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import AccessEvent
-from accounts.permissions import role_required
-from accounts.receivers import client_ip
+from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.services import access_event_record
-from casework.views._common import apply_errors
-from funds.finance_forms import BondForfeitForm, BondRefundForm, DecisionForm, MoneyField, PaymentForm
-from funds.models import Bond, Disbursement, Dispute, Donation, Fund, Payout
+from funds.forms import BondForfeitForm, BondRefundForm, DecisionForm, MoneyField, PaymentForm
+from funds.models import Bond, Disbursement, Dispute, Donation, Fund, Payout, Transaction
 from funds.permissions import FINANCE_ROLES, get_bond_for_finance, get_disbursement_for_finance
 from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
 from funds.services import disbursements as services
+from funds.services.checkout import donation_refund as refund_service
+from kernel.client_ip import client_ip
+from kernel.forms import add_validation_errors
 
 
 @role_required(*FINANCE_ROLES)
 @require_GET
-def finance_home(request: HttpRequest) -> HttpResponse:
+def finance_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "balances": fund_balances(Fund.objects.filter(active=True)),
         "waiting": Disbursement.objects.filter(status=Disbursement.Status.REQUESTED).count(),
@@ -42,7 +43,7 @@ def finance_home(request: HttpRequest) -> HttpResponse:
 
 @role_required(*FINANCE_ROLES)
 @require_GET
-def disbursement_queue(request: HttpRequest) -> HttpResponse:
+def disbursement_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status") or Disbursement.Status.REQUESTED
     items = Disbursement.objects.select_related("case__detainee", "fund", "requested_by", "decided_by")
     if status in Disbursement.Status.values:
@@ -56,7 +57,7 @@ def disbursement_queue(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*FINANCE_ROLES)
-def disbursement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def disbursement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     disbursement = get_disbursement_for_finance(pk)
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
@@ -95,7 +96,7 @@ def disbursement_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _("Recorded as paid and booked in the ledger."))
                 return redirect("funds:disbursement-detail", pk=disbursement.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                add_validation_errors(form, exc)
         disbursement.refresh_from_db()
         return render(
             request,
@@ -125,7 +126,7 @@ def _detail_context(disbursement, decision_form, payment_form, error: str = "") 
 
 @role_required(*FINANCE_ROLES)
 @require_GET
-def disbursement_attachment(request: HttpRequest, pk: int) -> FileResponse:
+def disbursement_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     disbursement = get_disbursement_for_finance(pk)
     if not disbursement.attachment:
         raise Http404
@@ -145,7 +146,7 @@ def disbursement_attachment(request: HttpRequest, pk: int) -> FileResponse:
 
 @role_required(*FINANCE_ROLES)
 @require_GET
-def bond_register(request: HttpRequest) -> HttpResponse:
+def bond_register(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status") or Bond.Status.OUTSTANDING
     bonds = Bond.objects.select_related("case", "fund").order_by("paid_on", "id")
     if status in Bond.Status.values:
@@ -168,7 +169,7 @@ def bond_register(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*FINANCE_ROLES)
-def bond_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def bond_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     bond = get_bond_for_finance(pk)
     refund_form = BondRefundForm(
         request.POST if request.POST.get("action") == "refund" else None, initial={"refunded": bond.amount_cents}
@@ -199,7 +200,7 @@ def bond_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _("Forfeiture recorded."))
                 return redirect("funds:bond-detail", pk=bond.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                add_validation_errors(form, exc)
         bond.refresh_from_db()
         return render(
             request,
@@ -214,7 +215,7 @@ def bond_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*FINANCE_ROLES)
 @require_GET
-def donation_list(request: HttpRequest) -> HttpResponse:
+def donation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     donations = Donation.objects.select_related("donor", "fund").order_by("-created_at")
     q = request.GET.get("q", "").strip()
     if q:
@@ -250,7 +251,7 @@ def donation_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(*FINANCE_ROLES)
 @require_GET
-def dispute_list(request: HttpRequest) -> HttpResponse:
+def dispute_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     disputes = Dispute.objects.select_related("donation__donor", "donation__fund").order_by("-opened_at")
     page = Paginator(disputes, 50).get_page(request.GET.get("page"))
     return render(request, "funds/dispute_list.html", {"page": page})
@@ -258,9 +259,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(*FINANCE_ROLES)
 @require_GET
-def payout_list(request: HttpRequest) -> HttpResponse:
-    from funds.models import Transaction
-
+def payout_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     payouts = list(Payout.objects.order_by("-arrival_date")[:100])
     booked = {
         t.key: t
@@ -278,15 +277,13 @@ def payout_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(*FINANCE_ROLES)
 @require_POST
-def donation_refund(request: HttpRequest, pk: int) -> HttpResponse:
+def donation_refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         donation = Donation.objects.select_related("donor", "fund").get(pk=pk)
     except Donation.DoesNotExist as exc:
         raise Http404 from exc
     try:
         amount = MoneyField().clean(request.POST.get("amount", ""))
-        from funds.services.checkout import donation_refund as refund_service
-
         refund_service(donation=donation, amount_cents=amount, reason=request.POST.get("reason", ""), by=request.user)
     except ValidationError as exc:
         return render(

@@ -102,6 +102,7 @@ def _time_to_assignment(period: Period) -> tuple[Section, Section]:
         for registered_at, assigned in registered.filter(first_assigned_at__lt=period.end).values_list(
             "registered_at", "first_assigned_at"
         )
+        if assigned is not None  # always true: the query filters on it
     ]
     not_assigned = registered.count() - len(days)
     bucket_counts = [0] * len(BUCKET_BOUNDS)

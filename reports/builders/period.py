@@ -42,7 +42,7 @@ class Period:
         return timezone.localtime(moment, self.zone) if moment else None
 
     def local_date(self, moment: datetime | None) -> date | None:
-        return self.local(moment).date() if moment else None
+        return timezone.localtime(moment, self.zone).date() if moment else None
 
     def parameters(self, *, fund=None, with_fund: bool = True) -> list[tuple[str, str]]:
         params = [

@@ -218,7 +218,8 @@ def build_bond_register(period: Period, fund: Fund | None, progress: Progress) -
             "refunded": bond.refunded_cents,
             "interest": bond.interest_cents,
             "written_off": bond.amount_cents - bond.refunded_cents,
-            "days_held": (bond.closed_on - bond.paid_on).days,
+            # ``closed_on`` is always set here (the query filters on it).
+            "days_held": (bond.closed_on - bond.paid_on).days if bond.closed_on else None,
         }
         for bond in closed
     ]

@@ -15,6 +15,8 @@ part of the content digest. Memo lines move no cash and are not part of the sum.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
@@ -35,7 +37,7 @@ from reports.data import Column, ReportData, Section
 RECONCILED_NOTE = gettext_noop("Reconciles to the ledger to the cent: opening + movements = closing = ledger balance.")
 
 # Which line a transaction kind's cash postings fall on (disbursements are split by purpose).
-LINE_OF_KIND = {
+LINE_OF_KIND: dict[str, str] = {
     TransactionKind.DONATION: "donations",
     TransactionKind.FEE: "fees",
     TransactionKind.REFUND: "refunds",
@@ -112,18 +114,17 @@ def _cash_movements(period: Period, fund_ids: list[int]) -> dict[int, dict[str, 
         .order_by()
     )
 
-    def disbursement_id(row) -> int | None:
+    def disbursement_id(row: Mapping[str, Any]) -> int | None:
         key = row["transaction__reverses__key"] or row["transaction__key"]
         prefix, _sep, number = key.partition(":")
         return int(number) if prefix == "disbursement" and number.isdigit() else None
 
-    purposes = dict(
-        Disbursement.objects.filter(pk__in={disbursement_id(r) for r in by_key} - {None}).values_list("pk", "purpose")
-    )
-    for row in by_key:
-        purpose = purposes.get(disbursement_id(row), Purpose.OTHER)
+    ids = {number for keyed in by_key if (number := disbursement_id(keyed)) is not None}
+    purposes: dict[int | None, str] = dict(Disbursement.objects.filter(pk__in=ids).values_list("pk", "purpose"))
+    for keyed in by_key:
+        purpose = purposes.get(disbursement_id(keyed), Purpose.OTHER)
         code = f"program:{purpose}" if purpose != Purpose.BOND else "other"
-        movements[row["account__fund"]][code] += row["total"]
+        movements[keyed["account__fund"]][code] += keyed["total"]
     return movements
 
 
@@ -182,7 +183,9 @@ def build_fund_statement(period: Period, fund: Fund | None, progress: Progress) 
 
     columns = [Column("line", _("Line")), Column("amount", _("Amount"), "money")]
     sections, mismatched = [], []
-    total_opening, total_movements, total_memos = 0, defaultdict(int), defaultdict(int)
+    total_opening = 0
+    total_movements: defaultdict[str, int] = defaultdict(int)
+    total_memos: defaultdict[str, int] = defaultdict(int)
     for f in funds:
         rows, closing = _statement_rows(opening.get(f.pk, 0), movements.get(f.pk, {}), memos.get(f.pk, {}))
         sections.append(Section(title=f.name, columns=columns, rows=rows))

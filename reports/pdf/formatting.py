@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from kernel.clock import fund_time_zone
 from kernel.money import format_cents
-from reports.data import Column
+from reports.data import Column, Section
 
 # --- Formatting: every cell becomes a string in the parent process ----------------------------
 
@@ -63,9 +63,9 @@ class FormattedTable:
     widths: list[float] = field(default_factory=list)
 
 
-def format_section(section, formatter: CellFormatter) -> FormattedTable:
+def format_section(section: Section, formatter: CellFormatter) -> FormattedTable:
     columns: list[Column] = section.columns
-    kinds = [column.kind for column in columns]
+    kinds: list[str] = [column.kind for column in columns]
     rows = [[formatter.cell(row.get(column.key), column.kind) for column in columns] for row in section.rows]
     totals = None
     if section.totals is not None:

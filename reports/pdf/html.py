@@ -62,7 +62,9 @@ def cells_html(cells: list[str], kinds: list[str], tag: str = "td") -> str:
     )
 
 
-def pages_html(pages: list[list[PageBlock]], tables: list[FormattedTable], closing_html: str, texts: dict[str, str]) -> str:
+def pages_html(
+    pages: list[list[PageBlock]], tables: list[FormattedTable], closing_html: str, texts: dict[str, str]
+) -> str:
     """The body of one chunk. Built with ``html.escape`` rather than a template loop: a
     10,000-row register is 100,000 cells, and the parent builds them while workers wait."""
     escape = html.escape

@@ -88,7 +88,7 @@ def _geometry(page_size: str, *, landscape: bool = False) -> PageGeometry:
 @lru_cache(maxsize=1)
 def _advances() -> tuple[dict[int, float], float]:
     """Advance widths (in em) of the shipped Inter font's regular weight, by code point."""
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # noqa: PLC0415 - loads only where a report is laid out
 
     path = finders.find(MEASURING_FONT)
     if not path:
@@ -276,7 +276,11 @@ class PageBlock:
 
 
 def plan_pages(
-    tables: list[FormattedTable], notes: list[str], closing_lines: Sequence[str], geometry: PageGeometry, measure: TextMeasure
+    tables: list[FormattedTable],
+    notes: list[str],
+    closing_lines: Sequence[str],
+    geometry: PageGeometry,
+    measure: TextMeasure,
 ) -> list[list[PageBlock]]:
     """Decide which rows go on which page, from measured text. Every page gets at least one
     row, so an unexpectedly tall row cannot stall the plan (it overflows, and the page check

@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import logging
 import math
+import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +22,9 @@ from django.utils.translation import gettext as _
 
 from kernel.pdf import local_url_fetcher, static_file, static_roots
 from reports.data import ReportData
-from reports.pdf.formatting import format_section, CellFormatter
+from reports.pdf.formatting import CellFormatter, format_section
 from reports.pdf.html import geometry_css, numbering_css, pages_html, verification_url
-from reports.pdf.layout import lay_out_columns, TextMeasure, plan_pages
+from reports.pdf.layout import TextMeasure, lay_out_columns, plan_pages
 
 # The package's logger, as before the split into modules.
 logger = logging.getLogger("reports.pdf")
@@ -66,8 +68,8 @@ def _start_worker(stylesheet: str, static_roots: tuple[str, ...]) -> None:
 
 
 def _resources(stylesheet: str, static_roots: tuple[str, ...]):
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint import CSS  # noqa: PLC0415 - WeasyPrint loads only where a PDF is rendered
+    from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415 - WeasyPrint loads only where a PDF is rendered
 
     key = (stylesheet, static_roots)
     if _worker_cache is not None and key in _worker_cache:
@@ -82,7 +84,7 @@ def _resources(stylesheet: str, static_roots: tuple[str, ...]):
 
 def render_chunk(job: ChunkJob) -> tuple[int, bytes, int]:
     """Render one chunk (in a worker, or in-process): its index, PDF bytes and page count."""
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS, HTML  # noqa: PLC0415 - WeasyPrint loads only where a PDF is rendered
 
     fetcher, fonts, sheet = _resources(job.stylesheet, job.static_roots)
     sizes = CSS(string=job.geometry_css + "\n" + job.numbering_css, font_config=fonts, url_fetcher=fetcher)
@@ -230,8 +232,6 @@ def _may_start_processes() -> bool:
     child is one (celery/celery#1709). There the chunks are rendered one after the other in
     this process; a worker started with ``--pool=threads`` or ``--pool=solo`` renders them in
     parallel."""
-    import multiprocessing
-
     if multiprocessing.current_process().daemon:
         logger.info("report PDF: daemonic process, rendering chunks in-process")
         return False
@@ -267,9 +267,6 @@ class _PoolRunner:
         self.pool = None
 
     def __enter__(self):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         # spawn: see the ``reports.pdf`` docstring (no forked copies of connections, threads or Pango).
         self.pool = ProcessPoolExecutor(
             max_workers=self.workers,
@@ -287,8 +284,6 @@ class _PoolRunner:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, jobs, count: int, reporter: _Progress | None) -> dict[int, tuple[bytes, int]]:
-        from concurrent.futures import as_completed
-
         futures = [self.pool.submit(render_chunk, job) for job in jobs]
         results = {}
         for done, future in enumerate(as_completed(futures), start=1):
@@ -300,7 +295,7 @@ class _PoolRunner:
 
 
 def _merge(chunks: list[bytes], *, data: ReportData, legal_name: str) -> bytes:
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfReader, PdfWriter  # noqa: PLC0415 - loads only when chunks are merged
 
     if len(chunks) == 1:
         return chunks[0]

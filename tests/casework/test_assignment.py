@@ -8,7 +8,10 @@ from django.test import Client
 from django.urls import reverse
 from guardian.shortcuts import get_perms
 
+from accounts.models import AccessEvent
 from accounts.roles import Role
+from accounts.services import staff_deactivate
+from accounts.signals import staff_deactivated
 from casework import services
 from casework.models import Assignment, AssignmentRole, Case, CaseStatus
 from tests.factories import UserFactory
@@ -164,3 +167,38 @@ def test_deactivating_a_lead_attorney_flags_their_cases_for_reassignment(assigne
     assert attorney.full_name in workload
     assert "left — move their cases" in workload
     assert assigned_case.number in boss.get(reverse("casework:triage")).content.decode()
+    deactivation = AccessEvent.objects.get(object_type="staff", detail__startswith="deactivated")
+    assert deactivation.detail == "deactivated; 0 session(s) ended; 1 case(s) flagged for reassignment"
+
+
+def test_a_failing_reaction_to_a_deactivation_rolls_it_back(assigned_case, attorney, client_for):
+    """casework's receiver runs inside the deactivation's transaction: all or nothing."""
+    admin = client_for(Role.ADMIN)
+
+    def broken_receiver(**kwargs):
+        raise RuntimeError("casework could not flag the cases")
+
+    staff_deactivated.connect(broken_receiver, dispatch_uid="test-broken")
+    try:
+        with pytest.raises(RuntimeError):
+            staff_deactivate(user=attorney, by=admin.user)
+    finally:
+        staff_deactivated.disconnect(dispatch_uid="test-broken")
+
+    attorney.refresh_from_db()
+    assigned_case.refresh_from_db()
+    assert attorney.is_active
+    assert not assigned_case.needs_reassignment
+
+
+def test_case_changes_record_the_client_ip_in_the_access_log(assigned_case, attorney):
+    client = _client(attorney)
+
+    client.post(
+        reverse("casework:case-close", args=[assigned_case.number]),
+        {"reason": "duplicate", "note": ""},
+        REMOTE_ADDR="203.0.113.9",
+    )
+
+    change = AccessEvent.objects.get(action=AccessEvent.Action.CHANGE, object_ref=assigned_case.number)
+    assert (change.detail, change.ip_address) == ("closed (duplicate)", "203.0.113.9")

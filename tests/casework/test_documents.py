@@ -300,7 +300,7 @@ def test_document_download_filename_does_not_name_the_detainee(attorney_client, 
 
     assert response.status_code == 200
     disposition = response["Content-Disposition"]
-    assert assigned_case.number in disposition
+    assert f'filename="{assigned_case.number}-{document.pk}.pdf"' in disposition  # the checked type's extension
     for word in ("José", "Jos%C3%A9", "Jose", "Hernández", "Hern%C3%A1ndez", "Hernandez", "López", "Lopez", "passport"):
         assert word not in disposition
 

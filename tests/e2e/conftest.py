@@ -25,7 +25,7 @@ CHROMIUM_FLAGS = [
 def chromium_path() -> str:
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     if not path:
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it.")
+        pytest.fail("Debian's chromium is not installed (`make test` run as root installs it).")
     return path
 
 

@@ -17,9 +17,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, Command
 from accounts.models import User
 from casework.models import Case, DetentionFacility, ImmigrationCourt
+from demo.accounts import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_accounts_save
 from tests.conftest import totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,9 +35,7 @@ COURT_NAME = "Eloy Immigration Court"
 def demo_accounts(db):
     """The demo accounts only (no demo cases, so the case numbers here are unambiguous)."""
     # (tests/conftest.py restores the migrations' reference data a flush may have removed.)
-    command = Command()
-    for email, name, role in DEMO_ACCOUNTS:
-        command._account(email, name, role)
+    demo_accounts_save()
 
 
 @pytest.fixture

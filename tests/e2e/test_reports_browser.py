@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, Command
 from accounts.roles import Role
+from demo.accounts import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_account_save
 from funds.models import Donation, Donor, Fund
 from funds.services import bookkeeping
 from reports.models import ReportRun
@@ -32,7 +32,7 @@ def auditor_world(settings, tmp_path, monkeypatch) -> None:
     # The task goes to the (in-memory) broker instead of running inline, so the page shows the
     # run waiting; the test then produces the report itself, as a worker would.
     monkeypatch.setitem(app.conf, "task_always_eager", False)
-    Command()._account("auditor@demo.amparo.test", "Aud Auditor", Role.AUDITOR)
+    demo_account_save(email="auditor@demo.amparo.test", full_name="Aud Auditor", role=Role.AUDITOR)
     fund = Fund.objects.update_or_create(slug="general", defaults={"name": "General fund", "active": True})[0]
     donor = Donor.objects.create(email="giver@example.org", name="Gina Giver")
     paid_at = timezone.now() - timedelta(days=1)

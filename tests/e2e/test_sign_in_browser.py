@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, Command
+from demo.accounts import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_accounts_save
 from tests.conftest import totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -13,9 +13,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo_accounts():
     """The demo accounts exactly as ``seed_demo`` makes them (its demo cases are tested elsewhere)."""
-    command = Command()
-    for email, name, role in DEMO_ACCOUNTS:
-        command._account(email, name, role)
+    demo_accounts_save()
 
 
 def test_demo_attorney_signs_in_with_totp_and_sees_their_home(live_server, page, demo_accounts):

@@ -20,6 +20,7 @@ from funds.models import (
     Transaction,
 )
 from funds.services.checkout import donation_refund
+from funds.services.receipts import receipt_number_for
 from funds.services.stripe_events import EventNotReady, stripe_event_process
 from tests.funds.conftest import OLD_WEBHOOK_SECRET, WEBHOOK_SECRET, assert_ledger_sound
 from tests.funds.fakestripe import sign, stripe_fee
@@ -144,7 +145,7 @@ def test_checkout_completed_fulfils_and_books_the_gift(give, fake_stripe, delive
     assert donation.stripe_payment_intent_id == session["payment_intent"]
     assert donation.stripe_fee_cents == fee
     assert donation.paid_at is not None
-    assert donation.receipt_number == f"R{donation.paid_at.year}-{donation.pk:06d}"
+    assert donation.receipt_number == receipt_number_for(donation)  # the one format
     assert balances(general_fund) == {
         AccountKind.STRIPE_CLEARING: 5000 - fee,
         AccountKind.DONATIONS: -5000,

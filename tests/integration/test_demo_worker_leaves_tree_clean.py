@@ -26,29 +26,32 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 25
+LONG_RUNNING = ("worker", "reports", "beat")
 
 # What a demo run may leave behind, all of it ignored by .gitignore: runtime state under var/,
 # the SQLite database beside manage.py and Python's bytecode caches.
 ALLOWED_IGNORED = ("var/", "db.sqlite3")
 
+# Run in the copy: arguments are the timeout, the e-mail's subject and the worker names.
+# The ping travels through the broker's control folder, the e-mail through its queue.
 SEND_AFTER_PING = """
 import sys, time
 import django
+from amparo.celery import app  # sets DJANGO_SETTINGS_MODULE, as the workers' -A amparo does
 django.setup()
-from amparo.celery import app
 
-expected = set(sys.argv[1:])
-deadline = time.monotonic() + float({timeout})
+timeout, subject, *expected = sys.argv[1:]
+deadline = time.monotonic() + float(timeout)
 answered = set()
-while not expected <= answered:
+while not set(expected) <= answered:
     if time.monotonic() > deadline:
-        sys.exit(f"no ping reply from {{sorted(expected - answered)}} (got {{sorted(answered)}})")
+        sys.exit(f"no ping reply from {sorted(set(expected) - answered)} (got {sorted(answered)})")
     for reply in app.control.ping(timeout=1.0):
         answered.update(name.partition("@")[0] for name in reply)
 app.send_task(
     "accounts.tasks.send_prepared_email",
-    kwargs={{"subject": "{subject}", "body": "sent through var/celery-queue",
-            "to": ["tree-check@example.org"], "from_email": "amparo@example.org"}},
+    kwargs={"subject": subject, "body": "sent through var/celery-queue",
+            "to": ["tree-check@example.org"], "from_email": "amparo@example.org"},
 )
 print("pinged", " ".join(sorted(answered)))
 """
@@ -100,18 +103,6 @@ def _demo_env() -> dict[str, str]:
     }
 
 
-def _start(command: str, *, cwd: Path, log: Path) -> subprocess.Popen:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            ["bash", "-c", command],
-            cwd=cwd,
-            env=_demo_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is not None:
         return
@@ -124,13 +115,50 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def _wait_for(predicate, *, what: str, logs: list[Path], timeout: float = STARTUP_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            tails = "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in logs)
-            pytest.fail(f"timed out waiting for {what}\n{tails}")
-        time.sleep(0.2)
+class DemoProcesses:
+    """The demo's processes, each logging to its own file; stopped together at the end."""
+
+    def __init__(self, *, checkout: Path, logs: Path) -> None:
+        self.checkout = checkout
+        self.logs = logs
+        self.running: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, command: str) -> subprocess.Popen:
+        with self.log(name).open("wb") as out:
+            self.running[name] = subprocess.Popen(
+                ["bash", "-c", command],
+                cwd=self.checkout,
+                env=_demo_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self.running[name]
+
+    def log(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    def output(self, name: str) -> str:
+        return self.log(name).read_text(errors="replace")
+
+    def wait_for(self, predicate, *, what: str, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Poll predicate; fail early, with the logs, if a long-running process died."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            died = [
+                name for name, process in self.running.items() if name in LONG_RUNNING and process.poll() is not None
+            ]
+            if died or time.monotonic() > deadline:
+                reason = f"{', '.join(died)} exited" if died else "timed out"
+                pytest.fail(f"{reason} while waiting for {what}\n{self.tails()}")
+            time.sleep(0.2)
+
+    def tails(self) -> str:
+        return "\n".join(f"--- {name}.log\n{self.output(name)[-3000:]}" for name in self.running)
+
+    def stop_all(self) -> None:
+        for process in reversed(self.running.values()):
+            _stop(process)
 
 
 def _beat_entries(database: Path) -> set[str]:
@@ -143,58 +171,44 @@ def _beat_entries(database: Path) -> set[str]:
 
 def test_demo_workers_and_beat_write_only_under_var(tmp_path):
     checkout = tmp_path / "checkout"
-    logs_dir = tmp_path / "logs"
+    logs = tmp_path / "logs"
     checkout.mkdir()
-    logs_dir.mkdir()
+    logs.mkdir()
     _copy_checkout(checkout)
     subprocess.run(["make", "-s", "var-dirs"], cwd=checkout, env=_demo_env(), check=True)
     commands = _procfile_commands(checkout)
     subject = "Demo tree check"
-
-    processes: list[subprocess.Popen] = []
-    logs = {name: logs_dir / f"{name}.log" for name in ("migrate", "worker", "reports", "beat", "send")}
+    demo = DemoProcesses(checkout=checkout, logs=logs)
     try:
         # The workers need no database; beat's DatabaseScheduler does, so it waits for migrate.
-        migrate = _start(f"exec env DEBUG=1 {VENV_BIN}/python manage.py migrate -v0", cwd=checkout, log=logs["migrate"])
-        processes.append(migrate)
-        for name in ("worker", "reports"):
-            processes.append(_start(commands[name], cwd=checkout, log=logs[name]))
-
-        sender = subprocess.run(
-            [f"{VENV_BIN}/python", "-c", SEND_AFTER_PING.format(timeout=STARTUP_TIMEOUT, subject=subject), "celery", "reports"],
-            cwd=checkout,
-            env={**_demo_env(), "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "amparo.settings"},
-            capture_output=True,
-            text=True,
-            timeout=STARTUP_TIMEOUT + 15,
+        migrate = demo.start("migrate", f"exec env DEBUG=1 {VENV_BIN}/python manage.py migrate -v0")
+        demo.start("worker", commands["worker"])
+        demo.start("reports", commands["reports"])
+        send = demo.start(
+            "send",
+            f"exec env DEBUG=1 {VENV_BIN}/python -c {shlex.quote(SEND_AFTER_PING)} "
+            f"{STARTUP_TIMEOUT} {shlex.quote(subject)} celery reports",
         )
-        logs["send"].write_text(sender.stdout + sender.stderr)
-        assert sender.returncode == 0, sender.stderr
-        assert sender.stdout.split() == ["pinged", "celery", "reports"]
-        _wait_for(
-            lambda: f"Subject: {subject}" in logs["worker"].read_text(errors="replace"),
-            what="the worker to send the e-mail",
-            logs=[logs["worker"]],
-        )
+        demo.wait_for(lambda: send.poll() is not None, what="both workers to answer a ping")
+        assert send.returncode == 0, demo.tails()
+        assert demo.output("send").split()[-3:] == ["pinged", "celery", "reports"]
+        demo.wait_for(lambda: f"Subject: {subject}" in demo.output("worker"), what="the worker to send the e-mail")
 
-        assert migrate.wait(timeout=STARTUP_TIMEOUT) == 0, logs["migrate"].read_text()
-        processes.append(_start(commands["beat"], cwd=checkout, log=logs["beat"]))
-        _wait_for(
+        demo.wait_for(lambda: migrate.poll() is not None, what="migrate")
+        assert migrate.returncode == 0, demo.output("migrate")
+        demo.start("beat", commands["beat"])
+        demo.wait_for(
             lambda: "casework-daily-reminders" in _beat_entries(checkout / "db.sqlite3"),
             what="beat to load its schedule into the database",
-            logs=[logs["beat"]],
         )
     finally:
-        for process in reversed(processes):
-            _stop(process)
+        demo.stop_all()
 
+    assert _git(checkout, "status", "--porcelain") == ""
     # The remote-control mailbox really went through var/, not a control/ beside manage.py.
     assert (checkout / "var/celery-control/celery.pidbox.exchange").is_file()
-    assert _git(checkout, "status", "--porcelain") == ""
     ignored = _git(checkout, "status", "--porcelain", "--ignored", "--untracked-files=all").splitlines()
     unexpected = [
-        line
-        for line in ignored
-        if not line[3:].startswith(ALLOWED_IGNORED) and "__pycache__/" not in line[3:]
+        line for line in ignored if not line[3:].startswith(ALLOWED_IGNORED) and "__pycache__/" not in line[3:]
     ]
     assert unexpected == []

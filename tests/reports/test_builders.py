@@ -27,7 +27,10 @@ from funds.services.disbursements import (
     disbursement_request,
 )
 from funds.services.ledger import ledger_reverse
-from reports.builders import RECONCILED_NOTE, build_report, suppress
+from funds.services.receipts import receipt_number_for
+from reports.builders import build_report
+from reports.builders.caseload import suppress
+from reports.builders.statement import RECONCILED_NOTE
 from reports.data import content_digest
 from reports.models import ReportKind
 from tests.factories import UserFactory
@@ -94,7 +97,7 @@ def donate(
         paid_at=on,
         stripe_fee_cents=fee,
     )
-    donation.receipt_number = f"AMP-{on.year}-{donation.pk:06d}"
+    donation.receipt_number = receipt_number_for(donation)
     donation.save(update_fields=["receipt_number"])
     bookkeeping.book_donation(donation=donation, fee_cents=fee, occurred_at=on)
     return donation

@@ -13,8 +13,11 @@ import pytest
 from django.utils import translation
 from pypdf import PdfReader
 
-from reports import pdf
+from kernel.pdf import static_roots
 from reports.data import Column, ReportData, Section
+from reports.pdf.html import cells_html, numbering_css
+from reports.pdf.layout import TextMeasure
+from reports.pdf.render import ChunkJob, RenderedPdf, render_chunk, render_pdf, report_stylesheet_path
 
 DIGEST = "3f" * 32
 GENERATED_AT = datetime(2026, 3, 2, 15, 4, tzinfo=UTC)  # 10:04 a.m. in New York
@@ -47,9 +50,9 @@ def register(rows: int, *, donor=lambda index: f"Donor {index}") -> ReportData:
     )
 
 
-def render(data: ReportData, **kwargs) -> pdf.RenderedPdf:
+def render(data: ReportData, **kwargs) -> RenderedPdf:
     options = {"run_id": 42, "generated_by": "Ana Auditor", "generated_at": GENERATED_AT, "digest": DIGEST}
-    return pdf.render_pdf(data, **{**options, **kwargs})
+    return render_pdf(data, **{**options, **kwargs})
 
 
 def page_texts(content: bytes) -> list[str]:
@@ -104,7 +107,7 @@ def test_render_pdf_money_from_cents_and_dates_in_the_active_language():
 
 
 def test_numbers_are_right_aligned_cells():
-    assert pdf.cells_html(["R-1", "$1,234.56", "7"], ["text", "money", "int"]) == (
+    assert cells_html(["R-1", "$1,234.56", "7"], ["text", "money", "int"]) == (
         '<td>R-1</td><td class="num">$1,234.56</td><td class="num">7</td>'
     )
 
@@ -146,7 +149,7 @@ def test_render_pdf_in_parallel_chunks_numbers_pages_globally_and_keeps_every_ro
 def test_render_pdf_renumbers_when_pages_come_out_longer_than_planned(monkeypatch, caplog):
     # The planner believes every cell fits on one line, but the donor names wrap: chunks come
     # out longer than planned and the numbers must be redone from the real page counts.
-    monkeypatch.setattr(pdf.TextMeasure, "lines", lambda self, text, width, size, bold=False: 1)
+    monkeypatch.setattr(TextMeasure, "lines", lambda self, text, width, size, bold=False: 1)
     data = register(90, donor=lambda index: f"Donor {index} " + "with a very long name " * 12)
 
     rendered = render(data, workers=2, pages_per_chunk=1)
@@ -166,20 +169,6 @@ def test_render_pdf_escapes_markup_in_data():
     assert '<link rel="stylesheet" href="http://example.invalid/x.css">' in text
 
 
-def test_url_fetcher_refuses_the_network_and_files_outside_static():
-    roots = [str(root) for root in pdf._static_roots()]
-    fetcher = pdf.local_url_fetcher(roots)
-    font = (pdf._static_roots()[0] / "fonts" / "inter-latin-wght-normal.woff2").as_uri()
-
-    with pytest.raises(ValueError, match="local files only"):
-        fetcher.fetch("http://example.invalid/style.css")
-    with pytest.raises(ValueError, match="local files only"):
-        fetcher.fetch("https://fonts.example.invalid/inter.woff2")
-    with pytest.raises(ValueError, match="static directory only"):
-        fetcher.fetch("file:///etc/passwd")
-    assert fetcher.fetch(font).read(4) == b"wOF2"
-
-
 def test_render_chunk_with_a_network_stylesheet_neither_connects_nor_hangs(monkeypatch):
     attempts = []
 
@@ -189,19 +178,19 @@ def test_render_chunk_with_a_network_stylesheet_neither_connects_nor_hangs(monke
 
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    stylesheet = pdf.report_stylesheet_path()
-    job = pdf.ChunkJob(
+    stylesheet = report_stylesheet_path()
+    job = ChunkJob(
         index=0,
         html='<link rel="stylesheet" href="http://example.invalid/x.css"><img src="http://example.invalid/x.png"><p>hi</p>',
         base_url=stylesheet.parent.as_uri() + "/",
         stylesheet=str(stylesheet),
-        static_roots=tuple(str(root) for root in pdf._static_roots()),
+        static_roots=tuple(str(root) for root in static_roots()),
         geometry_css="",
-        numbering_css=pdf.numbering_css(1, 1),
+        numbering_css=numbering_css(1, 1),
     )
 
     started = time.monotonic()
-    index, content, pages = pdf.render_chunk(job)
+    index, content, pages = render_chunk(job)
 
     assert time.monotonic() - started < 20
     assert attempts == []

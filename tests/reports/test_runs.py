@@ -203,7 +203,7 @@ def test_failing_builder_marks_the_run_failed_without_personal_data(
     def broken(*args, **kwargs):
         raise ValueError("row for Zacarías Quetzal-Ixmucané A-098-765-432 is broken")
 
-    monkeypatch.setattr("reports.builders.build_report", broken)
+    monkeypatch.setattr("reports.services.build_report", broken)
 
     run = _request(auditor, django_capture_on_commit_callbacks)
 
@@ -220,7 +220,7 @@ def test_failing_builder_marks_the_run_failed_without_personal_data(
 def test_failed_run_page_says_so_and_stops_polling(
     client, auditor, money, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr("reports.builders.build_report", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("reports.services.build_report", lambda *a, **k: 1 / 0)
     run = _request(auditor, django_capture_on_commit_callbacks)
     client.force_login(auditor)
 

@@ -194,7 +194,7 @@ def _copy_for_makemessages(target: Path) -> None:
 
 def test_catalogue_covers_every_string_in_the_code(tmp_path):
     """makemessages on a copy of the project adds no untranslated or fuzzy entry to the catalogue."""
-    assert shutil.which("xgettext") and shutil.which("msgmerge"), "install gettext (make gettext)"
+    assert shutil.which("xgettext") and shutil.which("msgmerge"), "install gettext (scripts/system-packages.sh demo)"
     copy = tmp_path / "project"
     _copy_for_makemessages(copy)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(copy)}

@@ -1,20 +1,24 @@
-"""Demo money for a local run: donations booked as if Stripe had sent them, payment
-requests in every state, bonds outstanding, refunded and forfeited, and a payout.
+"""Demo money for a local run: donations booked as if Stripe had sent them, payment requests in
+every state, bonds outstanding, refunded and forfeited, and a payout.
 
-Fictional donors only. Called by ``seed_demo`` (which refuses to run without DEBUG).
+Fictional donors only (``data/donors.csv``). Called by ``seed_demo`` (which refuses to run
+without DEBUG).
 """
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from io import TextIOBase
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from funds.models import Bond, Donation, Donor, Fund, RecurringDonation
+from casework.models import Assignment, AssignmentRole
+from demo.datafiles import csv_rows
+from funds.models import Bond, Donation, Donor, Fund, Payout, Purpose, RecurringDonation
 from funds.services import bookkeeping
 from funds.services.disbursements import (
     bond_record_forfeiture,
@@ -25,27 +29,27 @@ from funds.services.disbursements import (
     disbursement_request,
 )
 
-DONORS = [
-    ("Alex Rivera", "alex.rivera@example.org"),
-    ("Jordan Kim", "jordan.kim@example.org"),
-    ("Sam Okafor", "sam.okafor@example.org"),
-    ("Priya Nair", "priya.nair@example.org"),
-    ("Lucía Fernández", "lucia.fernandez@example.org"),
-    ("Chris Müller", "chris.muller@example.org"),
-    ("Taylor Brooks", "taylor.brooks@example.org"),
-    ("Dana Cohen", "dana.cohen@example.org"),
-]
-
 
 def _fee(cents: int) -> int:
     return (cents * 29 + 999) // 1000 + 30  # Stripe's 2.9 % + 30 cents, rounded up
 
 
-def seed_funds(*, stdout=None, seed: int = 7) -> dict:
-    """Idempotent: does nothing if demo donations already exist."""
+def seed_funds(*, stdout: TextIOBase | None = None, seed: int = 7) -> dict:
+    """Book the demo money on the demo cases, unless demo donations already exist.
+
+    Needs the demo accounts and casework. Deterministic for a given ``seed`` on a given day; one
+    transaction. Returns a summary (counts of donations, payment requests and bonds paid) and
+    writes it as one line to ``stdout`` if given.
+
+    Side effects: 60 paid donations from the donors of ``data/donors.csv`` with their ledger
+    entries, a monthly recurring donation, a payout, and payment requests on active cases taken
+    through the disbursement services (requested, rejected, approved, paid; bonds refunded or
+    forfeited), with what those services write (ledger entries, access log).
+    """
     if Donation.objects.filter(donor__email__endswith="@example.org", stripe_charge_id__startswith="ch_demo_").exists():
         return {"created": False}
     rng = random.Random(seed)
+    donors = [(row["name"], row["email"]) for row in csv_rows("donors")]
     users = get_user_model().objects
     finance = users.get(email="finance@demo.amparo.test")
     admin_finance = users.filter(email="admin@demo.amparo.test").first()
@@ -54,7 +58,7 @@ def seed_funds(*, stdout=None, seed: int = 7) -> dict:
     with transaction.atomic():
         donations = 0
         for i in range(60):
-            name, email = DONORS[i % len(DONORS)]
+            name, email = donors[i % len(donors)]
             donor, _ = Donor.objects.get_or_create(email=email, defaults={"name": name})
             fund = bond_fund if rng.random() < 0.45 else general
             cents = rng.choice([2500, 5000, 10000, 25000, 50000, 100000, 250000])
@@ -92,8 +96,6 @@ def seed_funds(*, stdout=None, seed: int = 7) -> dict:
                 occurred_at=datetime.combine(today - timedelta(days=3), datetime.min.time(), tzinfo=UTC),
                 description="Stripe payout po_demo_0001",
             )
-            from funds.models import Payout
-
             Payout.objects.get_or_create(
                 stripe_payout_id="po_demo_0001",
                 defaults={
@@ -110,8 +112,6 @@ def seed_funds(*, stdout=None, seed: int = 7) -> dict:
 
 
 def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> dict:
-    from casework.models import Assignment, AssignmentRole
-
     leads = list(
         Assignment.objects.filter(role=AssignmentRole.LEAD, ended_at__isnull=True, case__status="active")
         .select_related("case", "attorney")
@@ -122,11 +122,16 @@ def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> di
     for i, assignment in enumerate(leads):
         case, lawyer = assignment.case, assignment.attorney
         if i % 3 == 0:
-            fund, purpose, cents, payee = bond_fund, "bond", rng.choice([150000, 200000, 250000, 300000]), "DHS/ICE"
+            fund, purpose, cents, payee = (
+                bond_fund,
+                Purpose.BOND,
+                rng.choice([150000, 200000, 250000, 300000]),
+                "DHS/ICE",
+            )
         else:
             fund, purpose, cents, payee = (
                 general,
-                rng.choice(["filing_fee", "expert", "interpreter", "travel"]),
+                rng.choice([Purpose.FILING_FEE, Purpose.EXPERT, Purpose.INTERPRETER, Purpose.TRAVEL]),
                 rng.choice([11000, 25000, 60000, 120000]),
                 "Vendor",
             )

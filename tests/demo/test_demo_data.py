@@ -12,9 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.management.commands.seed_demo import DEMO_ACCOUNTS, Command
 from accounts.models import AccessEvent
-from casework.demo import ATTORNEY2_EMAIL, ATTORNEY_EMAIL, INTAKE_EMAIL, SUPERVISOR_EMAIL, seed_casework
 from casework.models import (
     Assignment,
     AssignmentRole,
@@ -27,6 +25,15 @@ from casework.models import (
     Hearing,
     Note,
 )
+from demo.accounts import (
+    ATTORNEY2_EMAIL,
+    ATTORNEY_EMAIL,
+    DEMO_ACCOUNTS,
+    INTAKE_EMAIL,
+    SUPERVISOR_EMAIL,
+    demo_account_save,
+)
+from demo.cases import seed_casework
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +43,7 @@ COUNT = 40
 @pytest.fixture
 def demo_accounts(db):
     """The accounts part of ``seed_demo`` alone (the command would also seed 200 cases)."""
-    command = Command()
-    return {email: command._account(email, name, role) for email, name, role in DEMO_ACCOUNTS}
+    return {email: demo_account_save(email=email, full_name=name, role=role) for email, name, role in DEMO_ACCOUNTS}
 
 
 @pytest.fixture
@@ -135,6 +141,20 @@ def test_the_timeline_is_backdated_consistently_and_a_second_run_creates_nothing
     assert after == before
     assert again == {**seeded, "created": False}
     assert "already there" in out.getvalue()
+
+
+def test_every_row_a_step_creates_is_backdated_to_that_step(seeded):
+    now = timezone.now()
+    cases = Case.objects.select_related("detainee").prefetch_related("events", "hearings", "notes", "deadlines")
+    for case in cases:
+        assert case.registered_at < now - timedelta(minutes=4)  # not left at the moment of seeding
+        assert case.detainee.created_at == case.registered_at  # made in the same step
+        assert min(event.at for event in case.events.all()) == case.registered_at
+        assert all(case.registered_at <= note.created_at < now - timedelta(minutes=4) for note in case.notes.all())
+        assert all(case.registered_at < h.created_at < min(h.starts_at, now) for h in case.hearings.all())
+        assert all(case.registered_at <= d.created_at < now for d in case.deadlines.all())
+    stamps = set(CaseEvent.objects.values_list("at", flat=True))
+    assert len(stamps) > 0.8 * CaseEvent.objects.count()  # each step has its own moment
 
 
 def test_the_same_seed_makes_the_same_cases(demo_accounts):

@@ -1,0 +1,59 @@
+"""The demo app is development only: installed with DEBUG on, absent from production settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+
+SERVER = {
+    "SECRET_KEY": "k3y-" + "x7Qp9zR2" * 8,
+    "SITE_URL": "https://amparo.example.org",
+    "ALLOWED_HOSTS": "amparo.example.org",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+
+
+def _installed_apps(debug: str) -> list[str]:
+    # A fresh interpreter with only a server's environment: the test settings (which add the demo
+    # so that these tests run) are not involved.
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(SERVER, DEBUG=debug)
+    result = subprocess.run(
+        [sys.executable, "-c", "import json, amparo.settings as s; print(json.dumps(s.INSTALLED_APPS))"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_demo_app_is_not_installed_with_debug_off():
+    apps = _installed_apps("0")
+
+    assert "demo" not in apps
+    assert "casework" in apps  # the settings did load
+
+
+def test_demo_app_is_installed_with_debug_on():
+    assert _installed_apps("1").count("demo") == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_without_debug_even_where_installed(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="seed_demo only runs with DEBUG on"):
+        call_command("seed_demo")
+
+    assert not User.objects.filter(email__endswith="@demo.amparo.test").exists()
