@@ -70,7 +70,7 @@ class ANumberField(forms.CharField):
         return value
 
 
-class FacilityChoiceField(forms.ModelChoiceField[DetentionFacility]):
+class FacilityChoiceField(forms.ModelChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("empty_label", _("Unknown / not listed"))
@@ -81,7 +81,7 @@ class FacilityChoiceField(forms.ModelChoiceField[DetentionFacility]):
         return f"{obj.state} · {obj.name} ({obj.city})"
 
 
-class CourtChoiceField(forms.ModelChoiceField[ImmigrationCourt]):
+class CourtChoiceField(forms.ModelChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Immigration court"))
         super().__init__(queryset=ImmigrationCourt.objects.order_by("state", "name"), **kwargs)
@@ -275,7 +275,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # ``self.fields`` holds copies of the fields declared above, of the same classes.
-        cast(forms.ModelChoiceField[User], self.fields["attorney"]).queryset = attorneys()
+        cast("forms.ModelChoiceField[User]", self.fields["attorney"]).queryset = attorneys()
 
 
 class BulkReassignForm(forms.Form):
@@ -293,10 +293,10 @@ class BulkReassignForm(forms.Form):
         super().__init__(*args, **kwargs)
         # A leaver may already be deactivated; they must still be choosable here.
         holds_cases = Assignment.objects.filter(attorney=OuterRef("pk"), ended_at__isnull=True)
-        cast(forms.ModelChoiceField[User], self.fields["from_attorney"]).queryset = User.objects.filter(
+        cast("forms.ModelChoiceField[User]", self.fields["from_attorney"]).queryset = User.objects.filter(
             Exists(holds_cases)
         ).order_by("full_name")
-        cast(forms.ModelMultipleChoiceField[User], self.fields["to_attorneys"]).queryset = attorneys()
+        cast("forms.ModelMultipleChoiceField[User]", self.fields["to_attorneys"]).queryset = attorneys()
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -135,7 +135,7 @@ class CaseSteps:
 
     def details(self, **changes) -> Step:
         def step(moment: datetime) -> None:
-            services.case_update_details(case=self.case, by=self.lead, **changes)
+            services.case_update_details(case=self.case, by=self.lead_attorney, **changes)
             if "court" in changes:
                 self.case.court = changes["court"]
 
@@ -144,14 +144,14 @@ class CaseSteps:
     def custody(self, status: CustodyStatus, facility: DetentionFacility | None, day: date) -> Step:
         def step(moment: datetime) -> None:
             services.custody_record_change(
-                case=self.case, status=status, facility=facility, started_on=day, by=self.lead
+                case=self.case, status=status, facility=facility, started_on=day, by=self.lead_attorney
             )
 
         return step
 
     def note(self, body: str, privileged: bool, author: User | None = None) -> Step:
         def step(moment: datetime) -> None:
-            services.note_add(case=self.case, body=body, privileged=privileged, by=author or self.lead)
+            services.note_add(case=self.case, body=body, privileged=privileged, by=author or self.lead_attorney)
 
         return step
 
@@ -160,21 +160,26 @@ class CaseSteps:
     ) -> Step:
         def step(moment: datetime) -> None:
             services.relief_save(
-                case=self.case, kind=kind, status=status, filed_on=filed_on, decided_on=decided_on, by=self.lead
+                case=self.case,
+                kind=kind,
+                status=status,
+                filed_on=filed_on,
+                decided_on=decided_on,
+                by=self.lead_attorney,
             )
 
         return step
 
     def deadline_status(self, deadline: Deadline, status: DeadlineStatus) -> Step:
         def step(moment: datetime) -> None:
-            services.deadline_set_status(deadline=deadline, status=status, by=self.lead)
+            services.deadline_set_status(deadline=deadline, status=status, by=self.lead_attorney)
             self.s.backdate(deadline, completed_at=moment)
 
         return step
 
     def manual_deadline(self, title: str, due: date, created: datetime) -> None:
         def step(moment: datetime) -> Iterable[models.Model]:
-            deadline = services.deadline_add_manual(case=self.case, title=title, due_on=due, by=self.lead)
+            deadline = services.deadline_add_manual(case=self.case, title=title, due_on=due, by=self.lead_attorney)
             today = self.s.today
             if due < today and self.rng.random() < 0.93:
                 done = self.s.at(due - timedelta(days=self.rng.randint(0, 3)), 15)
@@ -187,7 +192,9 @@ class CaseSteps:
 
     def rule_deadline(self, rule: Rule, source: date, created: datetime, done_at: datetime | None = None) -> None:
         def step(moment: datetime) -> Iterable[models.Model]:
-            deadline = services.deadline_add_from_rule(case=self.case, rule=rule, source_date=source, by=self.lead)
+            deadline = services.deadline_add_from_rule(
+                case=self.case, rule=rule, source_date=source, by=self.lead_attorney
+            )
             if done_at is not None:
                 self.later(max(done_at, moment), self.deadline_status(deadline, DeadlineStatus.DONE))
             return (deadline,)
@@ -220,15 +227,16 @@ class CaseSteps:
                 court=court,
                 medium=medium,
                 interpreter_language=self.interpreter,
-                by=self.lead,
+                by=self.lead_attorney,
             )
             self.case.court_id = self.case.court_id or court.pk
             holder["hearing"] = hearing
             return (hearing,)
 
         def decide(moment: datetime) -> Iterable[models.Model]:
+            assert outcome is not None  # only queued below when there is one
             deadline = services.hearing_update(
-                hearing=holder["hearing"], by=self.lead, outcome=outcome, outcome_note=note
+                hearing=holder["hearing"], by=self.lead_attorney, outcome=outcome, outcome_note=note
             )
             if after is not None:
                 after(deadline, moment)

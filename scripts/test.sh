@@ -61,6 +61,12 @@ step "ruff check"
 step "ruff format --check"
 "$VENV/bin/ruff" format --check .
 
+step "import-linter (the layers of docs/architecture.md)"
+"$VENV/bin/lint-imports"
+
+step "mypy"
+"$VENV/bin/mypy"
+
 step "makemigrations --check"
 DJANGO_SETTINGS_MODULE=tests.settings "$VENV/bin/python" manage.py makemigrations --check --dry-run
 

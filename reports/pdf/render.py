@@ -8,11 +8,12 @@ import logging
 import math
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Self
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -168,7 +169,7 @@ def render_pdf(
             )
         return documents[index]
 
-    def jobs(counts: list[int]):
+    def jobs(counts: list[int]) -> Iterator[ChunkJob]:
         # A generator: the parent builds chunk n + 1's HTML while workers render chunk n.
         total = sum(counts)
         for index in range(len(spans)):
@@ -184,6 +185,7 @@ def render_pdf(
 
     reporter = _Progress(progress)
     planned = [end - first for first, end in spans]
+    runner: _PoolRunner | _InlineRunner
     if workers > 1 and len(spans) > 1 and _may_start_processes():
         runner = _PoolRunner(min(workers, len(spans)), stylesheet=str(stylesheet), static_roots=roots)
     else:
@@ -220,7 +222,7 @@ class _Progress:
         self.callback = callback
         self.last = -1
 
-    def report(self, pct: int) -> None:
+    def report(self, pct: float) -> None:
         pct = max(0, min(100, int(pct)))
         if self.callback is not None and pct > self.last:
             self.last = pct
@@ -241,13 +243,13 @@ def _may_start_processes() -> bool:
 class _InlineRunner:
     """Small reports: render in this process, no pool to start."""
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         return None
 
-    def run(self, jobs, count: int, reporter: _Progress | None) -> dict[int, tuple[bytes, int]]:
+    def run(self, jobs: Iterable[ChunkJob], count: int, reporter: _Progress | None) -> dict[int, tuple[bytes, int]]:
         results = {}
         for done, job in enumerate(jobs, start=1):
             index, content, pages = render_chunk(job)
@@ -264,9 +266,14 @@ class _PoolRunner:
     def __init__(self, workers: int, *, stylesheet: str, static_roots: tuple[str, ...]) -> None:
         self.workers = workers
         self.warm_up = (stylesheet, static_roots)
-        self.pool = None
+        self.pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self):
+    def _started(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            raise RuntimeError("a _PoolRunner runs only inside its `with` block")
+        return self.pool
+
+    def __enter__(self) -> Self:
         # spawn: see the ``reports.pdf`` docstring (no forked copies of connections, threads or Pango).
         self.pool = ProcessPoolExecutor(
             max_workers=self.workers,
@@ -280,11 +287,12 @@ class _PoolRunner:
             self.pool.submit(int)
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def __exit__(self, *exc_info: object) -> None:
+        self._started().shutdown(wait=True, cancel_futures=True)
 
-    def run(self, jobs, count: int, reporter: _Progress | None) -> dict[int, tuple[bytes, int]]:
-        futures = [self.pool.submit(render_chunk, job) for job in jobs]
+    def run(self, jobs: Iterable[ChunkJob], count: int, reporter: _Progress | None) -> dict[int, tuple[bytes, int]]:
+        pool = self._started()
+        futures = [pool.submit(render_chunk, job) for job in jobs]
         results = {}
         for done, future in enumerate(as_completed(futures), start=1):
             index, content, pages = future.result()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from allauth.account.adapter import get_adapter
 from allauth.core.internal.httpkit import get_client_ip as allauth_client_ip
+from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory, override_settings
 
 from accounts.models import AccessEvent, StaffSession
@@ -179,3 +181,19 @@ def test_access_log_ignores_a_forged_header_without_proxies():
     client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
 
     assert AccessEvent.objects.get(user=user, action=AccessEvent.Action.SIGN_IN).ip_address == CLIENT
+
+
+# --- allauth goes through the same door ------------------------------------------------------
+
+
+@override_settings(PROXY_COUNT=1)
+def test_allauth_adapter_reads_the_client_through_the_kernel_reader():
+    adapter = get_adapter()
+
+    assert adapter.get_client_ip(_request(forwarded_for=f"{FORGED}, {CLIENT}")) == CLIENT
+
+
+@override_settings(PROXY_COUNT=0)
+def test_allauth_adapter_refuses_a_request_with_no_readable_address():
+    with pytest.raises(PermissionDenied):
+        get_adapter().get_client_ip(_request(remote_addr="garbage"))

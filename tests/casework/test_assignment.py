@@ -200,5 +200,5 @@ def test_case_changes_record_the_client_ip_in_the_access_log(assigned_case, atto
         REMOTE_ADDR="203.0.113.9",
     )
 
-    change = AccessEvent.objects.get(action=AccessEvent.Action.CHANGE, object_ref=assigned_case.number)
-    assert (change.detail, change.ip_address) == ("closed (duplicate)", "203.0.113.9")
+    change = AccessEvent.objects.filter(action=AccessEvent.Action.CHANGE, object_ref=assigned_case.number).latest("pk")
+    assert (change.user, change.detail, change.ip_address) == (attorney, "closed (duplicate)", "203.0.113.9")
