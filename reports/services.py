@@ -68,14 +68,15 @@ def report_request(*, kind: str, date_from: date, date_to: date, fund: Fund | No
     for run in ReportRun.objects.filter(requested_by=by, kind=kind, status__in=ACTIVE_STATUSES).order_by("id"):
         if run.parameters == parameters:
             if (run.started_at or run.requested_at) < stale:
-                _enqueue(run.pk)  # its task was lost (broker or worker gone): send it again
+                enqueue_report_run(run.pk)  # its task was lost (broker or worker gone): send it again
             return run
     run = ReportRun.objects.create(kind=kind, parameters=parameters, requested_by=by)
-    _enqueue(run.pk)
+    enqueue_report_run(run.pk)
     return run
 
 
-def _enqueue(run_id: int) -> None:
+def enqueue_report_run(run_id: int) -> None:
+    """Queue the run's production after commit (its own function, so a test can hold it back)."""
     enqueue_on_commit("reports.tasks.generate_report", run_id=run_id)
 
 

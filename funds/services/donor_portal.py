@@ -74,7 +74,7 @@ class PendingSignIn:
     attempts_left: int
 
 
-def _clock() -> float:
+def code_clock() -> float:
     """Seconds since the epoch; the one place tests move the clock."""
     return time.time()
 
@@ -126,7 +126,7 @@ def donor_code_request(*, session: SessionBase, email: str, ip_address: str | No
         "donor_id": donor.pk if donor else None,
         "salt": salt,
         "hash": _code_hash(salt, code),
-        "expires_at": _clock() + CODE_VALID_SECONDS,
+        "expires_at": code_clock() + CODE_VALID_SECONDS,
         "attempts": 0,
     }
     if donor is None:
@@ -170,7 +170,7 @@ def donor_code_verify(*, session: SessionBase, code: str) -> Donor:
         raise CodeRejected("missing")
     if challenge["attempts"] >= MAX_ATTEMPTS:
         raise CodeRejected("locked")
-    if _clock() > challenge["expires_at"]:
+    if code_clock() > challenge["expires_at"]:
         del session[CHALLENGE_SESSION_KEY]
         raise CodeRejected("expired")
     challenge["attempts"] += 1

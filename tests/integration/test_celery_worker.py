@@ -167,7 +167,11 @@ def test_a_paid_gift_s_receipt_arrives_with_its_pdf(worker, fake_stripe, setting
 
     assert _post_signed_event(fake_stripe, "checkout.session.completed", session).status_code == 200
 
-    wait_until(lambda: mail.outbox, what="no receipt e-mail")
+    # The worker records the receipt as sent once the e-mail has gone, in the same transaction.
+    wait_until(
+        lambda: Donation.objects.filter(pk=donation.pk, receipt_sent_at__isnull=False).exists(),
+        what="the receipt was not recorded as sent",
+    )
     donation.refresh_from_db()
     [message] = mail.outbox
     assert message.to == ["rosa@example.org"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.db import transaction
 
 from kernel.enqueue import enqueue_on_commit, registered_task
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_registered_task_is_found_by_name():
@@ -38,10 +42,20 @@ def test_nothing_is_queued_when_the_transaction_rolls_back():
     assert mail.outbox == []
 
 
-def test_a_web_process_that_never_imported_the_tasks_module_finds_it(monkeypatch):
-    from celery import current_app
+WEB_PROCESS = """
+import os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+import django
+django.setup()
+assert "casework.tasks" not in sys.modules, "set-up already imported the tasks module"
+from kernel.enqueue import registered_task
+print(registered_task("casework.tasks.scan_reminders").name)
+"""
 
-    name = "casework.tasks.scan_reminders"
-    monkeypatch.delitem(sys.modules, "casework.tasks", raising=False)
-    monkeypatch.delitem(current_app.tasks, name, raising=False)
-    assert registered_task(name).name == name
+
+def test_a_web_process_that_never_imported_the_tasks_module_finds_it():
+    # A fresh interpreter, set up as a web process is: no tasks module has been imported yet.
+    result = subprocess.run([sys.executable, "-c", WEB_PROCESS], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "casework.tasks.scan_reminders"

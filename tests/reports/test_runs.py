@@ -172,7 +172,7 @@ def test_same_request_while_waiting_returns_the_same_run(auditor, money, django_
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_identical_requests_make_one_run(auditor, money, monkeypatch):
-    monkeypatch.setattr(services, "_enqueue", lambda run_id: None)
+    monkeypatch.setattr(services, "enqueue_report_run", lambda run_id: None)
     barrier = threading.Barrier(4)
     results, errors = [], []
 
