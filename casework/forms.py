@@ -5,7 +5,8 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.forms import BoundField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +54,7 @@ class ANumberField(forms.CharField):
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 30)
         kwargs.setdefault("label", _("A-number"))
-        kwargs.setdefault("help_text", _("8 or 9 digits, e.g. A-012-345-678. Leave empty if not known yet."))
+        kwargs.setdefault("help_text", _("7 to 9 digits, e.g. A-012-345-678. Leave empty if not known yet."))
         super().__init__(**kwargs)
         self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"})
 
@@ -71,11 +72,33 @@ class ANumberField(forms.CharField):
 
 
 class FacilityChoiceField(forms.ModelChoiceField):
+    """Facilities in use, plus the one the form was given as its initial value.
+
+    A facility ICE no longer uses is not offered for a new choice, but a record that already
+    names one keeps it: pass the record's current facility as the form's ``initial`` (on the
+    posted form too), and it stays selectable and valid.
+    """
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("empty_label", _("Unknown / not listed"))
         kwargs.setdefault("label", _("Facility"))
-        super().__init__(queryset=DetentionFacility.objects.order_by("state", "name"), **kwargs)
+        super().__init__(queryset=self._offered(current=None), **kwargs)
+
+    @staticmethod
+    def _offered(*, current: object) -> QuerySet[DetentionFacility]:
+        wanted = Q(in_use=True)
+        if isinstance(current, DetentionFacility):
+            current = current.pk
+        if current not in (None, ""):
+            wanted |= Q(pk=current)
+        return DetentionFacility.objects.filter(wanted).order_by("state", "name")
+
+    def get_bound_field(self, form: forms.BaseForm, field_name: str) -> BoundField:
+        # The form's initial value is only known here; each form has its own copy of the field,
+        # so narrowing this field's queryset affects that form alone (its choices and cleaning).
+        self.queryset = self._offered(current=form.get_initial_for_field(self, field_name))
+        return super().get_bound_field(form, field_name)
 
     def label_from_instance(self, obj: DetentionFacility) -> str:
         return f"{obj.state} · {obj.name} ({obj.city})"

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 # --- A-numbers ---------------------------------------------------------------------------
 
-A_NUMBER_HELP = _("Enter the A-number as 8 or 9 digits, with or without a leading A (for example A-012-345-678).")
+A_NUMBER_HELP = _("Enter the A-number as 7 to 9 digits, with or without a leading A (for example A-012-345-678).")
 
 
 class ANumberError(ValueError):
@@ -70,12 +70,12 @@ def normalise_a_number(raw: str | None) -> str | None:
 
     Accepts ``A-012-345-678``, ``A012345678``, ``a 12345678``, ``012 345 678``, ``A# 012-345-678``,
     ``A.012.345.678`` and ``12345678``: an optional leading ``A``/``A#``/``A-`` in any case, then ASCII digits
-    separated by any whitespace, hyphens or dots. Older A-numbers have 8 digits; they are padded with a leading
-    0, which is how USCIS writes them today. Full-width characters are folded to ASCII (see
+    separated by any whitespace, hyphens or dots. Older A-numbers have 8 digits, and the
+    oldest files 7; they are padded with leading zeros to 9, which is how USCIS writes them today. Full-width characters are folded to ASCII (see
     ``_a_number_fold_table``); invisible format characters (zero-width spaces, soft hyphens) are ignored.
 
     Blank input means "no A-number yet" and returns ``None``. Anything else raises ``ANumberError``: other
-    letters, other scripts' digits, fewer than 8 or more than 9 digits, or all zeros.
+    letters, other scripts' digits, fewer than 7 or more than 9 digits, or all zeros.
     """
     if raw is None:
         return None
@@ -88,11 +88,11 @@ def normalise_a_number(raw: str | None) -> str | None:
     if match is None:
         raise ANumberError(A_NUMBER_HELP, code="invalid")
     digits = "".join(ch for ch in match["body"] if ch in "0123456789")
-    if len(digits) not in (8, 9):
+    if len(digits) not in (7, 8, 9):
         message = ngettext(
-            "An A-number has 8 or 9 digits, but %(count)d digit was entered. "
+            "An A-number has 7 to 9 digits, but %(count)d digit was entered. "
             "Enter it with or without a leading A (for example A-012-345-678).",
-            "An A-number has 8 or 9 digits, but %(count)d digits were entered. "
+            "An A-number has 7 to 9 digits, but %(count)d digits were entered. "
             "Enter it with or without a leading A (for example A-012-345-678).",
             len(digits),
         ) % {"count": len(digits)}

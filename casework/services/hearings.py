@@ -91,7 +91,8 @@ def hearing_update(
 
     When the outcome is an immigration judge's decision that can be appealed, an "Appeal to
     the BIA" deadline (30 days, rolled to a business day) is added unless one already comes
-    from this hearing; that deadline is returned. Side effects: timeline; ``AccessEvent``.
+    from this hearing; that deadline is returned. An outcome for a hearing that starts in the
+    future is refused (``ValidationError`` on ``outcome``). Side effects: timeline; ``AccessEvent``.
     """
     hearing = Hearing.objects.select_for_update().select_related("court", "case").get(pk=hearing.pk)
     before_outcome, before_start = hearing.outcome, hearing.starts_at
@@ -101,6 +102,17 @@ def hearing_update(
             setattr(hearing, name, values[name])
     if timezone.is_naive(hearing.starts_at):
         raise ValidationError({"starts_at": _("A hearing time needs a time zone.")})
+    if hearing.outcome and hearing.starts_at > timezone.now():
+        # An outcome of a hearing not yet held would also start deadlines from a decision not yet made.
+        raise ValidationError(
+            {
+                "outcome": _(
+                    "This hearing has not been held yet (%(start)s). Record its outcome after the hearing, "
+                    "or correct the hearing's date first."
+                )
+                % {"start": f"{hearing.local_start:%Y-%m-%d %H:%M} {hearing.court.timezone}"}
+            }
+        )
     hearing.save()
     case = hearing.case
     deadline = None

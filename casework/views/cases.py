@@ -117,9 +117,10 @@ def _post_form(
     action: Callable[[Case, dict[str, Any]], None],
     success: str,
     anchor: str = "",
+    initial: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """Validate a small form posted from the case page and run ``action(case, data)``."""
-    form = form_class(request.POST, request.FILES)
+    form = form_class(request.POST, request.FILES, initial=initial)
     if form.is_valid():
         try:
             action(case, form.cleaned_data)
@@ -145,7 +146,9 @@ def custody_change(request: AuthenticatedHttpRequest, case: Case) -> HttpRespons
             ip_address=client_ip(request),
         )
 
-    return _post_form(request, case, CustodyForm, act, _("Custody updated."), "#custody")
+    # The case's current facility stays valid even if it is no longer offered for new choices.
+    initial = {"facility": case.facility_id}
+    return _post_form(request, case, CustodyForm, act, _("Custody updated."), "#custody", initial)
 
 
 @case_view("change", methods=("POST",))

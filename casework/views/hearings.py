@@ -81,7 +81,8 @@ def hearing_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> Http
         try:
             deadline = services.hearing_update(hearing=hearing, by=request.user, ip_address=client_ip(request), **data)
         except ValidationError as exc:
-            add_validation_errors(form, exc)
+            about_outcome = "outcome" in getattr(exc, "error_dict", {})
+            add_validation_errors(outcome_form if about_outcome else form, exc)
         else:
             messages.success(request, _("Hearing saved."))
             if deadline is not None:

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -155,6 +156,34 @@ def test_an_immigration_judge_decision_adds_the_bia_appeal_deadline(lawyer, assi
         },
     )
     assert Deadline.objects.filter(case=assigned_case).count() == 1
+
+
+def test_an_outcome_for_a_hearing_not_yet_held_is_refused_and_adds_no_deadline(lawyer, assigned_case, court, attorney):
+    tomorrow = timezone.localtime(timezone.now(), ZoneInfo(court.timezone)) + timedelta(days=1)
+    hearing = services.hearing_schedule(
+        case=assigned_case, kind="individual", starts_at=tomorrow.replace(microsecond=0), court=court, by=attorney
+    )
+
+    response = lawyer.post(
+        reverse("casework:hearing-edit", args=[assigned_case.number, hearing.pk]),
+        {
+            "kind": "individual",
+            "court": court.pk,
+            "date": tomorrow.date().isoformat(),
+            "time": tomorrow.strftime("%H:%M"),
+            "medium": "in_person",
+            "outcome": "removal_ordered",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "This hearing has not been held yet" in response.content.decode()
+    hearing.refresh_from_db()
+    assert hearing.outcome == ""
+    assert not Deadline.objects.filter(case=assigned_case).exists()
+    with pytest.raises(ValidationError) as excinfo:
+        services.hearing_update(hearing=hearing, outcome="relief_granted", by=attorney)
+    assert list(excinfo.value.error_dict) == ["outcome"]
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from casework.identity import (
     required_matches,
 )
 
-EXPECTED_HELP = "Enter the A-number as 8 or 9 digits, with or without a leading A (for example A-012-345-678)."
+EXPECTED_HELP = "Enter the A-number as 7 to 9 digits, with or without a leading A (for example A-012-345-678)."
 
 # --- normalise_a_number ------------------------------------------------------------------
 
@@ -98,14 +98,14 @@ def test_normalise_a_number_rejects_other_characters(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "count"),
-    [("A-123-456", 6), ("1234567", 7), ("A 1", 1), ("A-0123-456-789", 10), ("12345678901", 11)],
+    [("A-123-456", 6), ("A 1", 1), ("A-0123-456-789", 10), ("12345678901", 11)],
 )
 def test_normalise_a_number_rejects_wrong_digit_count(raw: str, count: int) -> None:
     with pytest.raises(ANumberError) as excinfo:
         normalise_a_number(raw)
     assert excinfo.value.code == "length"
     message = str(excinfo.value)
-    assert message.startswith("An A-number has 8 or 9 digits, but ")
+    assert message.startswith("An A-number has 7 to 9 digits, but ")
     assert f"{count} digit" in message
     assert "A-012-345-678" in message
 
@@ -115,7 +115,21 @@ def test_normalise_a_number_length_message_is_singular_for_one_digit() -> None:
         normalise_a_number("7")
 
 
-@pytest.mark.parametrize("raw", ["000000000", "A-000-000-000", "00000000", "A 0000 0000"])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1234567", "001234567"), ("A-1234567", "001234567"), ("a 123 4567", "001234567"), ("A#9-999-999", "009999999")],
+)
+def test_normalise_a_number_pads_a_seven_digit_number_from_an_old_file(raw: str, expected: str) -> None:
+    assert normalise_a_number(raw) == expected
+    assert format_a_number(normalise_a_number(raw)) == f"A-{expected[:3]}-{expected[3:6]}-{expected[6:]}"
+
+
+def test_seven_eight_and_nine_digit_writings_of_one_number_share_a_blind_index() -> None:
+    assert a_number_index(normalise_a_number("1234567")) == a_number_index(normalise_a_number("A-001-234-567"))
+    assert a_number_index(normalise_a_number("01234567")) == a_number_index(normalise_a_number("001234567"))
+
+
+@pytest.mark.parametrize("raw", ["000000000", "A-000-000-000", "00000000", "A 0000 0000", "0000000"])
 def test_normalise_a_number_rejects_all_zeros(raw: str) -> None:
     with pytest.raises(ANumberError) as excinfo:
         normalise_a_number(raw)

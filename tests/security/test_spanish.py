@@ -90,9 +90,9 @@ def test_intake_form_labels_in_spanish(client_for):
 @pytest.mark.parametrize(
     ("a_number", "message"),
     [
-        ("12345", "Un número A tiene 8 o 9 dígitos, pero se escribieron 5 dígitos."),
-        ("1", "Un número A tiene 8 o 9 dígitos, pero se escribió 1 dígito."),
-        ("B-012-345-678", "Escriba el número A con 8 o 9 dígitos, con o sin la A inicial"),
+        ("12345", "Un número A tiene de 7 a 9 dígitos, pero se escribieron 5 dígitos."),
+        ("1", "Un número A tiene de 7 a 9 dígitos, pero se escribió 1 dígito."),
+        ("B-012-345-678", "Escriba el número A con 7 a 9 dígitos, con o sin la A inicial"),
         ("A-000-000-000", "A-000-000-000 no es un número A real."),
     ],
 )
