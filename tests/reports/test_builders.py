@@ -551,6 +551,7 @@ def caseload(people, clock):
     hearing = casework.hearing_schedule(
         case=cases[0], kind=HearingKind.BOND, starts_at=at(3, hour=9), court=court, by=people["attorney"]
     )
+    clock(at(3, hour=15))  # the outcome is recorded once the hearing has been held
     casework.hearing_update(hearing=hearing, outcome=HearingOutcome.BOND_GRANTED, by=people["attorney"])
     casework.relief_save(
         case=cases[0], kind=ReliefKind.ASYLUM, status="filed", filed_on=None, decided_on=None, by=people["attorney"]
