@@ -31,6 +31,7 @@ from casework.models import (
     ReliefStatus,
 )
 from casework.selectors import attorneys
+from casework.services.case import DETAINEE_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -157,17 +158,8 @@ class DetaineeAndDetentionFields(forms.Form):
         return value
 
 
-PERSON_FIELDS = [
-    "given_names",
-    "family_names",
-    "other_names",
-    "a_number",
-    "date_of_birth",
-    "country_of_birth",
-    "citizenship",
-    "languages",
-    "needs_interpreter",
-]
+# The detainee's own fields, in the order the service knows them.
+PERSON_FIELDS = list(DETAINEE_FIELDS)
 FLAG_FIELDS = ["flag_imminent_removal", "flag_medical", "flag_minor_children"]
 
 
