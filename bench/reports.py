@@ -20,6 +20,7 @@ speed-up is then computed from the two renders at that size, and the chunked ren
 from __future__ import annotations
 
 import argparse
+import html
 import io
 import json
 import os
@@ -114,9 +115,7 @@ def render_plain(data) -> tuple[bytes, int]:
     )
     body = "".join(f"<tr>{cells_html(row, table.kinds)}</tr>" for row in table.rows)
     totals = f'<tr class="totals">{cells_html(table.totals, table.kinds)}</tr>'
-    page_html = (
-        f'<h2>{table.title}</h2><table class="rows"><thead><tr>{head}</tr></thead><tbody>{body}{totals}</tbody></table>'
-    )
+    page_html = f'<h2>{html.escape(table.title)}</h2><table class="rows"><thead><tr>{head}</tr></thead><tbody>{body}{totals}</tbody></table>'
     document = render_to_string(
         "reports/pdf/document.html",
         {

@@ -89,7 +89,7 @@ def world(personas, fake_stripe):
         paid_at=paid_at,
         stripe_checkout_session_id="cs_test_matrix",
         stripe_charge_id="ch_test_matrix",
-        receipt_number="AMP-2026-000001",
+        receipt_number="R2026-000001",
     )
     bookkeeping.book_donation(donation=donation, fee_cents=0, occurred_at=paid_at)
     recurring = RecurringDonation.objects.create(

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from casework.urls import urlpatterns
 from reports.models import ReportKind, ReportRun
+from tests.factories import finished_report_run
 from tests.personas import AUDITOR, FINANCE, PERSONAS, SUPERVISOR, namespace_url_names, outcome, staff_page
 
 pytestmark = pytest.mark.django_db
@@ -47,17 +48,7 @@ def world(settings, tmp_path, personas):
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
     }
-    run = ReportRun.objects.create(
-        kind=ReportKind.FUND_STATEMENT,
-        parameters={"from": "2026-01-01", "to": "2026-01-31", "fund": ""},
-        requested_by=personas.user(FINANCE),
-        status=ReportRun.Status.DONE,
-        progress=100,
-        finished_at=timezone.now(),
-    )
-    run.pdf.save("matrix.pdf", ContentFile(b"%PDF-1.7 matrix"), save=False)
-    run.csv.save("matrix.csv", ContentFile(b"a,b\r\n"), save=False)
-    run.save()
+    run = finished_report_run(by=personas.user(FINANCE), name="matrix")
     args = {
         "report-detail": [run.pk],
         "report-progress": [run.pk],

@@ -31,7 +31,6 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -51,8 +50,7 @@ from casework.services.calendar import calendar_feed_create
 from funds.models import Donation, Fund, RecurringDonation
 from funds.services import bookkeeping
 from funds.services.disbursements import disbursement_approve, disbursement_pay, disbursement_request
-from reports.models import ReportKind, ReportRun
-from tests.factories import UserFactory
+from tests.factories import UserFactory, finished_report_run
 from tests.personas import (
     ATTORNEY_ON_CASE,
     DONOR,
@@ -207,7 +205,7 @@ def world(personas, settings, tmp_path) -> World:
         paid_at=paid_at,
         stripe_checkout_session_id="cs_test_walk",
         stripe_charge_id="ch_test_walk",
-        receipt_number="AMP-2026-000001",
+        receipt_number="R2026-000001",
     )
     bookkeeping.book_donation(donation=gift, fee_cents=0, occurred_at=paid_at)
     monthly = RecurringDonation.objects.create(
@@ -232,16 +230,7 @@ def world(personas, settings, tmp_path) -> World:
         by=UserFactory(role=Role.FINANCE),
     )
 
-    run = ReportRun.objects.create(
-        kind=ReportKind.FUND_STATEMENT,
-        parameters={"from": "2026-01-01", "to": "2026-01-31", "fund": ""},
-        requested_by=personas.user(FINANCE),
-        status=ReportRun.Status.DONE,
-        progress=100,
-        finished_at=timezone.now(),
-    )
-    run.pdf.save("walk.pdf", ContentFile(b"%PDF-1.7 walk"), save=False)
-    run.csv.save("walk.csv", ContentFile(b"a,b\r\n"), save=True)
+    run = finished_report_run(by=personas.user(FINANCE), name="walk")
 
     staff = UserFactory(role=Role.INTAKE)
     _one_row_for_every_admin_model(staff)
