@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -11,27 +12,46 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from casework.deadlines import Rule
+from casework.deadlines import Forum, Rule, Service
 from casework.identity import ANumberError, format_a_number, normalise_a_number
 from casework.models import (
+    BIA_OUTCOMES,
+    HELD_BY,
+    IJ_OUTCOMES,
+    Appeal,
+    AppearanceForum,
     Assignment,
     AssignmentRole,
+    AsylumException,
+    BondCondition,
+    CaseStage,
     CaseStatus,
     CloseReason,
-    CustodyStatus,
+    Custodian,
     DeadlineStatus,
+    Decision,
+    DecisionOutcome,
+    DetentionAuthority,
     DetentionFacility,
+    DhsCustody,
     DocumentKind,
     HearingKind,
     HearingMedium,
     HearingOutcome,
     ImmigrationCourt,
     ProceedingType,
+    ReleaseBasis,
     ReliefKind,
     ReliefStatus,
+    RepresentationScope,
+    Supervision,
+    UacDetermination,
 )
-from casework.selectors import attorneys
+from casework.selectors import DETAINED, attorneys
 from casework.services.case import DETAINEE_FIELDS
+from casework.services.deadlines import RuleOptions
+from casework.services.decisions import DecisionFields
+from kernel.forms import MoneyField
 
 
 class DateInput(forms.DateInput):
@@ -69,6 +89,41 @@ class ANumberField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         if value and isinstance(value, str) and value.isdigit() and len(value) == 9:
             return format_a_number(value)
+        return value
+
+
+class OtherANumbersField(forms.CharField):
+    """Further A-numbers of the same person (unconsolidated files), separated by commas; cleans to a list of 9 digits."""
+
+    SEPARATORS = re.compile(r"[,;\n]+")
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 120)
+        kwargs.setdefault("label", _("Other A-numbers"))
+        kwargs.setdefault(
+            "help_text", _("A second A-number from a file that was never consolidated. Separate several with commas.")
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        numbers: list[str] = []
+        for part in self.SEPARATORS.split(text):
+            try:
+                number = normalise_a_number(part)
+            except ANumberError as exc:
+                raise forms.ValidationError(str(exc), code="a_number") from exc
+            if number and number not in numbers:
+                numbers.append(number)
+        return numbers
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{9}(,[0-9]{9})*", value):
+            value = value.split(",")
+        if isinstance(value, list) and all(isinstance(n, str) and re.fullmatch(r"[0-9]{9}", n) for n in value):
+            return ", ".join(format_a_number(n) for n in value)
         return value
 
 
@@ -127,6 +182,7 @@ class DetaineeAndDetentionFields(forms.Form):
         label=_("Other names or spellings"), max_length=300, required=False, help_text=_("Separate with commas.")
     )
     a_number = ANumberField()
+    other_a_numbers = OtherANumbersField()
     date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput)
     country_of_birth = forms.CharField(label=_("Country of birth"), max_length=80, required=False)
     citizenship = forms.CharField(label=_("Citizenship"), max_length=80, required=False)
@@ -165,8 +221,11 @@ FLAG_FIELDS = ["flag_imminent_removal", "flag_medical", "flag_minor_children"]
 
 class IntakeForm(DetaineeAndDetentionFields):
     facility = FacilityChoiceField()
-    custody_status = forms.ChoiceField(
-        label=_("Custody"), choices=CustodyStatus.choices, initial=CustodyStatus.DETAINED
+    custodian = forms.ChoiceField(
+        label=_("Held by"),
+        choices=[(c.value, c.label) for c in Custodian if c in HELD_BY or c == Custodian.UNKNOWN],
+        initial=Custodian.ICE,
+        help_text=_("A person in a jail or prison on an ICE detainer is in criminal custody with a detainer."),
     )
     contact_name = forms.CharField(label=_("Family contact: name"), max_length=160, required=False)
     contact_relationship = forms.CharField(label=_("Relationship"), max_length=60, required=False)
@@ -184,7 +243,7 @@ class IntakeForm(DetaineeAndDetentionFields):
         "detained_on",
         "detained_where",
         "facility",
-        "custody_status",
+        "custodian",
         "contact_name",
         "contact_relationship",
         "contact_phone",
@@ -196,14 +255,63 @@ class IntakeForm(DetaineeAndDetentionFields):
 
 class CaseDetailsForm(DetaineeAndDetentionFields):
     proceeding_type = forms.ChoiceField(label=_("Proceeding"), choices=ProceedingType.choices)
+    detention_authority = forms.ChoiceField(
+        label=_("Detention authority"),
+        choices=DetentionAuthority.choices,
+        required=False,
+        help_text=_(
+            "Only under INA 236(a) can an immigration judge set a bond; under 235(b) only DHS can release "
+            "(parole), Matter of Yajure Hurtado, 29 I&N Dec. 216 (BIA 2025)."
+        ),
+    )
+    stage = forms.ChoiceField(label=_("Stage"), choices=CaseStage.choices, required=False)
+    scope = forms.ChoiceField(label=_("Scope of representation"), choices=RepresentationScope.choices, required=False)
     court = CourtChoiceField(required=False, empty_label=_("Not yet known"))
     last_arrival_on = forms.DateField(label=_("Last arrival in the US"), required=False, widget=DateInput)
+    asylum_exception = forms.ChoiceField(
+        label=_("Exception to the asylum one-year deadline claimed"),
+        choices=AsylumException.choices,
+        required=False,
+        help_text=_(
+            "Changed or extraordinary circumstances (INA 208(a)(2)(D)); the application must still be filed "
+            "within a reasonable period (8 CFR 1208.4(a)(4)(ii), (a)(5))."
+        ),
+    )
+    asylum_exception_note = forms.CharField(
+        label=_("The exception: what happened, and when"), max_length=300, required=False
+    )
 
-    field_order = [*PERSON_FIELDS, "proceeding_type", "court", "detained_on", "detained_where", "last_arrival_on"]
+    field_order = [
+        *PERSON_FIELDS,
+        "proceeding_type",
+        "detention_authority",
+        "stage",
+        "scope",
+        "court",
+        "detained_on",
+        "detained_where",
+        "last_arrival_on",
+        "asylum_exception",
+        "asylum_exception_note",
+    ]
+
+    # Left as they are when not sent (the page always sends them).
+    KEPT_WHEN_MISSING = ("detention_authority", "stage", "scope")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        for name in self.KEPT_WHEN_MISSING:
+            if not self.cleaned_data.get(name):
+                self.cleaned_data.pop(name, None)
+        return self.cleaned_data
 
 
 class CustodyForm(forms.Form):
-    status = forms.ChoiceField(label=_("Custody"), choices=CustodyStatus.choices)
+    custodian = forms.ChoiceField(label=_("Custody"), choices=Custodian.choices)
+    release_basis = forms.ChoiceField(
+        label=_("Released on"), choices=ReleaseBasis.choices, required=False, help_text=_("For a release only.")
+    )
+    supervision = forms.ChoiceField(label=_("Supervision"), choices=Supervision.choices, required=False)
     facility = FacilityChoiceField(help_text=_("For a transfer, the new facility."))
     started_on = forms.DateField(label=_("From"), widget=DateInput, initial=timezone.localdate)
 
@@ -214,35 +322,271 @@ class CustodyForm(forms.Form):
         return value
 
 
+class SupervisionForm(forms.Form):
+    supervision = forms.ChoiceField(label=_("Supervision"), choices=Supervision.choices, required=False)
+    next_check_in_on = forms.DateField(label=_("Next check-in"), widget=DateInput, required=False)
+
+
+class UacDeterminationForm(forms.Form):
+    determination = forms.ChoiceField(label=_("Unaccompanied child?"), choices=UacDetermination.choices)
+    determined_on = forms.DateField(
+        label=_("Determined on"),
+        widget=DateInput,
+        required=False,
+        help_text=_(
+            "HHS must be notified within 48 hours and the child transferred to ORR within 72 (8 U.S.C. 1232(b))."
+        ),
+    )
+
+
+class AppearanceForm(forms.Form):
+    forum = forms.ChoiceField(label=_("Before"), choices=AppearanceForum.choices)
+    attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Attorney of record"), queryset=None)
+    filed_on = forms.DateField(label=_("Filed on"), widget=DateInput, initial=timezone.localdate)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ModelChoiceField[User]", self.fields["attorney"]).queryset = attorneys()
+
+
+def _hearing_zone_choices() -> list[tuple[str, Any]]:
+    """The zones immigration courts sit in: a video hearing's notice gives one of them."""
+    zones = ImmigrationCourt.objects.order_by().values_list("timezone", flat=True).distinct()
+    return [("", _("The court's own")), *((zone, zone.replace("_", " ")) for zone in sorted(zones))]
+
+
 class HearingForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=HearingKind.choices)
-    court = CourtChoiceField()
+    court = CourtChoiceField(
+        required=False, help_text=_("For a hearing before an immigration judge (a Joseph hearing too).")
+    )
+    venue = forms.CharField(
+        label=_("Or, for an appointment away from the court: where"),
+        max_length=200,
+        required=False,
+        help_text=_("E.g. the ICE field office, the ISAP office, the USCIS office or the federal district court."),
+    )
     date = forms.DateField(label=_("Date"), widget=DateInput)
-    time = forms.TimeField(label=_("Time (court's local time)"), widget=TimeInput)
+    time = forms.TimeField(label=_("Time (as the notice gives it)"), widget=TimeInput)
+    timezone_override = forms.ChoiceField(
+        label=_("Time zone of the notice"),
+        required=False,
+        help_text=_(
+            "For a hearing held by video from a court in another time zone, or the zone of an appointment's place."
+        ),
+    )
     judge = forms.CharField(label=_("Immigration judge"), max_length=120, required=False)
     medium = forms.ChoiceField(label=_("Held"), choices=HearingMedium.choices, initial=HearingMedium.IN_PERSON)
     interpreter_language = forms.CharField(label=_("Interpreter language"), max_length=60, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ChoiceField", self.fields["timezone_override"]).choices = _hearing_zone_choices()
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         court, day, time = data.get("court"), data.get("date"), data.get("time")
-        if court and day and time:
-            data["starts_at"] = datetime.combine(day, time, tzinfo=ZoneInfo(court.timezone))
+        if court is not None and data.get("timezone_override") == court.timezone:
+            data["timezone_override"] = ""
+        zone = data.get("timezone_override") or getattr(court, "timezone", "")
+        if not zone and "timezone_override" not in self.errors:
+            self.add_error(
+                "timezone_override" if data.get("venue") else "court",
+                _("Choose the court, or give the place and its time zone."),
+            )
+        elif day and time:
+            data["starts_at"] = datetime.combine(day, time, tzinfo=ZoneInfo(str(zone)))
         return data
 
 
-class HearingOutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=HearingOutcome.choices, required=False)
-    outcome_note = forms.CharField(label=_("Note on the outcome"), max_length=300, required=False)
+def _grouped_outcomes(outcomes: frozenset[DecisionOutcome]) -> list[tuple[Any, Any]]:
+    """Decision outcomes for a select, grouped as attorneys think of them."""
+    groups = [
+        (_("Removal proceedings"), [o for o in DecisionOutcome if o in outcomes and o in _REMOVAL_GROUP]),
+        (_("Custody"), [o for o in DecisionOutcome if o in outcomes and o.value.startswith("bond")]),
+        (_("Fear reviews"), [o for o in DecisionOutcome if o in outcomes and o.value.startswith("fear")]),
+        (_("Board of Immigration Appeals"), [o for o in DecisionOutcome if o in outcomes and o in BIA_OUTCOMES]),
+    ]
+    return [(label, [(o.value, o.label) for o in members]) for label, members in groups if members]
+
+
+_REMOVAL_GROUP = IJ_OUTCOMES - {o for o in DecisionOutcome if o.value.startswith(("bond", "fear"))}
+
+
+class DecisionForm(forms.Form):
+    """What a decision records. Fields that do not fit the outcome are ignored by the service."""
+
+    forum = forms.ChoiceField(label=_("Decided by"), choices=Forum.choices, initial=Forum.IJ)
+    outcome = forms.ChoiceField(label=_("Outcome"))
+    decided_on = forms.DateField(label=_("Decided on"), widget=DateInput)
+    service = forms.ChoiceField(
+        label=_("How the decision was given"),
+        choices=Service.choices,
+        initial=Service.ORAL,
+        help_text=_("The appeal clock runs from an oral decision, or from the mailing or service of a written one."),
+    )
+    served_on = forms.DateField(label=_("Mailed or served on"), widget=DateInput, required=False)
+    appeal = forms.ChoiceField(
+        label=_("Appeal"),
+        choices=[
+            ("", _("As the law sets it for this outcome")),
+            *[c for c in Appeal.choices if c[0] != Appeal.NOT_APPLICABLE],
+        ],
+        required=False,
+        help_text=_("For a decision in the client's favour: whether DHS reserved or waived appeal."),
+    )
+    bond = MoneyField(label=_("Bond set by the judge (USD)"), required=False)
+    bond_conditions = forms.MultipleChoiceField(
+        label=_("Conditions of release"),
+        choices=BondCondition.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    dhs_custody = forms.ChoiceField(label=_("DHS's custody determination"), choices=DhsCustody.choices, required=False)
+    dhs_bond = MoneyField(label=_("Bond set by DHS (USD)"), required=False)
+    dhs_stay_filed_on = forms.DateField(label=_("DHS filed Form EOIR-43 on"), widget=DateInput, required=False)
+    dhs_appeal_filed_on = forms.DateField(
+        label=_("DHS filed its notice of appeal on"), widget=DateInput, required=False
+    )
+    stay_ended_on = forms.DateField(label=_("Automatic stay ended on"), widget=DateInput, required=False)
+    vd_days = forms.IntegerField(label=_("Days allowed to depart"), min_value=1, max_value=120, required=False)
+    vd_bond = MoneyField(label=_("Voluntary departure bond (USD)"), required=False)
+    alternate_order = forms.CharField(label=_("Alternate order: removal to"), max_length=80, required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ChoiceField", self.fields["outcome"]).choices = self.outcome_choices()
+
+    def outcome_choices(self) -> list[tuple[Any, Any]]:
+        return [
+            *_grouped_outcomes(IJ_OUTCOMES | BIA_OUTCOMES),
+            (DecisionOutcome.OTHER.value, DecisionOutcome.OTHER.label),
+        ]
+
+    @staticmethod
+    def initial_for(decision: Decision) -> dict[str, Any]:
+        return {
+            "forum": decision.forum,
+            "outcome": decision.outcome,
+            "decided_on": decision.decided_on,
+            "service": decision.service,
+            "served_on": decision.served_on,
+            "appeal": decision.appeal if decision.appeal != Appeal.NOT_APPLICABLE else "",
+            "bond": decision.bond_cents,
+            "bond_conditions": decision.bond_conditions,
+            "dhs_custody": decision.dhs_custody,
+            "dhs_bond": decision.dhs_bond_cents,
+            "dhs_stay_filed_on": decision.dhs_stay_filed_on,
+            "dhs_appeal_filed_on": decision.dhs_appeal_filed_on,
+            "stay_ended_on": decision.stay_ended_on,
+            "vd_days": decision.vd_days,
+            "vd_bond": decision.vd_bond_cents,
+            "alternate_order": decision.alternate_order,
+            "note": decision.note,
+        }
+
+    def decision_fields(self) -> DecisionFields:
+        """The cleaned data under the service's names."""
+        data = self.cleaned_data
+        return DecisionFields(
+            forum=Forum(data.get("forum") or Forum.IJ),
+            outcome=DecisionOutcome(data["outcome"]),
+            decided_on=data["decided_on"],
+            service=Service(data["service"]),
+            served_on=data["served_on"],
+            appeal=Appeal(data["appeal"]) if data["appeal"] else None,
+            bond_cents=data["bond"],
+            bond_conditions=list(data["bond_conditions"]),
+            dhs_custody=data["dhs_custody"],
+            dhs_bond_cents=data["dhs_bond"],
+            dhs_stay_filed_on=data["dhs_stay_filed_on"],
+            dhs_appeal_filed_on=data["dhs_appeal_filed_on"],
+            stay_ended_on=data["stay_ended_on"],
+            vd_days=data["vd_days"],
+            vd_bond_cents=data["vd_bond"],
+            alternate_order=data["alternate_order"],
+            note=data["note"],
+        )
+
+
+class HearingOutcomeForm(DecisionForm):
+    """What happened at a hearing; a judge's decision there is recorded with it."""
+
+    decided_on = forms.DateField(
+        label=_("Decided on"), widget=DateInput, required=False, help_text=_("Empty: the day of the hearing.")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["forum"]
+        self.fields["outcome"].required = False
+
+    def outcome_choices(self) -> list[tuple[Any, Any]]:
+        return [
+            ("", HearingOutcome.PENDING.label),
+            (HearingOutcome.CONTINUED.value, HearingOutcome.CONTINUED.label),
+            (HearingOutcome.DECISION_RESERVED.value, HearingOutcome.DECISION_RESERVED.label),
+            *_grouped_outcomes(IJ_OUTCOMES),
+            (HearingOutcome.OTHER.value, HearingOutcome.OTHER.label),
+        ]
+
+    @property
+    def hearing_outcome(self) -> HearingOutcome:
+        value = self.cleaned_data.get("outcome") or ""
+        return HearingOutcome(value) if value in HearingOutcome.values else HearingOutcome.DECIDED
+
+    def decision_fields_for(self, hearing_day: date) -> DecisionFields | None:
+        if self.hearing_outcome != HearingOutcome.DECIDED:
+            return None
+        if not self.cleaned_data.get("decided_on"):
+            self.cleaned_data["decided_on"] = hearing_day
+        fields = self.decision_fields()
+        fields["forum"] = Forum.IJ
+        return fields
 
 
 class DeadlineRuleForm(forms.Form):
     rule = forms.ChoiceField(label=_("Rule"), choices=[c for c in Rule.choices if c[0] != Rule.MANUAL])
     source_date = forms.DateField(
-        label=_("Counted from"), widget=DateInput, help_text=_("The decision, arrival or final order date.")
+        label=_("Counted from"),
+        widget=DateInput,
+        help_text=_("The decision, its service, the arrival, the final order or the hearing, as the rule says."),
     )
+    forum = forms.ChoiceField(
+        label=_("Decided by (motions, petition for review, change of address)"),
+        choices=[("", "—"), *Forum.choices],
+        required=False,
+    )
+    service = forms.ChoiceField(
+        label=_("How the decision was served (appeals)"), choices=[("", "—"), *Service.choices], required=False
+    )
+    hearing_kind = forms.ChoiceField(
+        label=_("Hearing (pre-hearing filings)"),
+        choices=[
+            ("", "—"),
+            (HearingKind.MASTER.value, HearingKind.MASTER.label),
+            (HearingKind.INDIVIDUAL.value, HearingKind.INDIVIDUAL.label),
+        ],
+        required=False,
+    )
+    days = forms.IntegerField(label=_("Days allowed (voluntary departure)"), min_value=1, max_value=120, required=False)
     title = forms.CharField(label=_("Title (optional)"), max_length=200, required=False)
+
+    def rule_options(self) -> RuleOptions:
+        """The options given, under ``compute_deadline``'s names; a rule refuses those it does not take."""
+        data = self.cleaned_data
+        options = RuleOptions()
+        if data.get("forum"):
+            options["forum"] = Forum(data["forum"])
+        if data.get("service"):
+            options["service"] = Service(data["service"])
+        if data.get("hearing_kind"):
+            options["hearing_kind"] = data["hearing_kind"]
+        if data.get("days"):
+            options["days"] = data["days"]
+        return options
 
 
 class DeadlineManualForm(forms.Form):
@@ -326,7 +670,14 @@ class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *CaseStatus.choices])
     custody = forms.ChoiceField(
-        label=_("Custody"), required=False, choices=[("", _("Any custody")), *CustodyStatus.choices]
+        label=_("Custody"),
+        required=False,
+        choices=[("", _("Any custody")), (DETAINED, _("Detained (any custodian)")), *Custodian.choices],
+    )
+    authority = forms.ChoiceField(
+        label=_("Detention authority"),
+        required=False,
+        choices=[("", _("Any authority")), *DetentionAuthority.choices],
     )
     court = forms.ModelChoiceField(
         label=_("Court"), required=False, queryset=ImmigrationCourt.objects.order_by("name"), empty_label=_("Any court")

@@ -16,6 +16,7 @@ from icalendar import Calendar, Event
 from casework.deadlines import Rule
 from casework.models import Deadline, DeadlineStatus, Hearing, HearingKind
 from casework.selectors import my_case_ids
+from casework.templatetags.hearing_time import hearing_time
 
 
 def attorney_calendar(user) -> bytes:
@@ -34,10 +35,14 @@ def attorney_calendar(user) -> bytes:
         event = Event()
         event.add("uid", f"hearing-{hearing.pk}@{host}")
         event.add("dtstamp", now)
-        event.add("dtstart", hearing.local_start)
-        event.add("dtend", hearing.local_start + timedelta(hours=1))
+        # In the hearing's own zone (TZID), so a calendar app moves it correctly across DST changes.
+        start = hearing.local_start
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(hours=1))
         event.add("summary", f"{hearing.case.number} · {HearingKind(hearing.kind).label}")
-        event.add("location", hearing.court.name)
+        event.add("location", hearing.place_name)
+        # A calendar app shows its own zone; the notice's time, zone named, is in the description.
+        event.add("description", _("Time on the hearing notice: %(time)s") % {"time": hearing_time(hearing)})
         calendar.add_component(event)
     deadlines = (
         Deadline.objects.filter(case__in=my_case_ids(user), status=DeadlineStatus.OPEN)
@@ -54,4 +59,6 @@ def attorney_calendar(user) -> bytes:
         what = deadline.get_rule_display() if deadline.rule != Rule.MANUAL else _("Deadline")
         event.add("summary", f"{deadline.case.number} · {what}")
         calendar.add_component(event)
+    # One VTIMEZONE per zone used (RFC 5545 3.6.5: every TZID must have one), from zoneinfo.
+    calendar.add_missing_timezones()
     return calendar.to_ical()

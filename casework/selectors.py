@@ -18,13 +18,20 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, NullIf
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
+from casework.deadlines import Rule, compute_deadline
 from casework.identity import ANumberError, a_number_index, name_index_keys, normalise_a_number, required_matches
 from casework.models import (
+    HELD_BY,
+    Appearance,
+    AppearanceForum,
     Assignment,
     AssignmentRole,
     Case,
@@ -33,7 +40,10 @@ from casework.models import (
     CustodyPeriod,
     Deadline,
     DeadlineStatus,
+    Decision,
+    DecisionOutcome,
     Detainee,
+    DetaineeANumberKey,
     DetaineeNameKey,
     Document,
     FamilyContact,
@@ -42,6 +52,7 @@ from casework.models import (
     Relief,
 )
 from casework.permissions import cases_visible_to
+from kernel.clock import local_date
 
 
 def with_lead(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -50,9 +61,29 @@ def with_lead(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def with_next_hearing(cases: QuerySet[Case], now: datetime | None = None) -> QuerySet[Case]:
+    """Annotate each case's next hearing: its start (``next_hearing_at``, None if there is none), its
+    zone (``next_hearing_zone``: the override or the court's), the court's zone and city
+    (``next_hearing_court_zone``, ``next_hearing_court_city``) — what ``{% next_hearing_time %}`` shows."""
     now = now or timezone.now()
-    upcoming = Hearing.objects.filter(case=OuterRef("pk"), starts_at__gte=now).order_by("starts_at")
-    return cases.annotate(next_hearing_at=Subquery(upcoming.values("starts_at")[:1]))
+    upcoming = (
+        Hearing.objects.filter(case=OuterRef("pk"), starts_at__gte=now)
+        .order_by("starts_at", "pk")
+        .annotate(
+            notice_zone=Coalesce(NullIf("timezone_override", Value("")), "court__timezone"),
+            # An appointment away from the court has no court: its own zone stands in.
+            court_zone=Coalesce("court__timezone", "timezone_override"),
+        )
+    )
+    return cases.annotate(
+        next_hearing_at=Subquery(upcoming.values("starts_at")[:1]),
+        next_hearing_zone=Subquery(upcoming.values("notice_zone")[:1]),
+        next_hearing_court_zone=Subquery(upcoming.values("court_zone")[:1]),
+        next_hearing_court_city=Subquery(upcoming.values("court__city")[:1]),
+    )
+
+
+# The custody filter's value for "held by anyone" (ICE, CBP, ORR or a jail on an ICE detainer).
+DETAINED = "detained"
 
 
 def case_list(
@@ -61,6 +92,7 @@ def case_list(
     q: str = "",
     status: str = "",
     custody: str = "",
+    authority: str = "",
     court: int | None = None,
     sort: str = "-registered_at",
     mine_only: bool = False,
@@ -72,8 +104,12 @@ def case_list(
         cases = cases.filter(pk__in=search_case_ids(q))
     if status:
         cases = cases.filter(status=status)
-    if custody:
-        cases = cases.filter(custody_status=custody)
+    if custody == DETAINED:
+        cases = cases.filter(custodian__in=HELD_BY)
+    elif custody:
+        cases = cases.filter(custodian=custody)
+    if authority:
+        cases = cases.filter(detention_authority=authority)
     if court:
         cases = cases.filter(court_id=court)
     cases = with_next_hearing(with_lead(cases))
@@ -107,7 +143,9 @@ def search_case_ids(q: str) -> QuerySet[Case, CaseIdRow]:
     except ANumberError:
         digits = None
     if digits:
-        return Case.objects.filter(by_number | Q(detainee__a_number_index=a_number_index(digits))).values("pk")
+        key = a_number_index(digits)
+        others = DetaineeANumberKey.objects.filter(key=key).values("detainee")
+        return Case.objects.filter(by_number | Q(detainee__a_number_index=key) | Q(detainee__in=others)).values("pk")
     keys = name_index_keys(q)
     if not keys:
         return Case.objects.filter(by_number).values("pk")
@@ -137,9 +175,10 @@ def possible_duplicates(
     """
     found: dict[int, str] = {}
     if a_number:
-        for detainee_id in Detainee.objects.filter(a_number_index=a_number_index(a_number)).values_list(
-            "pk", flat=True
-        ):
+        key = a_number_index(a_number)
+        others = DetaineeANumberKey.objects.filter(key=key).values("detainee")
+        same = Detainee.objects.filter(Q(a_number_index=key) | Q(pk__in=others))
+        for detainee_id in same.values_list("pk", flat=True):
             found[detainee_id] = "a_number"
     keys = name_index_keys(*names)
     if keys and date_of_birth:
@@ -160,14 +199,34 @@ def possible_duplicates(
     return [PossibleDuplicate(case=c, reason=found[c.detainee_id], visible=c.pk in visible) for c in cases]
 
 
+def _day_number(field: str) -> CombinedExpression:
+    """A date (or a datetime's local date) as the integer yyyymmdd, for age arithmetic any database can do."""
+    return ExtractYear(field) * 10000 + ExtractMonth(field) * 100 + ExtractDay(field)
+
+
+def with_minor_at_detention(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Annotate ``minor_at_detention_sql``: under 18 on the day of detention (or, without one, at registration).
+
+    The same rule as ``Case.minor_at_detention``: a birthday of yyyymmdd + 18 years later than the
+    day means a minor (a February 29 birthday turns 18 on March 1 of a common year). None without
+    a date of birth.
+    """
+    turns_18 = _day_number("detainee__date_of_birth") + 180000
+    detained = Coalesce(_day_number("detained_on"), _day_number("registered_at"))
+    return cases.annotate(minor_at_detention_sql=GreaterThan(turns_18, detained))
+
+
 def triage_queue() -> QuerySet[Case]:
-    """Cases waiting for an attorney, most urgent first: imminent removal, medical needs,
-    minor children, the soonest hearing, then the longest wait."""
+    """Cases waiting for an attorney, most urgent first: a claim to U.S. citizenship, a minor (at
+    detention), imminent removal, medical needs, minor children, the soonest hearing, then the
+    longest wait."""
     waiting = Q(status__in=[CaseStatus.INTAKE, CaseStatus.TRIAGE]) | Q(
         needs_reassignment=True, status=CaseStatus.ACTIVE
     )
     cases = Case.objects.filter(waiting).select_related("detainee", "court", "facility")
-    return with_next_hearing(cases).order_by(
+    return with_minor_at_detention(with_next_hearing(cases)).order_by(
+        F("citizenship_claimed").desc(),
+        F("minor_at_detention_sql").desc(nulls_last=True),
         F("flag_imminent_removal").desc(),
         F("flag_medical").desc(),
         F("flag_minor_children").desc(),
@@ -267,18 +326,139 @@ class CasePage(TypedDict):
     documents: list[Document]
     assignments: list[Assignment]
     events: list[CaseEvent]
+    decisions: list[Decision]
+    automatic_stay: AutomaticStay | None
+    appearances: list[AppearanceOfRecord]
+    asylum_deadline: Deadline | None
 
 
 def case_page(case: Case) -> CasePage:
     """Everything the case page shows, in a fixed number of queries."""
+    deadlines = list(case.deadlines.order_by("status", "due_on"))
+    asylum = [d for d in deadlines if d.rule == Rule.ASYLUM_ONE_YEAR]
     return {
+        "asylum_deadline": next((d for d in asylum if d.is_open), asylum[-1] if asylum else None),
         "contacts": list(case.detainee.contacts.all()),
         "custody": list(case.custody_periods.select_related("facility")),
         "hearings": list(case.hearings.select_related("court").order_by("-starts_at")),
-        "deadlines": list(case.deadlines.order_by("status", "due_on")),
+        "deadlines": deadlines,
         "relief": list(case.relief.all()),
         "notes": list(case.notes.select_related("author")),
         "documents": list(case.documents.select_related("uploaded_by")),
         "assignments": list(case.assignments.select_related("attorney").order_by("-ended_at", "started_at")),
         "events": list(case.events.select_related("actor")[:50]),
+        "decisions": list(case.decisions.select_related("hearing__court").order_by("-decided_on", "-id")),
+        "automatic_stay": automatic_stay(case),
+        "appearances": appearances_of_record(case),
     }
+
+
+@dataclass(frozen=True)
+class AppearanceOfRecord:
+    """Who is attorney of record before one forum, and whether they are still on the case."""
+
+    forum: AppearanceForum
+    appearance: Appearance | None  # None: nobody has filed there
+    still_assigned: bool
+
+
+def appearances_of_record(case: Case) -> list[AppearanceOfRecord]:
+    """The current appearance in each forum (court, BIA, DHS), in that order; two queries."""
+    current = {
+        a.forum: a for a in Appearance.objects.filter(case=case, ended_on__isnull=True).select_related("attorney")
+    }
+    on_case = set(Assignment.objects.filter(case=case, ended_at__isnull=True).values_list("attorney_id", flat=True))
+    return [
+        AppearanceOfRecord(
+            forum=forum,
+            appearance=current.get(forum),
+            still_assigned=forum in current and current[forum].attorney_id in on_case,
+        )
+        for forum in AppearanceForum
+    ]
+
+
+# --- The automatic stay of a bond order --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AutomaticStay:
+    """Whether DHS's automatic stay keeps a bond from being posted, until when, and why."""
+
+    in_effect: bool
+    until: date | None
+    explanation: str
+
+
+def automatic_stay_of(decision: Decision, *, today: date | None = None) -> AutomaticStay | None:
+    """The automatic stay of ``decision`` on ``today``; None when DHS cannot stay this order at all.
+
+    The stay exists only where DHS had set no bond or a bond of $10,000 or more
+    (8 CFR 1003.19(i)(2)). DHS invokes it by filing Form EOIR-43 within one business day of the
+    order (8 CFR 1003.6(c)(1)); it lapses unless DHS files its notice of appeal within ten
+    business days, and 90 days after that notice unless the Board acts (8 CFR 1003.6(c)(4)).
+    Until DHS's first business day has passed the bond must not be posted: the order may yet be
+    stayed.
+    """
+    if not decision.stay_eligible:
+        return None
+    today = today or local_date(timezone.now())
+    notice = compute_deadline(Rule.DHS_STAY_NOTICE, decision.decided_on)
+    appeal = compute_deadline(Rule.DHS_STAY_APPEAL, decision.decided_on)
+    if decision.stay_ended_on and decision.stay_ended_on <= today:
+        return AutomaticStay(
+            False,
+            None,
+            _("The automatic stay ended on %(date)s.") % {"date": decision.stay_ended_on.isoformat()},
+        )
+    if decision.dhs_stay_filed_on is None:
+        if today <= notice.due:
+            return AutomaticStay(
+                True,
+                notice.due,
+                _(
+                    "DHS may still stay this bond order by filing Form EOIR-43 by %(date)s (8 CFR 1003.6(c)(1)); "
+                    "do not post the bond before then."
+                )
+                % {"date": notice.due.isoformat()},
+            )
+        return AutomaticStay(
+            False,
+            None,
+            _("DHS did not file Form EOIR-43 by %(date)s: no automatic stay.") % {"date": notice.due.isoformat()},
+        )
+    if decision.dhs_appeal_filed_on is None:
+        if today <= appeal.due:
+            return AutomaticStay(
+                True,
+                appeal.due,
+                _(
+                    "DHS invoked the automatic stay on %(filed)s (Form EOIR-43). It lapses unless DHS files its "
+                    "notice of appeal by %(date)s (8 CFR 1003.19(i)(2)). The bond cannot be posted while it runs."
+                )
+                % {"filed": decision.dhs_stay_filed_on.isoformat(), "date": appeal.due.isoformat()},
+            )
+        return AutomaticStay(
+            False,
+            None,
+            _("The automatic stay lapsed: DHS filed no notice of appeal by %(date)s.")
+            % {"date": appeal.due.isoformat()},
+        )
+    lapse = compute_deadline(Rule.DHS_STAY_LAPSE, decision.dhs_appeal_filed_on)
+    if today <= lapse.due:
+        return AutomaticStay(
+            True,
+            lapse.due,
+            _(
+                "DHS appealed on %(filed)s; the automatic stay runs until the Board decides or it lapses on "
+                "%(date)s (8 CFR 1003.6(c)(4)). The bond cannot be posted while it runs."
+            )
+            % {"filed": decision.dhs_appeal_filed_on.isoformat(), "date": lapse.due.isoformat()},
+        )
+    return AutomaticStay(False, None, _("The automatic stay lapsed on %(date)s.") % {"date": lapse.due.isoformat()})
+
+
+def automatic_stay(case: Case, *, today: date | None = None) -> AutomaticStay | None:
+    """The automatic stay of the case's latest bond grant, if DHS could stay it (see ``automatic_stay_of``)."""
+    decision = case.decisions.filter(outcome=DecisionOutcome.BOND_GRANTED).order_by("-decided_on", "-id").first()
+    return automatic_stay_of(decision, today=today) if decision is not None else None

@@ -1,5 +1,7 @@
-"""Demo money for a local run: donations booked as if Stripe had sent them, payment requests in
-every state, bonds outstanding, refunded and forfeited, and a payout.
+"""Demo money for a local run: donations booked as if Stripe had sent them, paid out to the bank
+every week, payment requests in every state, and bonds in every part of their life: posted,
+refunded with interest, refunded short, a person-obligor's refund passed back, breached with the
+appeal window open, and forfeited with the interest to the breach date.
 
 Fictional donors only (``data/donors.csv``). Called by ``seed_demo`` (which refuses to run
 without DEBUG).
@@ -20,14 +22,26 @@ from casework.models import Assignment, AssignmentRole
 from demo.datafiles import csv_rows
 from funds.models import Bond, Donation, Donor, Fund, Payout, Purpose, RecurringDonation
 from funds.services import bookkeeping
+from funds.services.bonds import BondStory, BondTerms, bond_act_out, bond_story_days
 from funds.services.disbursements import (
-    bond_record_forfeiture,
-    bond_record_refund,
     disbursement_approve,
     disbursement_pay,
     disbursement_reject,
     disbursement_request,
 )
+
+# The bonds paid, in turn: what happens to each after it is posted (``None``: still posted).
+BOND_STORIES = [
+    BondStory.BREACHED,
+    BondStory.REFUNDED_WITH_INTEREST,
+    BondStory.PASSED_BACK,
+    None,
+    BondStory.FORFEITED,
+    BondStory.REFUNDED_SHORT,
+    BondStory.APPEALED,
+]
+# Bond requests, in turn: most are paid (stage 3), one of each other stage.
+BOND_STAGES = [3, 3, 3, 0, 3, 1, 3, 2, 3, 3]
 
 
 def _fee(cents: int) -> int:
@@ -56,20 +70,23 @@ def seed_funds(*, stdout: TextIOBase | None = None, seed: int = 7) -> dict:
     general, bond_fund = Fund.objects.get(slug="general"), Fund.objects.get(slug="bond")
     today = timezone.localdate()
     with transaction.atomic():
-        donations = 0
+        gifts = []
         for i in range(60):
             name, email = donors[i % len(donors)]
-            donor, _ = Donor.objects.get_or_create(email=email, defaults={"name": name})
             fund = bond_fund if rng.random() < 0.45 else general
             cents = rng.choice([2500, 5000, 10000, 25000, 50000, 100000, 250000])
             covered = _fee(cents) if rng.random() < 0.4 else 0
             when = datetime.combine(today - timedelta(days=rng.randrange(1, 330)), datetime.min.time(), tzinfo=UTC)
+            gifts.append((i, name, email, fund, cents, covered, when, rng.random() < 0.15))
+        donations = 0
+        for i, name, email, fund, cents, covered, when, anonymous in gifts:
+            donor, _ = Donor.objects.get_or_create(email=email, defaults={"name": name})
             donation = Donation.objects.create(
                 donor=donor,
                 fund=fund,
                 amount_cents=cents,
                 fee_covered_cents=covered,
-                anonymous=rng.random() < 0.15,
+                anonymous=anonymous,
                 status=Donation.Status.PAID,
                 stripe_charge_id=f"ch_demo_{i:04d}",
                 stripe_fee_cents=_fee(cents + covered),
@@ -84,31 +101,60 @@ def seed_funds(*, stdout: TextIOBase | None = None, seed: int = 7) -> dict:
             stripe_subscription_id="sub_demo_0001",
             defaults={"donor": monthly_donor, "fund": bond_fund, "amount_cents": 5000, "status": "active"},
         )
-        allocation = bookkeeping.payout_allocation(
-            sum(a.balance for a in general.accounts.filter(kind="stripe_clearing"))
-            + sum(a.balance for a in bond_fund.accounts.filter(kind="stripe_clearing"))
-            - 20000
-        )
-        if allocation:
-            bookkeeping.book_payout(
-                key="payout:po_demo_0001",
-                allocation=allocation,
-                occurred_at=datetime.combine(today - timedelta(days=3), datetime.min.time(), tzinfo=UTC),
-                description="Stripe payout po_demo_0001",
-            )
-            Payout.objects.get_or_create(
-                stripe_payout_id="po_demo_0001",
-                defaults={
-                    "amount_cents": sum(allocation.values()),
-                    "arrival_date": today - timedelta(days=3),
-                    "status": "paid",
-                },
-            )
+        _weekly_payouts(gifts, today)
         made = _disbursements(rng, finance, admin_finance, general, bond_fund, today)
     summary = {"created": True, "donations": donations, **made}
     if stdout is not None:
         stdout.write(f"Funds: {donations} donations, {made['disbursements']} payment requests, {made['bonds']} bonds.")
     return summary
+
+
+def _weekly_payouts(gifts, today) -> None:
+    """Stripe pays each week's donations (net of fees) out to the bank a week later, as it would;
+    the last week's stay on their way. The latest is ``po_demo_0001``, with its ``Payout`` row."""
+    weeks: dict[int, dict[Fund, int]] = {}
+    for _i, _name, _email, fund, cents, covered, when, _anonymous in gifts:
+        week = (today - when.date()).days // 7
+        if week == 0:
+            continue  # still on its way
+        weeks.setdefault(week, {}).setdefault(fund, 0)
+        weeks[week][fund] += cents + covered - _fee(cents + covered)
+    for week in sorted(weeks):
+        arrival = today - timedelta(days=7 * (week - 1))
+        stripe_id = "po_demo_0001" if week == min(weeks) else f"po_demo_w{week:03d}"
+        bookkeeping.book_payout(
+            key=f"payout:{stripe_id}",
+            allocation=weeks[week],
+            occurred_at=datetime.combine(arrival, datetime.min.time(), tzinfo=UTC),
+            description=f"Stripe payout {stripe_id}",
+        )
+        Payout.objects.get_or_create(
+            stripe_payout_id=stripe_id,
+            defaults={"amount_cents": sum(weeks[week].values()), "arrival_date": arrival, "status": "paid"},
+        )
+
+
+def _pay(request, finance, paid_on, story, i) -> bool:
+    """Pay ``request`` on ``paid_on`` (a bond with demo I-352 details); False when the bank was short."""
+    person = story == BondStory.PASSED_BACK
+    terms = (
+        BondTerms(
+            bond_number=f"DEMO{1000 + i}",
+            posting_method="cebonds_ach",
+            obligor_kind="person" if person else "fund",
+            obligor_name="Marisol Ejemplo" if person else "",  # fictional, like every demo name
+            obligor_phone="+1 555 0100" if person else "",
+        )
+        if request.purpose == Purpose.BOND
+        else None
+    )
+    try:
+        disbursement_pay(
+            disbursement=request, paid_on=paid_on, method="check", reference=f"{1000 + i}", by=finance, bond_terms=terms
+        )
+    except ValidationError:
+        return False
+    return True
 
 
 def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> dict:
@@ -118,7 +164,7 @@ def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> di
         .order_by("case__number")[:36]
     )
     approver = other_finance or finance
-    count = bonds = 0
+    count = bonds = told = 0
     for i, assignment in enumerate(leads):
         case, lawyer = assignment.case, assignment.attorney
         if i % 3 == 0:
@@ -140,7 +186,7 @@ def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> di
         )
         count += 1
         # Bonds are every third request: give them their own cycle of stages.
-        stage = (i // 3) % 6 if purpose == "bond" else i % 6
+        stage = BOND_STAGES[(i // 3) % len(BOND_STAGES)] if purpose == "bond" else i % 6
         if stage == 0:
             continue  # waiting for approval
         if stage == 1:
@@ -152,24 +198,20 @@ def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> di
             continue  # demo data: a fund ran short, so the request stays waiting
         if stage == 2:
             continue  # approved, to be paid
-        paid_on = today - timedelta(days=rng.randrange(20, 500))
-        disbursement_pay(disbursement=request, paid_on=paid_on, method="check", reference=f"{1000 + i}", by=finance)
+        story = BOND_STORIES[told % len(BOND_STORIES)] if purpose == "bond" else None
+        # A story needs its time: a bond posted long enough ago for its last step to have happened.
+        # If the bank did not hold the money then, the bond is paid recently and stays posted, and
+        # the story waits for the next bond.
+        for attempt in [story, None] if story else [None]:
+            earliest = bond_story_days(attempt) + 2 if attempt else 20
+            paid = _pay(request, finance, today - timedelta(days=rng.randrange(earliest, earliest + 7)), attempt, i)
+            if paid:
+                break
+        else:
+            continue  # the bank did not hold the money: approved, to be paid
         if purpose == "bond":
             bonds += 1
-            bond = Bond.objects.get(disbursement=request)
-            if stage == 4:
-                bond_record_refund(
-                    bond=bond,
-                    refunded_cents=cents,
-                    interest_cents=rng.randrange(0, 3000),
-                    refunded_on=min(today, paid_on + timedelta(days=200)),
-                    by=finance,
-                )
-            elif stage == 5:
-                bond_record_forfeiture(
-                    bond=bond,
-                    forfeited_on=min(today, paid_on + timedelta(days=150)),
-                    by=finance,
-                    note="Missed check-in",
-                )
+            told += attempt == story
+            if attempt is not None:
+                bond_act_out(bond=Bond.objects.get(disbursement=request), story=attempt, by=finance)
     return {"disbursements": count, "bonds": bonds}

@@ -21,7 +21,19 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from casework.deadlines import is_business_day
-from casework.models import Assignment, Case, CaseEvent, CloseReason, Deadline, Detainee, Hearing, Note
+from casework.models import (
+    Appearance,
+    Assignment,
+    Case,
+    CaseEvent,
+    CloseReason,
+    Custodian,
+    Deadline,
+    Decision,
+    Detainee,
+    Hearing,
+    Note,
+)
 from demo.accounts import ATTORNEY2_EMAIL, ATTORNEY_EMAIL, DEMO_DOMAIN, INTAKE_EMAIL, SUPERVISOR_EMAIL
 from demo.chance import apportion, weighted
 from demo.datafiles import json_data
@@ -56,6 +68,8 @@ STAMPED: dict[type[models.Model], str] = {
     Assignment: "started_at",
     Hearing: "created_at",
     Deadline: "created_at",
+    Decision: "recorded_at",
+    Appearance: "recorded_at",
 }
 
 
@@ -111,6 +125,7 @@ class Plan:
     registered_at: datetime
     arrival: date
     border: bool
+    minor: bool = False  # the demo's unaccompanied child: 16 when detained at the border
 
 
 class Seeder:
@@ -124,6 +139,9 @@ class Seeder:
         self.sites = sites_load()
         self.a_numbers: set[str] = set()
         self.near_hearings: dict[int, int] = defaultdict(int)
+        # Stories the demo must show once, told by the first active cases (``Story.story_active``).
+        self.showcase: list[str] = ["in_absentia", "voluntary_departure"]
+        self.minor_planned = False
         self.backdates: dict[type[models.Model], dict[int, dict]] = defaultdict(lambda: defaultdict(dict))
         self.newest_pk = self.newest_pks()
 
@@ -281,6 +299,13 @@ class Seeder:
         dob = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
         dob = min(dob, latest_birth)
 
+        # The first active case is a child detained alone at the border (no extra random draws, so the
+        # other cases stay as they were).
+        minor = kind == "active" and not self.minor_planned
+        if minor:
+            self.minor_planned = True
+            dob = date(detained_on.year - 16, detained_on.month, min(detained_on.day, 28)) - timedelta(days=100)
+
         flags = {"medical": False, "imminent": False, "children": False}
         if rng.random() < 0.15:
             for flag in rng.sample(list(flags), rng.choice((1, 1, 1, 2))):
@@ -310,7 +335,11 @@ class Seeder:
             "notes": intake_note,
             "contacts": contacts(rng, person, languages, dob),
         }
-        return Plan(kind, lead, reason, person, data, site, registered_by, registered_at, arrival, border)
+        if minor:
+            data["contacts"] = [c for c in data["contacts"] if c["relationship"] not in ("husband", "wife")]
+            data["custodian"] = Custodian.CBP
+            arrival, border = detained_on, True
+        return Plan(kind, lead, reason, person, data, site, registered_by, registered_at, arrival, border, minor)
 
     def a_number(self) -> str:
         while True:

@@ -19,22 +19,30 @@ from accounts.models import User
 from casework import services
 from casework.deadlines import Rule
 from casework.models import (
+    APPEALABLE_DECISIONS,
+    Appeal,
+    AppearanceForum,
     Assignment,
     AssignmentRole,
     Case,
     CloseReason,
-    CustodyStatus,
+    Custodian,
     Deadline,
     DeadlineStatus,
+    DecisionOutcome,
     DetentionFacility,
     Hearing,
     HearingKind,
     HearingMedium,
     HearingOutcome,
     ImmigrationCourt,
+    ReleaseBasis,
     ReliefKind,
     ReliefStatus,
+    Supervision,
+    UacDetermination,
 )
+from casework.services.decisions import DecisionFields
 from demo.chance import weighted
 from demo.seeder import Plan, Seeder
 
@@ -141,11 +149,54 @@ class CaseSteps:
 
         return step
 
-    def custody(self, status: CustodyStatus, facility: DetentionFacility | None, day: date) -> Step:
+    def custody(
+        self,
+        custodian: Custodian,
+        facility: DetentionFacility | None,
+        day: date,
+        release_basis: ReleaseBasis = ReleaseBasis.NONE,
+        supervision: Supervision = Supervision.NONE,
+    ) -> Step:
         def step(moment: datetime) -> None:
             services.custody_record_change(
-                case=self.case, status=status, facility=facility, started_on=day, by=self.lead_attorney
+                case=self.case,
+                custodian=custodian,
+                release_basis=release_basis,
+                supervision=supervision,
+                facility=facility,
+                started_on=day,
+                by=self.lead_attorney,
             )
+
+        return step
+
+    def release(self, basis: ReleaseBasis, day: date) -> Step:
+        """A release on ``basis``; a third of those released on bond or parole are put on ATD/ISAP."""
+        supervised = basis in (ReleaseBasis.BOND, ReleaseBasis.HUMANITARIAN_PAROLE) and self.rng.random() < 0.33
+        supervision = Supervision.ATD if supervised else Supervision.NONE
+        check_in = day + timedelta(days=self.rng.randint(20, 40))
+
+        def step(moment: datetime) -> None:
+            self.custody(Custodian.RELEASED, None, day, basis, supervision)(moment)
+            if supervised and check_in > self.s.today:
+                services.custody_update_supervision(
+                    case=self.case, supervision=supervision, next_check_in_on=check_in, by=self.lead_attorney
+                )
+
+        return step
+
+    def uac_determination(self, determination: UacDetermination, day: date, by: User) -> Step:
+        def step(moment: datetime) -> Iterable[models.Model]:
+            return services.case_record_uac_determination(
+                case=self.case, determination=determination, determined_on=day, by=by
+            )
+
+        return step
+
+    def appearance(self, forum: AppearanceForum, attorney: User, day: date) -> Step:
+        def step(moment: datetime) -> Iterable[models.Model]:
+            made = services.appearance_record(case=self.case, attorney=attorney, forum=forum, filed_on=day, by=attorney)
+            return (made,)
 
         return step
 
@@ -206,11 +257,16 @@ class CaseSteps:
         kind: HearingKind,
         day: date,
         scheduled: datetime,
-        outcome: HearingOutcome | None = None,
+        outcome: HearingOutcome | DecisionOutcome | None = None,
         note: str = "",
         after: Callable[[Deadline | None, datetime], None] | None = None,
+        decision: DecisionFields | None = None,
     ) -> datetime:
-        """Schedule a hearing on ``day`` (and record its outcome if it is past); returns its start."""
+        """Schedule a hearing on ``day`` (and record its outcome if it is past); returns its start.
+
+        A ``DecisionOutcome`` is the judge's decision that day (appeal reserved where one lies, unless
+        ``decision`` says otherwise); ``after`` gets the first deadline it started.
+        """
         court = self.court
         hour, minute = map(int, self.rng.choice(HEARING_SLOTS).split(":"))
         starts_at = datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(court.timezone))
@@ -235,12 +291,23 @@ class CaseSteps:
 
         def decide(moment: datetime) -> Iterable[models.Model]:
             assert outcome is not None  # only queued below when there is one
-            deadline = services.hearing_update(
-                hearing=holder["hearing"], by=self.lead_attorney, outcome=outcome, outcome_note=note
+            fields: DecisionFields | None = None
+            if isinstance(outcome, DecisionOutcome):
+                fields = DecisionFields(outcome=outcome, decided_on=day, note=note)
+                if outcome in APPEALABLE_DECISIONS:
+                    fields["appeal"] = Appeal.RESERVED
+                fields.update(decision or {})
+            made, deadlines = services.hearing_record_outcome(
+                hearing=holder["hearing"],
+                outcome=HearingOutcome.DECIDED if fields else HearingOutcome(outcome),
+                note=note,
+                decision=fields,
+                by=self.lead_attorney,
             )
+            deadline = deadlines[0] if deadlines else None
             if after is not None:
                 after(deadline, moment)
-            return () if deadline is None else (deadline,)
+            return (*deadlines, *([made] if made else []))
 
         self.later(min(scheduled, starts_at - timedelta(hours=20)), schedule)
         if outcome is not None:

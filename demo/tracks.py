@@ -9,16 +9,23 @@ from django.utils import timezone
 
 from casework.deadlines import Rule, compute_deadline
 from casework.models import (
+    AppearanceForum,
     AssignmentRole,
-    CustodyStatus,
+    CaseStage,
+    Custodian,
     Deadline,
     DeadlineStatus,
+    DecisionOutcome,
+    DetentionAuthority,
+    DhsCustody,
     HearingKind,
     HearingOutcome,
     ProceedingType,
+    ReleaseBasis,
     ReliefKind,
     ReliefStatus,
 )
+from casework.services.decisions import DecisionFields
 from demo.chance import weighted
 from demo.people import indigenous_languages
 from demo.places import places_data
@@ -39,6 +46,10 @@ class CaseTracks(CaseSteps):
             self.later(assigned, self.assign(self.u.supervisor, AssignmentRole.LEAD))
             assigned = s.between(assigned + timedelta(days=1), assigned + timedelta(days=3))
         self.later(assigned, self.assign(self.lead_attorney, AssignmentRole.LEAD))
+        # The lead enters an appearance with the court (EOIR-28) the same day or the next.
+        filed = timezone.localdate(assigned) + timedelta(days=rng.randint(0, 1))
+        if filed < s.today:
+            self.later(s.at(filed, 17, 30), self.appearance(AppearanceForum.COURT, self.lead_attorney, filed))
 
         site, free_from = plan.site, timezone.localdate(assigned) + timedelta(days=2)
         self.work_from = assigned + timedelta(minutes=rng.randint(20, 240))
@@ -48,7 +59,7 @@ class CaseTracks(CaseSteps):
         if last_move > registered_on and rng.random() < 0.3:  # moved after intake registered the first place
             site = s.other_site(site)
             moved = registered_on + timedelta(days=rng.randint(1, (last_move - registered_on).days))
-            self.later(s.at(moved, 18), self.custody(CustodyStatus.DETAINED, site.facility, moved))
+            self.later(s.at(moved, 18), self.custody(Custodian.ICE, site.facility, moved))
             self.later(s.at(moved + timedelta(days=1), 11), self.note(notes_data()["transfer"], False))
             free_from = max(free_from, moved + timedelta(days=2))
             self.court_from = max(self.work_from, s.at(moved + timedelta(days=1), 12))
@@ -132,9 +143,9 @@ class CaseTracks(CaseSteps):
             future = self.hearing(future_kind, day, self.scheduled_before(day))
 
         kinds = (
-            [ReliefKind.WITHHOLDING, ReliefKind.CAT]
+            [ReliefKind.WITHHOLDING, ReliefKind.CAT_WITHHOLDING]
             if withholding_only
-            else [ReliefKind.ASYLUM, ReliefKind.WITHHOLDING, ReliefKind.CAT]
+            else [ReliefKind.ASYLUM, ReliefKind.WITHHOLDING, ReliefKind.CAT_WITHHOLDING]
         )
         if asylum_track and story != "appeal":
             if future_kind == HearingKind.INDIVIDUAL and master_day is not None:
@@ -182,25 +193,32 @@ class CaseTracks(CaseSteps):
         amount = rng.randrange(1500, 25001, 500)
         story = notes_data()["story"]
         note = story["bond_set"].format(amount=amount) if granted else rng.choice(story["bond_denied"])
-        outcome = HearingOutcome.BOND_GRANTED if granted else HearingOutcome.BOND_DENIED
+        outcome = DecisionOutcome.BOND_GRANTED if granted else DecisionOutcome.BOND_DENIED
         filed = max(day - timedelta(days=rng.randint(3, 10)), timezone.localdate(self.work_from))
         self.later(s.at(filed, 16), self.note(notes_data()["bond_packet"], False))
 
+        # A judge heard bond: ICE holds the person under INA 236(a).
+        self.later(
+            max(s.at(filed, 16, 5), self.court_from + timedelta(minutes=1)),
+            self.details(detention_authority=DetentionAuthority.INA_236A),
+        )
+
         def after(deadline: Deadline | None, moment: datetime) -> None:
-            status = ReliefStatus.GRANTED if granted else ReliefStatus.DENIED
-            self.later(
-                moment + timedelta(minutes=30), self.relief(ReliefKind.BOND, status, filed_on=filed, decided_on=day)
-            )
             if granted:
                 released = day + timedelta(days=rng.randint(1, 4))
                 if released <= s.today:
-                    self.later(s.at(released, 17), self.custody(CustodyStatus.BOND, None, released))
+                    self.later(s.at(released, 17), self.release(ReleaseBasis.BOND, released))
                 if deadline is not None:
                     self.later(moment + timedelta(hours=1), self.deadline_status(deadline, DeadlineStatus.WAIVED))
             elif deadline is not None:
                 self.settle_appeal(deadline, day, appeal_share=0.6)
 
-        self.hearing(HearingKind.BOND, day, self.scheduled_before(day), outcome, note, after)
+        decision: DecisionFields = (
+            {"bond_cents": amount * 100, "dhs_custody": DhsCustody.NO_BOND}
+            if granted
+            else {"dhs_custody": DhsCustody.NO_BOND}
+        )
+        self.hearing(HearingKind.BOND, day, self.scheduled_before(day), outcome, note, after, decision=decision)
 
     def settle_appeal(
         self,
@@ -225,6 +243,10 @@ class CaseTracks(CaseSteps):
                 s.at(filed, 16, 10),
                 self.note(notes_data()["story"]["appeal_filed"], False),
             )
+            # An appeal to the Board needs the lead's notice of appearance there (Form EOIR-27).
+            self.later(s.at(filed, 16, 15), self.appearance(AppearanceForum.BIA, self.lead_attorney, filed))
+            if relief:  # an appeal of the merits: the case is before the Board now
+                self.later(s.at(filed, 16, 20), self.details(stage=CaseStage.BIA))
         elif elapsed > 25:
             self.later(
                 s.at(decided + timedelta(days=rng.randint(2, 6)), 12),
@@ -234,9 +256,9 @@ class CaseTracks(CaseSteps):
     def denied_at_merits(self, day: date, withholding_only: bool) -> None:
         rng = self.rng
         kinds = (
-            [ReliefKind.WITHHOLDING, ReliefKind.CAT]
+            [ReliefKind.WITHHOLDING, ReliefKind.CAT_WITHHOLDING]
             if withholding_only
-            else [ReliefKind.ASYLUM, ReliefKind.WITHHOLDING, ReliefKind.CAT]
+            else [ReliefKind.ASYLUM, ReliefKind.WITHHOLDING, ReliefKind.CAT_WITHHOLDING]
         )
         filed = max(day - timedelta(days=rng.randint(20, 40)), timezone.localdate(self.work_from))
         for kind in kinds:
@@ -252,7 +274,9 @@ class CaseTracks(CaseSteps):
                 self.settle_appeal(deadline, day, appeal_share=0.95, relief=tuple(kinds), relief_filed=filed)
 
         note = rng.choice(notes_data()["story"]["merits_denied"])
-        self.hearing(HearingKind.INDIVIDUAL, day, self.scheduled_before(day), HearingOutcome.RELIEF_DENIED, note, after)
+        self.hearing(
+            HearingKind.INDIVIDUAL, day, self.scheduled_before(day), DecisionOutcome.RELIEF_DENIED, note, after
+        )
         self.later(self.s.at(day, 18), self.note(notes_data()["story"]["appeal_wanted"], True))
 
     def fear_track(self, proceeding: ProceedingType, free_from: date, near: bool) -> datetime:
@@ -280,13 +304,13 @@ class CaseTracks(CaseSteps):
                 self.later(moment + timedelta(hours=1), self.details(proceeding_type=next_type))
                 if paroled and day + timedelta(days=3) <= s.today:
                     released = day + timedelta(days=rng.randint(1, 3))
-                    self.later(s.at(released, 15), self.custody(CustodyStatus.PAROLE, None, released))
+                    self.later(s.at(released, 15), self.release(ReleaseBasis.HUMANITARIAN_PAROLE, released))
 
             self.hearing(
                 review,
                 day,
                 self.scheduled_before(day),
-                HearingOutcome.FEAR_FOUND,
+                DecisionOutcome.FEAR_FOUND,
                 notes_data()["story"]["fear_found"],
                 after,
             )
@@ -304,8 +328,6 @@ class CaseTracks(CaseSteps):
         past = self.past_days(1, free_from) if rng.random() < 0.4 else []
         for day in past:
             self.bond_hearing(day)
-        if not past:
-            self.later(self.work_from + timedelta(hours=2), self.relief(ReliefKind.BOND, ReliefStatus.PREPARING))
         self.manual_deadlines("bond", None)
         day = self.future_day(near)
         return self.hearing(HearingKind.MASTER if past else HearingKind.BOND, day, self.scheduled_before(day))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -13,7 +13,9 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from funds.models import Donation, Fund, Purpose
+from funds.models import BondType, BreachService, Donation, Fund, ObligorKind, PostingMethod, Purpose
+from funds.services.bonds import BondTerms
+from kernel.forms import MoneyField
 from kernel.money import cents_as_decimal_text, format_cents
 
 CUSTOM = "custom"
@@ -150,36 +152,6 @@ class DonationForm(forms.Form):
 # --- Staff: payment requests, approvals, payments, bonds ------------------------------------
 
 
-class MoneyField(forms.CharField):
-    """Dollars and cents typed by a person ("1,500", "$1500.00") → integer cents."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)  # no max_length validator: the cleaned value is an int
-        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off", "maxlength": "20"})
-
-    def to_python(self, value):
-        value = (super().to_python(value) or "").replace("$", "").replace(",", "").strip()
-        if not value:
-            return None
-        try:
-            amount = Decimal(value)
-        except InvalidOperation as exc:
-            raise forms.ValidationError(_("Enter an amount in dollars, e.g. 1500 or 1,500.00.")) from exc
-        if amount != amount.quantize(Decimal("0.01")):
-            raise forms.ValidationError(_("Use at most two decimals (cents)."))
-        cents = int(amount * 100)
-        if cents <= 0:
-            raise forms.ValidationError(_("Enter an amount above zero."))
-        if cents > 100_000_000:
-            raise forms.ValidationError(_("That is more than this system handles in one payment."))
-        return cents
-
-    def prepare_value(self, value):
-        if isinstance(value, int):
-            return cents_as_decimal_text(value)
-        return value
-
-
 class DisbursementRequestForm(forms.Form):
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.filter(active=True))
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
@@ -206,13 +178,115 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(label=_("Check number or wire reference"), max_length=100)
 
 
+def _date(label, **kwargs) -> forms.DateField:
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+
+
+def _note(label=None, *, required: bool = False) -> forms.CharField:
+    return forms.CharField(label=label or _("Note"), max_length=300, required=required)
+
+
+class BondPaymentForm(PaymentForm):
+    """Paying a bond: the payment from the bank, and what the bond (Form I-352) says."""
+
+    bond_type = forms.ChoiceField(label=_("Bond type"), choices=BondType.choices, initial=BondType.DELIVERY)
+    ordered = MoneyField(
+        label=_("Amount ordered (USD)"),
+        required=False,
+        help_text=_("As the judge's order or ICE's custody decision set it, if it differs from what is paid."),
+    )
+    bond_number = forms.CharField(label=_("Bond number (Form I-352)"), max_length=40, required=False)
+    posting_method = forms.ChoiceField(
+        label=_("Posted through"), choices=[c for c in PostingMethod.choices if c[0] != PostingMethod.UNKNOWN]
+    )
+    posted_on = _date(_("Posted with ICE on"), required=False, help_text=_("Leave empty if the same day as paid."))
+    obligor_kind = forms.ChoiceField(
+        label=_("Obligor"),
+        choices=ObligorKind.choices,
+        initial=ObligorKind.FUND,
+        widget=forms.RadioSelect,
+        help_text=_("ICE refunds the bond to the obligor. A person-obligor must pass the refund back to the fund."),
+    )
+    obligor_name = forms.CharField(label=_("Obligor's name (a person only)"), max_length=200, required=False)
+    obligor_phone = forms.CharField(label=_("Obligor's phone (a person only)"), max_length=40, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("obligor_kind") == ObligorKind.PERSON and not (cleaned.get("obligor_name") or "").strip():
+            self.add_error("obligor_name", _("Name the obligor: ICE refunds the bond to them, and they pass it back."))
+        return cleaned
+
+    def terms(self) -> BondTerms:
+        data = self.cleaned_data
+        return BondTerms(
+            bond_type=data["bond_type"],
+            bond_number=data["bond_number"],
+            posting_method=data["posting_method"],
+            posted_on=data["posted_on"],
+            ordered_cents=data["ordered"],
+            obligor_kind=data["obligor_kind"],
+            obligor_name=data["obligor_name"],
+            obligor_phone=data["obligor_phone"],
+        )
+
+
+class BondCancellationForm(forms.Form):
+    notice_on = _date(_("Cancellation notice (I-391) dated"))
+    note = _note()
+
+
+class BondRefundClaimForm(forms.Form):
+    claimed_on = _date(_("Refund claimed on"))
+    note = _note()
+
+
 class BondRefundForm(forms.Form):
-    refunded = MoneyField(label=_("Refunded (USD)"))
-    interest = MoneyField(label=_("Interest (USD)"), required=False)
-    refunded_on = forms.DateField(label=_("Refunded on"), widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    refunded = MoneyField(label=_("Principal refunded (USD)"), allow_zero=True)
+    interest = MoneyField(label=_("Interest (USD)"), required=False, allow_zero=True)
+    refunded_on = _date(_("Refunded on"))
+    note = _note()
+
+
+class BondPassBackForm(forms.Form):
+    amount = MoneyField(label=_("Amount passed back (USD)"), required=False, help_text=_("Leave empty for all of it."))
+    received_on = _date(_("Received by the fund on"))
+    note = _note()
+
+
+class BondShortfallForm(forms.Form):
+    recovered = MoneyField(
+        label=_("Recovered (USD)"), required=False, allow_zero=True, help_text=_("The rest is written off.")
+    )
+    resolved_on = _date(_("Resolved on"))
+    note = _note()
+
+
+class BondBreachForm(forms.Form):
+    served_on = _date(
+        _("Breach notice (I-323) served on"),
+        help_text=_("For a notice sent by mail, the date it was mailed (on the notice), not the day it arrived."),
+    )
+    service = forms.ChoiceField(label=_("Served"), choices=BreachService.choices, widget=forms.RadioSelect)
+    breached_on = _date(_("Date of breach shown on the notice"), required=False)
+    note = _note()
+
+
+class BondAppealForm(forms.Form):
+    filed_on = _date(_("Appeal (I-290B) received by USCIS on"))
+    note = _note()
+
+
+class BondBreachWithdrawnForm(forms.Form):
+    withdrawn_on = _date(_("Breach withdrawn on"))
+    note = _note()
 
 
 class BondForfeitForm(forms.Form):
-    forfeited_on = forms.DateField(label=_("Forfeited on"), widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(label=_("What happened"), max_length=300)
+    forfeited_on = _date(_("Forfeited on"))
+    note = _note(_("What happened"), required=True)
+
+
+class BondBreachInterestForm(forms.Form):
+    interest = MoneyField(label=_("Interest to the date of breach (USD)"), required=False, allow_zero=True)
+    received_on = _date(_("Received on"))
+    note = _note()

@@ -1,8 +1,9 @@
 """Who may do what with money.
 
-- Finance staff approve, reject and pay disbursements (never their own request), record bond
-  refunds and forfeitures, read donations and issue refunds. They see a case as its number and
-  the detainee's name on a disbursement, nothing more.
+- Finance staff approve, reject and pay disbursements (never their own request), record each
+  step of a bond's life (notices, refunds, appeals, forfeitures, money an obligor passes back),
+  read donations and issue refunds. They see a case as its number and the detainee's name on a
+  disbursement or a bond, nothing more; a person-obligor's name and phone on the bond's page only.
 - An attorney asks for payments for the cases they work on and sees only those cases'
   disbursements (through ``casework.permissions.case_view``); supervisors see any case's.
 - Donors see only their own gifts (donor portal); auditors read through the reports pages.

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
-from funds.models import Account, AccountKind, Disbursement, Fund, Posting
+from funds.models import Account, AccountKind, Bond, Disbursement, Fund, Posting
+from kernel.clock import booking_day_start, local_date
+from kernel.money import format_cents
 
 
 @dataclass
 class FundBalance:
     fund: Fund
     available: int  # cash: Stripe clearing + bank
-    in_bank: int
-    in_clearing: int
-    bonds_outstanding: int
+    in_bank: int  # what payments can be made from
+    in_clearing: int  # donations still on their way from Stripe (a payout brings them to the bank)
+    bonds_outstanding: int  # principal held by the government
     committed: int  # approved disbursements not yet paid
+    due_from_obligors: int = 0  # bond refunds paid to person-obligors, not yet passed back
+    bond_shortfalls: int = 0  # refunds short of the principal, in dispute
 
     @property
     def free(self) -> int:
@@ -50,6 +58,8 @@ def fund_balances(funds: Iterable[Fund] | None = None) -> list[FundBalance]:
                 in_clearing=clearing,
                 bonds_outstanding=per_account.get((fund.pk, AccountKind.BONDS_RECEIVABLE), 0),
                 committed=committed.get(fund.pk, 0),
+                due_from_obligors=per_account.get((fund.pk, AccountKind.OBLIGOR_RECEIVABLE), 0),
+                bond_shortfalls=per_account.get((fund.pk, AccountKind.BOND_SHORTFALLS), 0),
             )
         )
     return result
@@ -73,3 +83,100 @@ def unbalanced_transactions() -> list[int]:
         .filter(~Q(total=0))
         .values_list("transaction", flat=True)
     )
+
+
+def bond_counts(*, today: date) -> dict[str, int]:
+    """Finance's home page: open bonds, breach appeals whose window is still open, bonds a person-obligor owes on."""
+    open_bonds = Bond.objects.exclude(status__in=Bond.CLOSED_STATES)
+    return {
+        "open": open_bonds.count(),
+        "appeals_open": open_bonds.filter(status=Bond.Status.BREACHED, appeal_due_on__gte=today).count(),
+        "owed_by_obligors": Bond.objects.exclude(due_from_obligor_cents=0).count(),
+    }
+
+
+def bank_lowest_since(bank: Account, day: date) -> tuple[int, date]:
+    """The lowest end-of-day balance of ``bank`` from ``day`` on, and a day it was that low.
+
+    A payment dated ``day`` comes off every end-of-day balance from then on, so it is covered
+    only if this low is at least its amount. Days count in the fund's time zone; ``bank.balance``
+    is taken as today's (lock the row first when the answer decides a payment).
+    """
+    later = (
+        Posting.objects.filter(account=bank, transaction__occurred_at__gte=booking_day_start(day + timedelta(days=1)))
+        .values_list("transaction__occurred_at", "amount")
+        .order_by()
+    )
+    per_day: defaultdict[date, int] = defaultdict(int)
+    for moment, amount in later:
+        per_day[local_date(moment)] += amount
+    balance = bank.balance
+    low, low_day = balance, max([day, *per_day])
+    for posted_day in sorted(per_day, reverse=True):
+        balance -= per_day[posted_day]  # the balance at the end of the day before ``posted_day``
+        if balance <= low:
+            low, low_day = balance, posted_day - timedelta(days=1)
+    return low, low_day
+
+
+def bond_next_step(bond: Bond, *, today: date) -> str:
+    """What the fund does next with ``bond``, in a sentence (the bond register and the bond page)."""
+    status = Bond.Status
+    words = {
+        "due": date_format(bond.appeal_due_on, "DATE_FORMAT") if bond.appeal_due_on else "",
+        "owed": format_cents(bond.due_from_obligor_cents),
+        "short": format_cents(bond.shortfall_cents),
+    }
+    if bond.status == status.POSTED:
+        return gettext(
+            "Wait for ICE's cancellation notice (I-391), which comes once the case ends or the person leaves; "
+            "record a breach notice (I-323) at once if one comes."
+        )
+    if bond.status == status.CANCELLED:
+        return gettext("Claim the refund from ICE as the cancellation notice says, and record the claim.")
+    if bond.status == status.REFUND_CLAIMED:
+        return gettext("Wait for the refund (principal and interest) and record it when it arrives.")
+    if bond.status == status.DUE_FROM_OBLIGOR:
+        return gettext("The obligor owes the fund %(owed)s of the refund: record it when they pass it back.") % words
+    if bond.status == status.SHORTFALL:
+        return (
+            gettext(
+                "The refund was %(short)s short of the principal: ask ICE for the difference, then record what "
+                "was recovered (the rest is written off)."
+            )
+            % words
+        )
+    if bond.status == status.BREACHED:
+        if bond.appeal_due_on and today <= bond.appeal_due_on:
+            return (
+                gettext(
+                    "The obligor may appeal the breach on Form I-290B; USCIS must receive it by %(due)s. Record "
+                    "the appeal when it is filed, or the breach's withdrawal."
+                )
+                % words
+            )
+        return (
+            gettext(
+                "The appeal window closed on %(due)s with no appeal recorded: record the forfeiture, or the "
+                "breach's withdrawal."
+            )
+            % words
+        )
+    if bond.status == status.APPEAL_FILED:
+        return gettext(
+            "Wait for the decision on the appeal: record the forfeiture if the breach is upheld, or its "
+            "withdrawal if the appeal succeeds."
+        )
+    if bond.status == status.FORFEITED:
+        steps = []
+        if bond.breach_interest_on is None:
+            steps.append(
+                gettext(
+                    "Interest to the date of breach is still paid to the obligor (8 U.S.C. 1363(b)): record it "
+                    "when it arrives."
+                )
+            )
+        if bond.due_from_obligor_cents:
+            steps.append(gettext("The obligor owes the fund %(owed)s: record it when they pass it back.") % words)
+        return " ".join(steps) or gettext("Nothing: the bond is closed.")
+    return gettext("Nothing: the bond is closed.")

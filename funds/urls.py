@@ -1,6 +1,6 @@
 """Funds URLs. Each views module lists its own patterns; they are joined here under ``funds:``."""
 
-from funds.views import disbursements, donate, donor, finance, webhook
+from funds.views import bonds, disbursements, donate, donor, finance, webhook
 
 app_name = "funds"
 
@@ -9,5 +9,6 @@ urlpatterns = [
     *webhook.urlpatterns,
     *donor.urlpatterns,
     *finance.urlpatterns,
+    *bonds.urlpatterns,
     *disbursements.urlpatterns,
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -20,14 +22,100 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class CustodyStatus(models.TextChoices):
-    DETAINED = "detained", _("Detained")
-    BOND = "bond", _("Released on bond")
-    RECOGNIZANCE = "recognizance", _("Released on recognizance")
-    PAROLE = "parole", _("Paroled")
-    ATD = "atd", _("Alternatives to detention")
+class Custodian(models.TextChoices):
+    """Who holds the person now (or that nobody does). ``HELD_BY`` are the ones that mean "detained"."""
+
+    ICE = "ice", _("ICE detention")
+    CBP = "cbp", _("CBP custody")
+    ORR = "orr", _("ORR custody (unaccompanied child)")
+    CRIMINAL_DETAINER = "criminal_detainer", _("Criminal custody with an ICE detainer")
+    RELEASED = "released", _("Released")
     REMOVED = "removed", _("Removed")
     UNKNOWN = "unknown", _("Unknown")
+
+
+HELD_BY = frozenset({Custodian.ICE, Custodian.CBP, Custodian.ORR, Custodian.CRIMINAL_DETAINER})
+
+
+class ReleaseBasis(models.TextChoices):
+    """What a release rests on; blank while the person is held."""
+
+    NONE = "", _("Not released")
+    BOND = "bond", _("Bond")
+    RECOGNIZANCE = "recognizance", _("Recognizance")
+    CONDITIONAL_PAROLE = "conditional_parole", _("Conditional parole (INA 236(a)(2)(B))")
+    HUMANITARIAN_PAROLE = "humanitarian_parole", _("Humanitarian parole (INA 212(d)(5)(A))")
+    ORDER_OF_SUPERVISION = "order_of_supervision", _("Order of supervision")
+    HABEAS = "habeas", _("Habeas (federal court order)")
+    OTHER = "other", _("Other")
+
+
+class Supervision(models.TextChoices):
+    """Supervision on top of a release."""
+
+    NONE = "", _("None")
+    ATD = "atd", _("Alternatives to detention (ATD/ISAP)")
+
+
+class DetentionAuthority(models.TextChoices):
+    """The statute ICE holds the person under: it decides whether an immigration judge can set a bond."""
+
+    UNKNOWN = "unknown", _("Not yet known")
+    INA_236A = "236a", _("INA 236(a): discretionary detention, bond possible")
+    INA_236C = "236c", _("INA 236(c): mandatory detention (a Joseph hearing can contest it)")
+    INA_235B = "235b", _("INA 235(b): applicant for admission, parole only")
+    INA_241 = "241", _("INA 241: detention after a final order")
+
+
+class CaseStage(models.TextChoices):
+    IMMIGRATION_JUDGE = "immigration_judge", _("Immigration judge")
+    BIA = "bia", _("Board of Immigration Appeals")
+    PETITION_FOR_REVIEW = "petition_for_review", _("Petition for review (court of appeals)")
+    HABEAS = "habeas", _("Habeas (federal district court)")
+
+
+class RepresentationScope(models.TextChoices):
+    FULL = "full", _("Full representation")
+    BOND_ONLY = "bond_only", _("Bond only")
+    LIMITED = "limited", _("Limited scope")
+
+
+class UacDetermination(models.TextChoices):
+    """Whether the person is an unaccompanied alien child (6 U.S.C. 279(g)(2))."""
+
+    NOT_ASSESSED = "not_assessed", _("Not assessed")
+    UNACCOMPANIED = "unaccompanied", _("Unaccompanied child")
+    ACCOMPANIED = "accompanied", _("Minor with a parent or legal guardian")
+    NOT_A_MINOR = "not_a_minor", _("Not a minor")
+
+
+class AsylumException(models.TextChoices):
+    """An exception claimed to the asylum one-year deadline (INA 208(a)(2)(D); 8 CFR 1208.4(a)(4), (5))."""
+
+    NONE = "", _("None claimed")
+    CHANGED = "changed_circumstances", _("Changed circumstances")
+    EXTRAORDINARY = "extraordinary_circumstances", _("Extraordinary circumstances")
+
+
+def age_on(born: date, day: date) -> int:
+    """Completed years on ``day``.
+
+    A person born on February 29 turns a year older on March 1 in a common year, so on February 28
+    they still count as a minor: the safer reading for a child's protections.
+    """
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def eighteenth_birthday(born: date) -> date:
+    """The 18th birthday, taken as February 28 for a February 29 birth in a common year.
+
+    The earlier date is the safer one for preparing a release plan, and it is the date of the
+    age-out watch (``Rule.AGE_OUT``).
+    """
+    try:
+        return born.replace(year=born.year + 18)
+    except ValueError:
+        return date(born.year + 18, 2, 28)
 
 
 class ProceedingType(models.TextChoices):
@@ -35,8 +123,11 @@ class ProceedingType(models.TextChoices):
     EXPEDITED = "expedited", _("Expedited removal")
     CREDIBLE_FEAR = "credible_fear", _("Credible fear review")
     REASONABLE_FEAR = "reasonable_fear", _("Reasonable fear review")
-    BOND = "bond", _("Bond only")
     WITHHOLDING_ONLY = "withholding_only", _("Withholding-only")
+    REINSTATEMENT = "reinstatement", _("Reinstatement of a prior order (INA 241(a)(5))")
+    ADMINISTRATIVE_REMOVAL = "administrative_removal", _("Administrative removal (INA 238(b))")
+    STIPULATED_REMOVAL = "stipulated_removal", _("Stipulated removal (INA 240(d))")
+    ASYLUM_ONLY = "asylum_only", _("Asylum-only (8 CFR 1208.2(c))")
     OTHER = "other", _("Other")
     UNKNOWN = "unknown", _("Not yet known")
 
@@ -57,14 +148,32 @@ class Case(models.Model):
     number = models.CharField(_("case number"), max_length=12, unique=True, editable=False)
     detainee = models.ForeignKey(Detainee, on_delete=models.PROTECT, related_name="cases")
     status = models.CharField(_("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.TRIAGE)
-    custody_status = models.CharField(
-        _("custody"), max_length=15, choices=CustodyStatus.choices, default=CustodyStatus.DETAINED
+    custodian = models.CharField(_("custody"), max_length=20, choices=Custodian.choices, default=Custodian.ICE)
+    release_basis = models.CharField(
+        _("released on"), max_length=20, choices=ReleaseBasis.choices, blank=True, default=ReleaseBasis.NONE
+    )
+    supervision = models.CharField(
+        _("supervision"), max_length=8, choices=Supervision.choices, blank=True, default=Supervision.NONE
+    )
+    next_check_in_on = models.DateField(_("next check-in"), null=True, blank=True)
+    detention_authority = models.CharField(
+        _("detention authority"),
+        max_length=8,
+        choices=DetentionAuthority.choices,
+        default=DetentionAuthority.UNKNOWN,
     )
     facility = models.ForeignKey(
         DetentionFacility, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("facility")
     )
     proceeding_type = models.CharField(
-        _("proceeding"), max_length=20, choices=ProceedingType.choices, default=ProceedingType.UNKNOWN
+        _("proceeding"), max_length=24, choices=ProceedingType.choices, default=ProceedingType.UNKNOWN
+    )
+    stage = models.CharField(_("stage"), max_length=20, choices=CaseStage.choices, default=CaseStage.IMMIGRATION_JUDGE)
+    scope = models.CharField(
+        _("scope of representation"),
+        max_length=10,
+        choices=RepresentationScope.choices,
+        default=RepresentationScope.FULL,
     )
     court = models.ForeignKey(
         ImmigrationCourt,
@@ -77,6 +186,23 @@ class Case(models.Model):
     detained_on = models.DateField(_("detained on"), null=True, blank=True)
     detained_where = models.CharField(_("where detained"), max_length=200, blank=True)
     last_arrival_on = models.DateField(_("last arrival in the US"), null=True, blank=True)
+    uac_determination = models.CharField(
+        _("unaccompanied-child determination"),
+        max_length=14,
+        choices=UacDetermination.choices,
+        default=UacDetermination.NOT_ASSESSED,
+    )
+    uac_determined_on = models.DateField(_("determined on"), null=True, blank=True)
+    asylum_exception = models.CharField(
+        _("exception to the one-year deadline claimed"),
+        max_length=30,
+        choices=AsylumException.choices,
+        blank=True,
+        default=AsylumException.NONE,
+    )
+    asylum_exception_note = models.CharField(_("exception: why, and when it arose"), max_length=300, blank=True)
+    # Kept by ``relief_save``: an open claim to U.S. citizenship (the most urgent flag there is).
+    citizenship_claimed = models.BooleanField(_("claims U.S. citizenship"), default=False)
     flag_medical = models.BooleanField(_("medical needs"), default=False)
     flag_minor_children = models.BooleanField(_("minor children"), default=False)
     flag_imminent_removal = models.BooleanField(_("imminent removal"), default=False)
@@ -98,6 +224,14 @@ class Case(models.Model):
                 condition=Q(status="closed", closed_at__isnull=False) | ~Q(status="closed"),
                 name="casework_closed_case_has_closed_at",
             ),
+            models.CheckConstraint(
+                condition=Q(custodian="released") | Q(release_basis="", supervision=""),
+                name="casework_release_basis_only_when_released",
+            ),
+            models.CheckConstraint(
+                condition=~Q(uac_determination="unaccompanied") | Q(uac_determined_on__isnull=False),
+                name="casework_uac_determination_has_date",
+            ),
         ]
         indexes = [models.Index(fields=["status", "registered_at"])]
 
@@ -106,7 +240,14 @@ class Case(models.Model):
 
     @property
     def urgent_flags(self) -> list[str]:
+        """The flags shown wherever a case is listed, most urgent first (uses the detainee: select it)."""
         flags = []
+        if self.citizenship_claimed:
+            flags.append(str(_("claims U.S. citizenship")))
+        if self.uac_determination == UacDetermination.UNACCOMPANIED:
+            flags.append(str(_("unaccompanied child")))
+        elif self.minor_at_detention:
+            flags.append(str(_("minor")))
         if self.flag_imminent_removal:
             flags.append(str(_("imminent removal")))
         if self.flag_medical:
@@ -118,6 +259,65 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != CaseStatus.CLOSED
+
+    @property
+    def is_detained(self) -> bool:
+        """Held by ICE, CBP or ORR, or in criminal custody with an ICE detainer."""
+        return self.custodian in HELD_BY
+
+    @property
+    def custody_label(self) -> str:
+        """The current custody in words: who holds the person, or what the release rests on."""
+        if self.custodian == Custodian.RELEASED and self.release_basis:
+            label = str(_("Released: %(basis)s") % {"basis": ReleaseBasis(self.release_basis).label})
+        else:
+            label = str(Custodian(self.custodian).label)
+        if self.supervision:
+            label = f"{label} · {Supervision(self.supervision).label}"
+        return label
+
+    @property
+    def bond_possible(self) -> bool | None:
+        """Whether an immigration judge can set a bond: only under INA 236(a); None while not known.
+
+        Under 236(c) detention is mandatory (8 CFR 1003.19(h)(2)(i)(D)); under 235(b) only DHS's parole
+        releases (Matter of Yajure Hurtado, 29 I&N Dec. 216 (BIA 2025)); under 241 the order is final.
+        """
+        if self.detention_authority == DetentionAuthority.UNKNOWN:
+            return None
+        return self.detention_authority == DetentionAuthority.INA_236A
+
+    @property
+    def minor_at_detention(self) -> bool | None:
+        """Whether the person was under 18 when detained; None if that cannot be told.
+
+        Without a date of detention, the registration day stands in for it when the person was still a
+        minor then (they were detained on or before it, so younger still); otherwise it is not known.
+        """
+        born = self.detainee.date_of_birth
+        if born is None:
+            return None
+        if self.detained_on is not None:
+            return age_on(born, self.detained_on) < 18
+        if age_on(born, timezone.localdate(self.registered_at)) < 18:
+            return True
+        return None
+
+    @property
+    def turns_18_on(self) -> date | None:
+        born = self.detainee.date_of_birth
+        return eighteenth_birthday(born) if born else None
+
+    @property
+    def age_out_pending(self) -> bool:
+        """A child in ORR custody who has not yet turned 18: at 18 ORR's custody ends (8 U.S.C. 1232(c)(2)(B))."""
+        turns_18 = self.turns_18_on
+        return self.custodian == Custodian.ORR and turns_18 is not None and turns_18 > timezone.localdate()
+
+    @property
+    def asylum_one_year_applies(self) -> bool:
+        """The one-year deadline does not apply to an unaccompanied child (INA 208(a)(2)(E))."""
+        return self.uac_determination != UacDetermination.UNACCOMPANIED
 
 
 class CaseNumberSequence(models.Model):
@@ -185,7 +385,13 @@ class CustodyPeriod(models.Model):
     """Where the person was held (or their custody status) from one date to another."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="custody_periods")
-    status = models.CharField(_("custody"), max_length=15, choices=CustodyStatus.choices)
+    custodian = models.CharField(_("custody"), max_length=20, choices=Custodian.choices)
+    release_basis = models.CharField(
+        _("released on"), max_length=20, choices=ReleaseBasis.choices, blank=True, default=ReleaseBasis.NONE
+    )
+    supervision = models.CharField(
+        _("supervision"), max_length=8, choices=Supervision.choices, blank=True, default=Supervision.NONE
+    )
     facility = models.ForeignKey(
         DetentionFacility, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("facility")
     )
@@ -203,18 +409,38 @@ class CustodyPeriod(models.Model):
             models.UniqueConstraint(
                 fields=["case"], condition=Q(ended_on__isnull=True), name="casework_one_current_custody"
             ),
+            models.CheckConstraint(
+                condition=Q(custodian="released") | Q(release_basis="", supervision=""),
+                name="casework_period_release_basis_only_when_released",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id} {self.status} from {self.started_on}"
+        return f"{self.case_id} {self.custodian} from {self.started_on}"
+
+    @property
+    def label(self) -> str:
+        if self.custodian == Custodian.RELEASED and self.release_basis:
+            label = str(_("Released: %(basis)s") % {"basis": ReleaseBasis(self.release_basis).label})
+        else:
+            label = str(Custodian(self.custodian).label)
+        return f"{label} · {Supervision(self.supervision).label}" if self.supervision else label
 
 
 class ReliefKind(models.TextChoices):
     ASYLUM = "asylum", _("Asylum")
     WITHHOLDING = "withholding", _("Withholding of removal")
-    CAT = "cat", _("Protection under the Convention Against Torture")
+    CAT_WITHHOLDING = "cat_withholding", _("CAT: withholding of removal (8 CFR 1208.16(c))")
+    CAT_DEFERRAL = "cat_deferral", _("CAT: deferral of removal (8 CFR 1208.17)")
     CANCELLATION_LPR = "cancellation_lpr", _("Cancellation of removal (permanent residents)")
     CANCELLATION_NON_LPR = "cancellation_non_lpr", _("Cancellation of removal (non-permanent residents)")
+    VAWA_CANCELLATION = "vawa_cancellation", _("VAWA cancellation of removal (INA 240A(b)(2))")
+    WAIVER_212H = "waiver_212h", _("Waiver under INA 212(h)")
+    WAIVER_212C = "waiver_212c", _("Waiver under former INA 212(c)")
+    NACARA = "nacara", _("NACARA (special rule cancellation or adjustment)")
+    REGISTRY = "registry", _("Registry (INA 249)")
+    DACA = "daca", _("Deferred Action for Childhood Arrivals (DACA)")
+    CITIZENSHIP_CLAIM = "citizenship_claim", _("Claim to U.S. citizenship")
     SIJS = "sijs", _("Special Immigrant Juvenile Status")
     U_VISA = "u_visa", _("U visa")
     T_VISA = "t_visa", _("T visa")
@@ -222,7 +448,6 @@ class ReliefKind(models.TextChoices):
     TPS = "tps", _("Temporary Protected Status")
     VOLUNTARY_DEPARTURE = "voluntary_departure", _("Voluntary departure")
     PROSECUTORIAL_DISCRETION = "prosecutorial_discretion", _("Prosecutorial discretion")
-    BOND = "bond", _("Bond")
     OTHER = "other", _("Other")
 
 

@@ -22,6 +22,9 @@ class Detainee(models.Model):
     )
     a_number = models.CharField(_("A-number"), max_length=9, blank=True)
     a_number_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    # A second (or third) A-number from files that were never consolidated: 9 digits each, separated by
+    # commas; each has its blind index in ``DetaineeANumberKey`` so that any of them finds the person.
+    other_a_numbers = models.CharField(_("other A-numbers"), max_length=100, blank=True)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     country_of_birth = models.CharField(_("country of birth"), max_length=80, blank=True)
     citizenship = models.CharField(_("citizenship"), max_length=80, blank=True)
@@ -43,6 +46,24 @@ class Detainee(models.Model):
     @property
     def a_number_display(self) -> str:
         return format_a_number(self.a_number) if self.a_number else ""
+
+    @property
+    def other_a_number_list(self) -> list[str]:
+        return [n for n in self.other_a_numbers.split(",") if n]
+
+    @property
+    def other_a_numbers_display(self) -> str:
+        return ", ".join(format_a_number(n) for n in self.other_a_number_list)
+
+
+class DetaineeANumberKey(models.Model):
+    """The blind index of one of a detainee's other A-numbers; unique, as the main one is."""
+
+    detainee = models.ForeignKey(Detainee, on_delete=models.CASCADE, related_name="a_number_keys")
+    key = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"other A-number key of detainee {self.detainee_id}"
 
 
 class DetaineeNameKey(models.Model):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,6 +22,25 @@ class HearingKind(models.TextChoices):
     BOND = "bond", _("Bond redetermination")
     CREDIBLE_FEAR = "credible_fear", _("Credible fear review")
     REASONABLE_FEAR = "reasonable_fear", _("Reasonable fear review")
+    JOSEPH = "joseph", _("Joseph hearing (mandatory detention contested)")
+    # Appointments away from the immigration court: a venue and its time zone instead of a court.
+    ICE_CHECK_IN = "ice_check_in", _("ICE check-in")
+    ISAP_CHECK_IN = "isap_check_in", _("ISAP check-in")
+    USCIS_INTERVIEW = "uscis_interview", _("USCIS interview")
+    HABEAS = "habeas", _("Federal habeas hearing")
+
+
+# Appointments held before an immigration judge: they need a court.
+COURT_KINDS = frozenset(
+    {
+        HearingKind.MASTER,
+        HearingKind.INDIVIDUAL,
+        HearingKind.BOND,
+        HearingKind.CREDIBLE_FEAR,
+        HearingKind.REASONABLE_FEAR,
+        HearingKind.JOSEPH,
+    }
+)
 
 
 class HearingMedium(models.TextChoices):
@@ -28,40 +50,39 @@ class HearingMedium(models.TextChoices):
 
 
 class HearingOutcome(models.TextChoices):
+    """What happened at the hearing; a decision made there is a ``Decision`` of its own."""
+
     PENDING = "", _("Not yet held")
     CONTINUED = "continued", _("Continued (reset)")
-    BOND_GRANTED = "bond_granted", _("Bond granted")
-    BOND_DENIED = "bond_denied", _("Bond denied")
-    RELIEF_GRANTED = "relief_granted", _("Relief granted")
-    RELIEF_DENIED = "relief_denied", _("Relief denied; removal ordered")
-    REMOVAL_ORDERED = "removal_ordered", _("Removal ordered")
-    TERMINATED = "terminated", _("Proceedings terminated")
-    FEAR_FOUND = "fear_found", _("Negative finding vacated (fear found)")
-    FEAR_AFFIRMED = "fear_affirmed", _("Negative finding affirmed")
+    DECIDED = "decided", _("Decided")
+    DECISION_RESERVED = "reserved", _("Held; written decision to follow")
     OTHER = "other", _("Other")
-
-
-# Outcomes that are an immigration judge's decision a party can appeal to the BIA.
-APPEALABLE_OUTCOMES = frozenset(
-    {
-        HearingOutcome.BOND_DENIED,
-        HearingOutcome.RELIEF_DENIED,
-        HearingOutcome.REMOVAL_ORDERED,
-        HearingOutcome.BOND_GRANTED,
-        HearingOutcome.RELIEF_GRANTED,
-        HearingOutcome.TERMINATED,
-    }
-)
 
 
 class Hearing(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="hearings")
     kind = models.CharField(_("type"), max_length=20, choices=HearingKind.choices)
     starts_at = models.DateTimeField(_("starts at"))
-    court = models.ForeignKey(ImmigrationCourt, on_delete=models.PROTECT, related_name="+", verbose_name=_("court"))
+    court = models.ForeignKey(
+        ImmigrationCourt, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("court")
+    )
+    venue = models.CharField(
+        _("where"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "For an appointment away from the immigration court: the field office, USCIS office or federal court."
+        ),
+    )
     judge = models.CharField(_("immigration judge"), max_length=120, blank=True)
     medium = models.CharField(_("held"), max_length=10, choices=HearingMedium.choices, default=HearingMedium.IN_PERSON)
     interpreter_language = models.CharField(_("interpreter language"), max_length=60, blank=True)
+    timezone_override = models.CharField(
+        _("time zone of the hearing, if not the court's"),
+        max_length=40,
+        blank=True,
+        help_text=_("For a hearing held by video from a court in another time zone: the zone its notice gives."),
+    )
     outcome = models.CharField(_("outcome"), max_length=20, choices=HearingOutcome.choices, blank=True, default="")
     outcome_note = models.CharField(_("outcome note"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -70,14 +91,36 @@ class Hearing(models.Model):
     class Meta:
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(court__isnull=False) | (~Q(venue="") & ~Q(timezone_override="")),
+                name="casework_hearing_has_a_place_and_zone",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.starts_at:%Y-%m-%d}"
 
     @property
-    def local_start(self):
-        """The start in the court's own time zone (what the notice of hearing says)."""
-        return timezone.localtime(self.starts_at, self.court.zone)
+    def zone(self) -> ZoneInfo:
+        """The zone the notice gives: the court's, unless held from elsewhere; a venue's own otherwise."""
+        return ZoneInfo(self.timezone_name)
+
+    @property
+    def timezone_name(self) -> str:
+        if self.timezone_override or self.court is None:
+            return self.timezone_override
+        return self.court.timezone
+
+    @property
+    def place_name(self) -> str:
+        """The court's name, or the venue of an appointment away from the court."""
+        return self.court.name if self.court is not None else self.venue
+
+    @property
+    def local_start(self) -> datetime:
+        """The start in the hearing's own time zone (what the notice of hearing says)."""
+        return timezone.localtime(self.starts_at, self.zone)
 
 
 class DeadlineStatus(models.TextChoices):
@@ -99,6 +142,9 @@ class Deadline(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     hearing = models.ForeignKey(Hearing, null=True, blank=True, on_delete=models.SET_NULL, related_name="deadlines")
+    decision = models.ForeignKey(
+        "casework.Decision", null=True, blank=True, on_delete=models.SET_NULL, related_name="deadlines"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -72,6 +72,7 @@ class CaseEvent(models.Model):
         UNASSIGNED = "unassigned", _("Assignment ended")
         CUSTODY = "custody", _("Custody changed")
         HEARING = "hearing", _("Hearing")
+        DECISION = "decision", _("Decision")
         DEADLINE = "deadline", _("Deadline")
         NOTE = "note", _("Note")
         DOCUMENT = "document", _("Document")

@@ -13,6 +13,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.models import User
 from accounts.roles import Role, user_role
 from casework.models import Assignment, AssignmentRole, Case, CaseEvent, CaseStatus
+from casework.services.appearances import appearance_tasks_for_new_lead
 from casework.services.history import case_changed, case_event
 
 CASE_PERMS = ("view_case", "change_case")
@@ -49,7 +50,9 @@ def case_assign(
     Side effects: ends the attorney's other active assignment on this case (a role change)
     and, for a lead, the previous lead's assignment (whose access is revoked unless they
     are still on the case otherwise); grants the attorney ``view_case``/``change_case`` on
-    the case; a case in intake or triage becomes active; timeline events; an ``AccessEvent``.
+    the case; a case in intake or triage becomes active; for a new lead, a filing task for each
+    forum (court, BIA, DHS) where an attorney no longer on the case is still of record
+    (``appearance_tasks_for_new_lead``); timeline events; an ``AccessEvent``.
     """
     _check_attorney(attorney)
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -83,6 +86,8 @@ def case_assign(
         fields.append("needs_reassignment")
     if fields:
         case.save(update_fields=fields)
+    if role == AssignmentRole.LEAD:
+        appearance_tasks_for_new_lead(case=case, lead=attorney, by=by)
     case_event(
         case,
         CaseEvent.Kind.ASSIGNED,
@@ -127,7 +132,8 @@ def cases_bulk_reassign(*, from_attorney: User, to_attorneys: Sequence[User], by
     cases (ties by the order given), skipping a target already on that case; if every target
     is already on it, ``from_attorney`` simply leaves it. All in one transaction: on any error
     nothing changes. Returns the number of cases moved. Side effects: those of
-    ``case_assign`` and ``assignment_end`` for each case.
+    ``case_assign`` and ``assignment_end`` for each case, including the filing tasks of a new
+    lead where the leaver is still attorney of record (EOIR-28, EOIR-27, G-28).
     """
     targets = [t for t in to_attorneys if t.pk != from_attorney.pk]
     if not targets:

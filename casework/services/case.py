@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import TypedDict, Unpack
 
@@ -12,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from casework.identity import a_number_index
 from casework.models import (
     Case,
     CaseEvent,
@@ -22,13 +20,14 @@ from casework.models import (
     ImmigrationCourt,
 )
 from casework.services.history import case_changed, case_event
-from casework.services.intake import detainee_reindex
+from casework.services.intake import check_a_numbers_free, detainee_reindex, other_a_numbers_value
 
 DETAINEE_FIELDS = (
     "given_names",
     "family_names",
     "other_names",
     "a_number",
+    "other_a_numbers",
     "date_of_birth",
     "country_of_birth",
     "citizenship",
@@ -39,10 +38,15 @@ DETAINEE_FIELDS = (
 
 CASE_FIELDS = (
     "proceeding_type",
+    "detention_authority",
+    "stage",
+    "scope",
     "court",
     "detained_on",
     "detained_where",
     "last_arrival_on",
+    "asylum_exception",
+    "asylum_exception_note",
     "flag_medical",
     "flag_minor_children",
     "flag_imminent_removal",
@@ -56,16 +60,22 @@ class CaseDetailChanges(TypedDict, total=False):
     family_names: str
     other_names: str
     a_number: str | None
+    other_a_numbers: list[str] | str
     date_of_birth: date | None
     country_of_birth: str
     citizenship: str
     languages: str
     needs_interpreter: bool
     proceeding_type: str
+    detention_authority: str
+    stage: str
+    scope: str
     court: ImmigrationCourt | None
     detained_on: date | None
     detained_where: str
     last_arrival_on: date | None
+    asylum_exception: str
+    asylum_exception_note: str
     flag_medical: bool
     flag_minor_children: bool
     flag_imminent_removal: bool
@@ -77,12 +87,23 @@ def case_update_details(
 ) -> list[str]:
     """Edit the detainee's and the case's details; returns the names of changed fields.
 
-    Side effects: blind indexes rewritten when names or the A-number change; a timeline
-    event naming the changed fields (not their values); an ``AccessEvent``.
+    Other A-numbers are stored normalised and without the main one; an A-number (main or other)
+    that is another person's is refused (``ValidationError``). The note on an exception to the
+    asylum deadline is cleared when no exception is claimed. Side effects: blind indexes rewritten
+    when names or A-numbers change; a timeline event naming the changed fields (not their values);
+    an ``AccessEvent``.
     """
     detainee = Detainee.objects.select_for_update().get(pk=case.detainee_id)
     case = Case.objects.select_for_update().get(pk=case.pk)
-    values: Mapping[str, object] = changes  # read by field name below
+    values: dict[str, object] = dict(changes)  # read by field name below
+    if "other_a_numbers" in values or "a_number" in values:
+        primary = values.get("a_number", detainee.a_number) or None
+        others = values.get("other_a_numbers", detainee.other_a_numbers)
+        values["other_a_numbers"] = other_a_numbers_value(
+            others if isinstance(others, (list, str)) else [], primary=str(primary) if primary else None
+        )
+    if not values.get("asylum_exception", case.asylum_exception):
+        values["asylum_exception_note"] = ""
     changed = []
     for name in DETAINEE_FIELDS:
         value = values.get(name)
@@ -97,13 +118,11 @@ def case_update_details(
             changed.append(name)
     if not changed:
         return []
-    if "a_number" in changed and detainee.a_number:
-        clash = Detainee.objects.filter(a_number_index=a_number_index(detainee.a_number)).exclude(pk=detainee.pk)
-        if clash.exists():
-            raise ValidationError({"a_number": _("A person with this A-number is already registered.")})
+    if {"a_number", "other_a_numbers"} & set(changed):
+        check_a_numbers_free(detainee, exclude=detainee)
     detainee.save()
     case.save()
-    if {"given_names", "family_names", "other_names", "a_number"} & set(changed):
+    if {"given_names", "family_names", "other_names", "a_number", "other_a_numbers"} & set(changed):
         detainee_reindex(detainee)
     labels = ", ".join(str(_field_label(name)) for name in changed)
     case_event(case, CaseEvent.Kind.DETAILS, _("Details edited: %(fields)s.") % {"fields": labels}, by)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict, Unpack
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from casework.deadlines import Rule, compute_deadline, default_title
+from casework.deadlines import Forum, Rule, Service, compute_deadline, default_title
 from casework.models import (
     Case,
     CaseEvent,
@@ -18,6 +20,15 @@ from casework.models import (
     Hearing,
 )
 from casework.services.history import case_changed, case_event
+
+
+class RuleOptions(TypedDict, total=False):
+    """Options of ``compute_deadline`` some rules need (see there); a rule refuses the others."""
+
+    service: Service
+    forum: Forum
+    hearing_kind: str
+    days: int
 
 
 @transaction.atomic
@@ -30,15 +41,21 @@ def deadline_add_from_rule(
     title: str = "",
     hearing: Hearing | None = None,
     ip_address: str | None = None,
+    **options: Unpack[RuleOptions],
 ) -> Deadline:
     """Add a deadline computed by ``rule`` from ``source_date``; the rule's explanation is kept.
 
-    Side effects: timeline; ``AccessEvent``.
+    Raises ValueError (with a message for the user) when the rule cannot be computed with these
+    options, and ``ValidationError`` for the asylum year of an unaccompanied child. Side effects: timeline; ``AccessEvent``.
     """
-    computed = compute_deadline(Rule(rule), source_date)
+    if Rule(rule) == Rule.ASYLUM_ONE_YEAR and not case.asylum_one_year_applies:
+        raise ValidationError(
+            {"rule": _("The one-year deadline does not apply to an unaccompanied child (INA 208(a)(2)(E)).")}
+        )
+    computed = compute_deadline(Rule(rule), source_date, **options)
     deadline = Deadline.objects.create(
         case=case,
-        title=title.strip() or default_title(Rule(rule)),
+        title=title.strip() or default_title(Rule(rule), forum=options.get("forum", Forum.IJ)),
         due_on=computed.due,
         rule=rule,
         source_date=source_date,

@@ -19,6 +19,7 @@ from accounts.roles import Role, user_role
 from accounts.services import access_event_record
 from casework import selectors, services
 from casework.forms import (
+    AppearanceForm,
     CaseDetailsForm,
     CaseFilterForm,
     CloseForm,
@@ -26,6 +27,8 @@ from casework.forms import (
     DocumentForm,
     NoteForm,
     ReliefForm,
+    SupervisionForm,
+    UacDeterminationForm,
 )
 from casework.models import Case, CaseStatus, Document
 from casework.permissions import CASEWORK_ROLES, can_change, case_view
@@ -45,6 +48,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         q=filters.get("q", ""),
         status=filters.get("status", ""),
         custody=filters.get("custody", ""),
+        authority=filters.get("authority", ""),
         court=court.pk if court else None,
         sort=filters.get("sort") or "-registered_at",
     )
@@ -81,7 +85,14 @@ def case_detail(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     }
     if editable:
         context.update(
-            custody_form=CustodyForm(initial={"status": case.custody_status, "facility": case.facility_id}),
+            custody_form=CustodyForm(initial={"custodian": case.custodian, "facility": case.facility_id}),
+            supervision_form=SupervisionForm(
+                initial={"supervision": case.supervision, "next_check_in_on": case.next_check_in_on}
+            ),
+            uac_form=UacDeterminationForm(
+                initial={"determination": case.uac_determination, "determined_on": case.uac_determined_on}
+            ),
+            appearance_form=AppearanceForm(),
             note_form=NoteForm(),
             document_form=DocumentForm(),
             relief_form=ReliefForm(),
@@ -139,7 +150,9 @@ def custody_change(request: AuthenticatedHttpRequest, case: Case) -> HttpRespons
     def act(case: Case, data: dict[str, Any]) -> None:
         services.custody_record_change(
             case=case,
-            status=data["status"],
+            custodian=data["custodian"],
+            release_basis=data["release_basis"],
+            supervision=data["supervision"],
             facility=data["facility"],
             started_on=data["started_on"],
             by=request.user,
@@ -149,6 +162,49 @@ def custody_change(request: AuthenticatedHttpRequest, case: Case) -> HttpRespons
     # The case's current facility stays valid even if it is no longer offered for new choices.
     initial = {"facility": case.facility_id}
     return _post_form(request, case, CustodyForm, act, _("Custody updated."), "#custody", initial)
+
+
+@case_view("change", methods=("POST",))
+def custody_supervision(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    def act(case: Case, data: dict[str, Any]) -> None:
+        services.custody_update_supervision(
+            case=case,
+            supervision=data["supervision"],
+            next_check_in_on=data["next_check_in_on"],
+            by=request.user,
+            ip_address=client_ip(request),
+        )
+
+    return _post_form(request, case, SupervisionForm, act, _("Supervision updated."), "#custody")
+
+
+@case_view("change", methods=("POST",))
+def uac_determination(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    def act(case: Case, data: dict[str, Any]) -> None:
+        services.case_record_uac_determination(
+            case=case,
+            determination=data["determination"],
+            determined_on=data["determined_on"],
+            by=request.user,
+            ip_address=client_ip(request),
+        )
+
+    return _post_form(request, case, UacDeterminationForm, act, _("Determination recorded."), "#custody")
+
+
+@case_view("change", methods=("POST",))
+def appearance_record(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    def act(case: Case, data: dict[str, Any]) -> None:
+        services.appearance_record(
+            case=case,
+            attorney=data["attorney"],
+            forum=data["forum"],
+            filed_on=data["filed_on"],
+            by=request.user,
+            ip_address=client_ip(request),
+        )
+
+    return _post_form(request, case, AppearanceForm, act, _("Appearance recorded."), "#appearances")
 
 
 @case_view("change", methods=("POST",))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,10 +16,11 @@ from casework.forms import (
     DeadlineManualForm,
     DeadlineRuleForm,
     DeadlineStatusForm,
+    DecisionForm,
     HearingForm,
     HearingOutcomeForm,
 )
-from casework.models import Case, Deadline, Hearing
+from casework.models import Case, Deadline, Decision, Hearing
 from casework.permissions import case_view
 from casework.views._common import refused
 from kernel.client_ip import client_ip
@@ -40,9 +42,11 @@ def hearing_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
                 kind=data["kind"],
                 starts_at=data["starts_at"],
                 court=data["court"],
+                venue=data["venue"],
                 judge=data["judge"],
                 medium=data["medium"],
                 interpreter_language=data["interpreter_language"],
+                timezone_override=data["timezone_override"],
                 by=request.user,
                 ip_address=client_ip(request),
             )
@@ -55,45 +59,115 @@ def hearing_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     return render(request, "casework/hearing_form.html", {"case": case, "form": form}, status=status)
 
 
+def _deadlines_message(request: AuthenticatedHttpRequest, deadlines: list[Deadline]) -> None:
+    for deadline in deadlines:
+        messages.info(
+            request,
+            _("Deadline: %(title)s, due %(due)s.") % {"title": deadline.title, "due": deadline.due_on.isoformat()},
+        )
+
+
 @case_view("change", methods=("GET", "POST"))
 def hearing_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> HttpResponse:
     try:
-        hearing = case.hearings.select_related("court").get(pk=pk)
+        hearing = case.hearings.select_related("court", "decision").get(pk=pk)
     except Hearing.DoesNotExist as exc:
         raise Http404 from exc
     local = hearing.local_start
     initial = {
         "kind": hearing.kind,
         "court": hearing.court_id,
+        "venue": hearing.venue,
         "date": local.date(),
         "time": local.time().replace(second=0, microsecond=0),
+        "timezone_override": hearing.timezone_override,
         "judge": hearing.judge,
         "medium": hearing.medium,
         "interpreter_language": hearing.interpreter_language,
-        "outcome": hearing.outcome,
-        "outcome_note": hearing.outcome_note,
     }
+    decision = getattr(hearing, "decision", None)
+    outcome_initial = DecisionForm.initial_for(decision) if decision else {"outcome": hearing.outcome}
+    outcome_initial["note"] = decision.note if decision else hearing.outcome_note
     form = HearingForm(request.POST or None, initial=initial)
-    outcome_form = HearingOutcomeForm(request.POST or None, initial=initial)
+    outcome_form = HearingOutcomeForm(request.POST or None, initial=outcome_initial, prefix="outcome")
     if request.method == "POST" and form.is_valid() and outcome_form.is_valid():
-        data = {**form.cleaned_data, **outcome_form.cleaned_data}
+        data = dict(form.cleaned_data)
         data.pop("date"), data.pop("time")
+        outcome_changed = outcome_form.has_changed()
         try:
-            deadline = services.hearing_update(hearing=hearing, by=request.user, ip_address=client_ip(request), **data)
+            with transaction.atomic():
+                services.hearing_update(hearing=hearing, by=request.user, ip_address=client_ip(request), **data)
+                deadlines: list[Deadline] = []
+                if outcome_changed:
+                    hearing.refresh_from_db()
+                    _made, deadlines = services.hearing_record_outcome(
+                        hearing=hearing,
+                        outcome=outcome_form.hearing_outcome,
+                        note=outcome_form.cleaned_data["note"],
+                        decision=outcome_form.decision_fields_for(hearing.local_start.date()),
+                        by=request.user,
+                        ip_address=client_ip(request),
+                    )
         except ValidationError as exc:
-            about_outcome = "outcome" in getattr(exc, "error_dict", {})
+            errors = getattr(exc, "error_dict", {})
+            about_outcome = bool(errors) and not set(errors) & set(form.fields) - {"outcome"}
             add_validation_errors(outcome_form if about_outcome else form, exc)
         else:
             messages.success(request, _("Hearing saved."))
-            if deadline is not None:
-                messages.info(
-                    request,
-                    _("Deadline added: %(title)s, due %(due)s.") % {"title": deadline.title, "due": deadline.due_on},
-                )
+            _deadlines_message(request, deadlines)
             return redirect(_case_url(case, "#hearings"))
     status = 400 if request.method == "POST" else 200
     context = {"case": case, "form": form, "outcome_form": outcome_form, "hearing": hearing}
     return render(request, "casework/hearing_form.html", context, status=status)
+
+
+def _decision(case: Case, pk: int) -> Decision:
+    try:
+        return case.decisions.select_related("hearing__court").get(pk=pk)
+    except Decision.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@case_view("change", methods=("GET", "POST"))
+def decision_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    """A written decision of the immigration judge, or a decision of the Board."""
+    form = DecisionForm(request.POST or None, initial={"decided_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            _made, deadlines = services.decision_record(
+                case=case, by=request.user, ip_address=client_ip(request), **form.decision_fields()
+            )
+        except ValidationError as exc:
+            add_validation_errors(form, exc)
+        else:
+            messages.success(request, _("Decision recorded."))
+            _deadlines_message(request, deadlines)
+            return redirect(_case_url(case, "#decisions"))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "casework/decision_form.html", {"case": case, "form": form}, status=status)
+
+
+@case_view("change", methods=("GET", "POST"))
+def decision_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> HttpResponse:
+    """Correct a decision, or record DHS's automatic stay and appeal; its deadlines follow."""
+    decision = _decision(case, pk)
+    form = DecisionForm(request.POST or None, initial=DecisionForm.initial_for(decision))
+    if decision.hearing_id is not None:
+        form.fields["forum"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            deadlines = services.decision_update(
+                decision=decision, by=request.user, ip_address=client_ip(request), **form.decision_fields()
+            )
+        except ValidationError as exc:
+            add_validation_errors(form, exc)
+        else:
+            messages.success(request, _("Decision saved."))
+            _deadlines_message(request, deadlines)
+            return redirect(_case_url(case, "#decisions"))
+    status = 400 if request.method == "POST" else 200
+    context = {"case": case, "form": form, "decision": decision}
+    return render(request, "casework/decision_form.html", context, status=status)
 
 
 @case_view("change", methods=("GET", "POST"))
@@ -114,6 +188,7 @@ def deadline_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
                         title=data["title"],
                         by=request.user,
                         ip_address=client_ip(request),
+                        **rule_form.rule_options(),
                     )
                 else:
                     deadline = services.deadline_add_manual(

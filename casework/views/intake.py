@@ -13,48 +13,92 @@ from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role
 from casework import selectors, services
 from casework.forms import IntakeForm
+from casework.models import Detainee
+from casework.permissions import get_case_for_user
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
 
 
 def _duplicates_for(request: AuthenticatedHttpRequest, data: dict[str, Any]) -> list[selectors.PossibleDuplicate]:
-    return selectors.possible_duplicates(
+    found = selectors.possible_duplicates(
         request.user,
         a_number=data.get("a_number") or None,
         names=[data.get("given_names", ""), data.get("family_names", ""), data.get("other_names", "")],
         date_of_birth=data.get("date_of_birth"),
     )
+    seen = {d.case.pk for d in found}
+    for number in data.get("other_a_numbers") or []:  # a second A-number may be someone's first
+        for duplicate in selectors.possible_duplicates(request.user, a_number=number, names=[], date_of_birth=None):
+            if duplicate.case.pk not in seen:
+                seen.add(duplicate.case.pk)
+                found.append(duplicate)
+    return found
+
+
+def _intake_data(data: dict[str, Any]) -> services.IntakeData:
+    contact: services.ContactData = {
+        "name": data["contact_name"],
+        "relationship": data["contact_relationship"],
+        "phone": data["contact_phone"],
+        "preferred_language": data["contact_language"],
+    }
+    intake_data = services.IntakeData(
+        **{k: data[k] for k in services.IntakeData.__dataclass_fields__ if k in data and k != "contacts"},
+        contacts=[contact],
+    )
+    intake_data.a_number = data["a_number"] or None
+    return intake_data
+
+
+def _same_person(request: AuthenticatedHttpRequest, number: str, data: dict[str, Any]) -> Detainee | None:
+    """The person of case ``number`` if the user may see that case and one of the A-numbers typed is theirs."""
+    case = get_case_for_user(request.user, number)  # a case the user may not see: 404
+    typed = [n for n in [data.get("a_number"), *data.get("other_a_numbers", [])] if n]
+    for digits in typed:
+        person = services.intake.detainee_with_a_number(digits)
+        if person is not None and person.pk == case.detainee_id:
+            return person
+    return None
 
 
 @role_required(Role.INTAKE, Role.SUPERVISOR)
 def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Register a detained person: a phone-sized form, a duplicate check, then triage."""
+    """Register a detained person: a phone-sized form, a duplicate check, then triage.
+
+    When the A-number is a registered person's, the worker may open a new matter for that person
+    (a new case, the same person), if they may see one of the person's cases.
+    """
     form = IntakeForm(request.POST or None)
     duplicates: list[selectors.PossibleDuplicate] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         duplicates = _duplicates_for(request, data)
-        if not duplicates or request.POST.get("confirm") == "different-person":
-            contact: services.ContactData = {
-                "name": data["contact_name"],
-                "relationship": data["contact_relationship"],
-                "phone": data["contact_phone"],
-                "preferred_language": data["contact_language"],
-            }
-            intake_data = services.IntakeData(
-                **{k: data[k] for k in services.IntakeData.__dataclass_fields__ if k in data and k != "contacts"},
-                contacts=[contact],
-            )
-            intake_data.a_number = data["a_number"] or None
-            try:
-                case = services.case_register(data=intake_data, by=request.user, ip_address=client_ip(request))
-            except ValidationError as exc:
-                add_validation_errors(form, exc)
+        new_matter_of = request.POST.get("new_matter_of", "")
+        try:
+            if new_matter_of:
+                person = _same_person(request, new_matter_of, data)
+                if person is None:
+                    raise ValidationError({"a_number": _("That case is not this A-number's person.")})
+                case = services.case_open_new_matter(
+                    detainee=person, data=_intake_data(data), by=request.user, ip_address=client_ip(request)
+                )
+            elif not duplicates or request.POST.get("confirm") == "different-person":
+                case = services.case_register(data=_intake_data(data), by=request.user, ip_address=client_ip(request))
             else:
+                case = None
+        except ValidationError as exc:
+            add_validation_errors(form, exc)
+        else:
+            if case is not None:
                 messages.success(request, _("Case %(number)s registered and sent to triage.") % {"number": case.number})
                 return redirect("casework:case-detail", number=case.number)
     status = 400 if request.method == "POST" and not form.is_valid() else 200
-    return render(request, "casework/intake.html", {"form": form, "duplicates": duplicates}, status=status)
+    new_matters = [d for d in duplicates if d.reason == "a_number" and d.visible]
+    # One offer per person: their latest case stands for them.
+    offers = list({d.case.detainee_id: d for d in reversed(new_matters)}.values())
+    hidden = any(d.reason == "a_number" and not d.visible for d in duplicates)
+    context = {"form": form, "duplicates": duplicates, "new_matter_offers": offers, "new_matter_hidden": hidden}
+    return render(request, "casework/intake.html", context, status=status)
 
 
 @role_required(Role.INTAKE, Role.SUPERVISOR)

@@ -1,4 +1,6 @@
-"""Money paid out for a case: requested by its attorney, approved by someone else, paid."""
+"""Money paid out for a case: requested by its attorney, approved by someone else, paid.
+
+A bond payment also opens a ``Bond`` (``funds.models.bonds``), which follows the bond until the money is back."""
 
 from __future__ import annotations
 
@@ -68,41 +70,3 @@ class Disbursement(models.Model):
 
     def __str__(self) -> str:
         return f"disbursement {self.pk}"
-
-
-class Bond(models.Model):
-    """A bond paid for a case: a receivable until the government refunds it or it is forfeited."""
-
-    class Status(models.TextChoices):
-        OUTSTANDING = "outstanding", _("Outstanding")
-        REFUNDED = "refunded", _("Refunded")
-        FORFEITED = "forfeited", _("Forfeited")
-
-    disbursement = models.OneToOneField(Disbursement, on_delete=models.PROTECT, related_name="bond")
-    case = models.ForeignKey("casework.Case", on_delete=models.PROTECT, related_name="bonds")
-    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="bonds")
-    amount_cents = models.PositiveIntegerField()
-    paid_on = models.DateField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OUTSTANDING)
-    closed_on = models.DateField(null=True, blank=True)
-    refunded_cents = models.PositiveIntegerField(default=0)
-    interest_cents = models.PositiveIntegerField(default=0)
-    note = models.CharField(max_length=300, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    close_transaction = models.OneToOneField(
-        Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["paid_on", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status="outstanding", closed_on__isnull=True) | ~Q(status="outstanding"),
-                name="funds_outstanding_bond_not_closed",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"bond {self.pk}"

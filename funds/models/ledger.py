@@ -47,18 +47,25 @@ class AccountKind(models.TextChoices):
     STRIPE_CLEARING = "stripe_clearing", _("Stripe clearing")
     BANK = "bank", _("Bank")
     BONDS_RECEIVABLE = "bonds_receivable", _("Bonds receivable")
+    # A bond refund paid to a person-obligor, until they pass it back to the fund.
+    OBLIGOR_RECEIVABLE = "obligor_receivable", _("Bond refunds due from obligors")
+    # The part of a principal a refund fell short of, while the fund disputes it.
+    BOND_SHORTFALLS = "bond_shortfalls", _("Bond refund shortfalls in dispute")
     # Income (credit-normal)
     DONATIONS = "donations", _("Donations")
-    BOND_INTEREST = "bond_interest", _("Interest on refunded bonds")
+    BOND_INTEREST = "bond_interest", _("Interest on bonds")
     # Expenses and contra-income (debit-normal)
     PROCESSING_FEES = "processing_fees", _("Processing fees")
     REFUNDS = "refunds", _("Refunds to donors")
     DISPUTES = "disputes", _("Lost disputes and dispute fees")
     PROGRAM_EXPENSES = "program_expenses", _("Program expenses")
     BOND_FORFEITURES = "bond_forfeitures", _("Forfeited bonds")
+    BOND_SHORTFALL_LOSSES = "bond_shortfall_loss", _("Bond refund shortfalls written off")
 
 
 CASH_KINDS = (AccountKind.STRIPE_CLEARING, AccountKind.BANK)
+# Money the fund is owed on bonds: held by the government, due from an obligor, or disputed.
+BOND_RECEIVABLE_KINDS = (AccountKind.BONDS_RECEIVABLE, AccountKind.OBLIGOR_RECEIVABLE, AccountKind.BOND_SHORTFALLS)
 
 
 class Account(models.Model):
@@ -87,6 +94,9 @@ class TransactionKind(models.TextChoices):
     BOND_PAID = "bond_paid", _("Bond paid")
     BOND_REFUNDED = "bond_refunded", _("Bond refunded")
     BOND_FORFEITED = "bond_forfeited", _("Bond forfeited")
+    BOND_INTEREST = "bond_interest", _("Interest on a forfeited bond")
+    BOND_PASSED_BACK = "bond_passed_back", _("Bond refund passed back by the obligor")
+    BOND_SHORTFALL = "bond_shortfall", _("Bond refund shortfall resolved")
     REVERSAL = "reversal", _("Reversal")
 
 

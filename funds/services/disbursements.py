@@ -1,4 +1,7 @@
-"""Disbursements for cases and the bond lifecycle."""
+"""Disbursements for cases: requested, decided by someone else, paid from the bank.
+
+A bond payment opens the bond (``funds.services.bonds.bond_open``), whose later life is there.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,17 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessEvent, User
 from accounts.services import access_event_record
 from casework.models import Case
 from casework.permissions import cases_visible_to
-from funds.models import AccountKind, Bond, Disbursement, Fund, Purpose, TransactionKind
-from funds.selectors import fund_balance
+from casework.selectors import automatic_stay
+from funds.models import Account, AccountKind, Disbursement, Fund, Purpose, TransactionKind
+from funds.selectors import bank_lowest_since, fund_balance
+from funds.services.bonds import BondTerms, bond_open, bond_terms_errors
 from funds.services.ledger import account, ledger_post
 from kernel.clock import booking_day_start
 from kernel.money import format_cents
@@ -62,6 +68,40 @@ def _check_money(fund: Fund, amount_cents: int, *, counting_committed: bool, thi
         )
 
 
+def _check_bank(fund: Fund, amount_cents: int, paid_on: date) -> None:
+    """Refuse a payment the fund's bank account cannot cover, on the day paid or any day since.
+
+    Money is paid from the bank only: donations still in Stripe clearing reach it with a payout.
+    The bank account row is locked first (``SELECT ... FOR UPDATE``), so two payments from one
+    fund are checked one after the other and cannot both spend the same money.
+    """
+    bank = Account.objects.select_for_update().get(pk=account(fund, AccountKind.BANK).pk)
+    low, low_day = bank_lowest_since(bank, paid_on)
+    if amount_cents <= low:
+        return
+    words = {
+        "fund": fund.name,
+        "bank": format_cents(bank.balance),
+        "clearing": format_cents(fund_balance(fund).in_clearing),
+        "amount": format_cents(amount_cents),
+        "low": format_cents(low),
+        "day": date_format(low_day, "DATE_FORMAT"),
+    }
+    if amount_cents > bank.balance:
+        message = _(
+            "Not enough money in the bank for %(fund)s: %(bank)s is in the bank and %(clearing)s is still on "
+            "its way from Stripe; %(amount)s is needed. Payments are made from the bank only: wait for the "
+            "next payout."
+        )
+    else:
+        message = _(
+            "Not enough money in the bank for %(fund)s on the day it was paid or since: on %(day)s the bank "
+            "held only %(low)s, and %(amount)s is needed (today %(bank)s is in the bank and %(clearing)s on its "
+            "way from Stripe). Check the payment date."
+        )
+    raise ValidationError(message % words)
+
+
 @transaction.atomic
 def disbursement_request(
     *,
@@ -100,7 +140,8 @@ def disbursement_request(
 
 
 def _lock(disbursement: Disbursement) -> Disbursement:
-    return Disbursement.objects.select_for_update().select_related("fund", "case").get(pk=disbursement.pk)
+    # Only the disbursement's row (``of``): money is guarded by the lock on the bank account row.
+    return Disbursement.objects.select_for_update(of=("self",)).select_related("fund", "case").get(pk=disbursement.pk)
 
 
 @transaction.atomic
@@ -145,25 +186,55 @@ def disbursement_reject(*, disbursement: Disbursement, by: User, note: str) -> D
     return disbursement
 
 
+def _check_no_automatic_stay(disbursement: Disbursement) -> None:
+    """Refuse to pay a bond while DHS's automatic stay of the bond order runs, or may yet be invoked."""
+    stay = automatic_stay(disbursement.case)
+    if stay is not None and stay.in_effect:
+        raise ValidationError(
+            _("This bond cannot be posted yet. %(why)s") % {"why": stay.explanation},
+            code="automatic_stay",
+        )
+
+
 @transaction.atomic
 def disbursement_pay(
-    *, disbursement: Disbursement, paid_on: date, method: str, reference: str, by: User
+    *,
+    disbursement: Disbursement,
+    paid_on: date,
+    method: str,
+    reference: str,
+    by: User,
+    bond_terms: BondTerms | None = None,
 ) -> Disbursement:
-    """Record that an approved disbursement was paid (check or wire), and book it.
+    """Record that an approved disbursement was paid from the fund's bank (check, wire, ACH), and book it.
 
-    Ledger: a bond moves cash into *bonds receivable* of the fund (the money is expected
-    back); anything else is a program expense. A bond also gets a ``Bond`` row in the bond
-    register. Refused if the fund no longer holds the money. Side effects: status, payment
-    details, a ledger transaction keyed ``disbursement:<id>``; ``AccessEvent``.
+    Refused (nothing written) for a bond while DHS's automatic stay of the bond order runs
+    (``casework.selectors.automatic_stay``, 8 CFR 1003.19(i)(2)), and when the bank cannot cover it on
+    ``paid_on`` and every day since;
+    money still on its way from Stripe does not count (``_check_bank``, under a lock on the bank
+    account). Ledger (key ``disbursement:<id>``): a bond moves the money into the fund's *bonds
+    receivable* (it is expected back); anything else is a program expense; both from the bank. A
+    bond also opens a ``Bond`` with ``bond_terms`` (default: a delivery bond the fund posts itself),
+    refused as ``funds.services.bonds.bond_terms_errors`` says. Side effects: status, payment
+    details; ``AccessEvent``; for a bond, what ``bond_open`` writes.
     """
     disbursement = _lock(disbursement)
     if disbursement.status != Disbursement.Status.APPROVED:
         raise ValidationError(_("Only an approved disbursement can be recorded as paid."))
     if paid_on > timezone.localdate():
         raise ValidationError({"paid_on": _("Record a payment once it has been made.")})
-    fund = disbursement.fund
-    _check_money(fund, disbursement.amount_cents, counting_committed=False)
     is_bond = disbursement.purpose == Purpose.BOND
+    if bond_terms is not None and not is_bond:
+        raise ValueError("bond terms are for a bond payment only")
+    terms = (bond_terms or BondTerms()) if is_bond else None
+    if terms is not None and (
+        errors := bond_terms_errors(terms, amount_cents=disbursement.amount_cents, paid_on=paid_on)
+    ):
+        raise ValidationError(errors)
+    if is_bond:
+        _check_no_automatic_stay(disbursement)
+    fund = disbursement.fund
+    _check_bank(fund, disbursement.amount_cents, paid_on)
     target = AccountKind.BONDS_RECEIVABLE if is_bond else AccountKind.PROGRAM_EXPENSES
     txn = ledger_post(
         key=f"disbursement:{disbursement.pk}",
@@ -185,98 +256,7 @@ def disbursement_pay(
     disbursement.save(
         update_fields=["status", "paid_on", "payment_method", "payment_reference", "paid_by", "transaction"]
     )
-    if is_bond:
-        Bond.objects.create(
-            disbursement=disbursement,
-            case=disbursement.case,
-            fund=fund,
-            amount_cents=disbursement.amount_cents,
-            paid_on=paid_on,
-        )
+    if terms is not None:
+        bond_open(disbursement=disbursement, terms=terms, by=by)
     _log(by, disbursement, f"paid on {paid_on.isoformat()} by {method}")
     return disbursement
-
-
-def _lock_bond(bond: Bond) -> Bond:
-    bond = Bond.objects.select_for_update().select_related("fund", "case").get(pk=bond.pk)
-    if bond.status != Bond.Status.OUTSTANDING:
-        raise ValidationError(_("This bond is already closed."))
-    return bond
-
-
-@transaction.atomic
-def bond_record_refund(
-    *, bond: Bond, refunded_cents: int, interest_cents: int, refunded_on: date, by: User, note: str = ""
-) -> Bond:
-    """The government refunded a cancelled bond: the money goes back into the bond's fund.
-
-    Ledger (key ``bond-refund:<id>``): bank receives refund + interest; bonds receivable is
-    cleared by the bond's amount; interest is income; anything withheld (refund below the
-    bond) is written off as forfeited. Side effects: the bond closes; ``AccessEvent``.
-    """
-    bond = _lock_bond(bond)
-    if refunded_cents < 0 or interest_cents < 0:
-        raise ValidationError(_("Amounts cannot be negative."))
-    if refunded_cents > bond.amount_cents:
-        raise ValidationError({"refunded_cents": _("More than the bond was refunded: record the extra as interest.")})
-    if refunded_on < bond.paid_on:
-        raise ValidationError({"refunded_on": _("The refund cannot come before the bond was paid.")})
-    fund = bond.fund
-    withheld = bond.amount_cents - refunded_cents
-    lines = [
-        (account(fund, AccountKind.BANK), refunded_cents + interest_cents),
-        (account(fund, AccountKind.BONDS_RECEIVABLE), -bond.amount_cents),
-        (account(fund, AccountKind.BOND_INTEREST), -interest_cents),
-        (account(fund, AccountKind.BOND_FORFEITURES), withheld),
-    ]
-    txn = ledger_post(
-        key=f"bond-refund:{bond.pk}",
-        kind=TransactionKind.BOND_REFUNDED,
-        description=f"Bond refunded for case {bond.case.number}",
-        lines=lines,
-        occurred_at=booking_day_start(refunded_on),
-        by=by,
-    )
-    bond.status = Bond.Status.REFUNDED
-    bond.closed_on = refunded_on
-    bond.refunded_cents = refunded_cents
-    bond.interest_cents = interest_cents
-    bond.note = note.strip()
-    bond.closed_by = by
-    bond.close_transaction = txn
-    bond.save()
-    access_event_record(
-        user=by, action=AccessEvent.Action.CHANGE, object_type="bond", object_ref=bond.case.number, detail="refunded"
-    )
-    return bond
-
-
-@transaction.atomic
-def bond_record_forfeiture(*, bond: Bond, forfeited_on: date, by: User, note: str) -> Bond:
-    """A breached bond is forfeited: written off from bonds receivable. Side effects: ledger
-    (key ``bond-forfeit:<id>``); the bond closes; ``AccessEvent``."""
-    bond = _lock_bond(bond)
-    if forfeited_on < bond.paid_on:
-        raise ValidationError({"forfeited_on": _("The forfeiture cannot come before the bond was paid.")})
-    fund = bond.fund
-    txn = ledger_post(
-        key=f"bond-forfeit:{bond.pk}",
-        kind=TransactionKind.BOND_FORFEITED,
-        description=f"Bond forfeited for case {bond.case.number}",
-        lines=[
-            (account(fund, AccountKind.BOND_FORFEITURES), bond.amount_cents),
-            (account(fund, AccountKind.BONDS_RECEIVABLE), -bond.amount_cents),
-        ],
-        occurred_at=booking_day_start(forfeited_on),
-        by=by,
-    )
-    bond.status = Bond.Status.FORFEITED
-    bond.closed_on = forfeited_on
-    bond.note = note.strip()
-    bond.closed_by = by
-    bond.close_transaction = txn
-    bond.save()
-    access_event_record(
-        user=by, action=AccessEvent.Action.CHANGE, object_type="bond", object_ref=bond.case.number, detail="forfeited"
-    )
-    return bond

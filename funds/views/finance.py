@@ -1,4 +1,4 @@
-"""Finance pages: balances, the disbursement queue, the bond register, donations, payouts."""
+"""Finance pages: balances, the disbursement queue, donations, disputes, payouts (bonds: ``funds.views.bonds``)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,15 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import AccessEvent
 from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.services import access_event_record
-from funds.forms import BondForfeitForm, BondRefundForm, DecisionForm, MoneyField, PaymentForm
-from funds.models import Bond, Disbursement, Dispute, Donation, Fund, Payout, Transaction
-from funds.permissions import FINANCE_ROLES, get_bond_for_finance, get_disbursement_for_finance
-from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
+from casework.selectors import automatic_stay
+from funds.forms import BondPaymentForm, DecisionForm, PaymentForm
+from funds.models import Disbursement, Dispute, Donation, Fund, Payout, Purpose, Transaction
+from funds.permissions import FINANCE_ROLES, get_disbursement_for_finance
+from funds.selectors import bond_counts, fund_balances, ledger_mismatches, unbalanced_transactions
 from funds.services import disbursements as services
 from funds.services.checkout import donation_refund as refund_service
 from kernel.client_ip import client_ip
-from kernel.forms import add_validation_errors
+from kernel.forms import MoneyField, add_validation_errors
 
 
 @role_required(*FINANCE_ROLES)
@@ -35,7 +36,7 @@ def finance_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "balances": fund_balances(Fund.objects.filter(active=True)),
         "waiting": Disbursement.objects.filter(status=Disbursement.Status.REQUESTED).count(),
         "to_pay": Disbursement.objects.filter(status=Disbursement.Status.APPROVED).count(),
-        "bonds_outstanding": Bond.objects.filter(status=Bond.Status.OUTSTANDING).count(),
+        "bonds": bond_counts(today=timezone.localdate()),
         "ledger_ok": not unbalanced_transactions() and not ledger_mismatches(),
     }
     return render(request, "funds/finance_home.html", context)
@@ -62,7 +63,8 @@ def disbursement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
     decision_form = DecisionForm(request.POST if request.POST.get("action") in ("approve", "reject") else None)
-    payment_form = PaymentForm(request.POST if request.POST.get("action") == "pay" else None)
+    payment_class = BondPaymentForm if disbursement.purpose == Purpose.BOND else PaymentForm
+    payment_form = payment_class(request.POST if request.POST.get("action") == "pay" else None)
     if request.method == "POST":
         action = request.POST.get("action")
         form = payment_form if action == "pay" else decision_form
@@ -91,6 +93,7 @@ def disbursement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
                         paid_on=form.cleaned_data["paid_on"],
                         method=form.cleaned_data["method"],
                         reference=form.cleaned_data["reference"],
+                        bond_terms=form.terms() if isinstance(form, BondPaymentForm) else None,
                         by=request.user,
                     )
                     messages.success(request, _("Recorded as paid and booked in the ledger."))
@@ -121,6 +124,8 @@ def _detail_context(disbursement, decision_form, payment_form, error: str = "") 
         "payment_form": payment_form,
         "balance": fund_balances([disbursement.fund])[0],
         "error": error,
+        # A bond cannot be posted while DHS's automatic stay of the bond order runs (8 CFR 1003.19(i)(2)).
+        "automatic_stay": automatic_stay(disbursement.case) if disbursement.purpose == Purpose.BOND else None,
     }
 
 
@@ -142,75 +147,6 @@ def disbursement_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileR
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-@role_required(*FINANCE_ROLES)
-@require_GET
-def bond_register(request: AuthenticatedHttpRequest) -> HttpResponse:
-    status = request.GET.get("status") or Bond.Status.OUTSTANDING
-    bonds = Bond.objects.select_related("case", "fund").order_by("paid_on", "id")
-    if status in Bond.Status.values:
-        bonds = bonds.filter(status=status)
-    fund = request.GET.get("fund")
-    if fund:
-        bonds = bonds.filter(fund__slug=fund)
-    today = timezone.localdate()
-    rows = [(bond, ((bond.closed_on or today) - bond.paid_on).days) for bond in bonds]
-    context = {
-        "rows": rows,
-        "status": status,
-        "statuses": Bond.Status.choices,
-        "funds": Fund.objects.all(),
-        "fund": fund,
-        "total": sum(b.amount_cents for b, _days in rows),
-        "over_a_year": sum(1 for _b, days in rows if days > 365),
-    }
-    return render(request, "funds/bond_register.html", context)
-
-
-@role_required(*FINANCE_ROLES)
-def bond_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    bond = get_bond_for_finance(pk)
-    refund_form = BondRefundForm(
-        request.POST if request.POST.get("action") == "refund" else None, initial={"refunded": bond.amount_cents}
-    )
-    forfeit_form = BondForfeitForm(request.POST if request.POST.get("action") == "forfeit" else None)
-    if request.method == "POST":
-        action = request.POST.get("action")
-        form = refund_form if action == "refund" else forfeit_form
-        if action in ("refund", "forfeit") and form.is_valid():
-            data = form.cleaned_data
-            try:
-                if action == "refund":
-                    services.bond_record_refund(
-                        bond=bond,
-                        refunded_cents=data["refunded"],
-                        interest_cents=data["interest"] or 0,
-                        refunded_on=data["refunded_on"],
-                        note=data["note"],
-                        by=request.user,
-                    )
-                    messages.success(
-                        request, _("Bond refund recorded; the money is back in %(fund)s.") % {"fund": bond.fund}
-                    )
-                else:
-                    services.bond_record_forfeiture(
-                        bond=bond, forfeited_on=data["forfeited_on"], note=data["note"], by=request.user
-                    )
-                    messages.success(request, _("Forfeiture recorded."))
-                return redirect("funds:bond-detail", pk=bond.pk)
-            except ValidationError as exc:
-                add_validation_errors(form, exc)
-        bond.refresh_from_db()
-        return render(
-            request,
-            "funds/bond_detail.html",
-            {"bond": bond, "refund_form": refund_form, "forfeit_form": forfeit_form},
-            status=400,
-        )
-    return render(
-        request, "funds/bond_detail.html", {"bond": bond, "refund_form": refund_form, "forfeit_form": forfeit_form}
-    )
 
 
 @role_required(*FINANCE_ROLES)
@@ -298,8 +234,6 @@ urlpatterns = [
     path("finance/disbursements/", disbursement_queue, name="disbursement-queue"),
     path("finance/disbursements/<int:pk>/", disbursement_detail, name="disbursement-detail"),
     path("finance/disbursements/<int:pk>/attachment/", disbursement_attachment, name="disbursement-attachment"),
-    path("finance/bonds/", bond_register, name="bond-register"),
-    path("finance/bonds/<int:pk>/", bond_detail, name="bond-detail"),
     path("finance/donations/", donation_list, name="donation-list"),
     path("finance/donations/<int:pk>/refund/", donation_refund, name="donation-refund"),
     path("finance/disputes/", dispute_list, name="dispute-list"),

@@ -26,7 +26,19 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from casework.models import Case, CaseStatus, CustodyStatus, Hearing, HearingOutcome, Relief, ReliefKind, ReliefStatus
+from casework.models import (
+    Case,
+    CaseStatus,
+    Custodian,
+    Decision,
+    DecisionOutcome,
+    DetentionAuthority,
+    Hearing,
+    ReleaseBasis,
+    Relief,
+    ReliefKind,
+    ReliefStatus,
+)
 from reports.builders.period import Period, Progress
 from reports.data import Column, ReportData, Section
 
@@ -136,6 +148,7 @@ def build_caseload(period: Period, progress: Progress) -> ReportData:
         Q(closed_at__isnull=True) | Q(closed_at__gte=period.start)
     )
     hearings = Hearing.objects.filter(starts_at__gte=period.start, starts_at__lt=period.end)
+    decisions = Decision.objects.filter(decided_on__gte=period.date_from, decided_on__lte=period.date_to)
     overview = Section(
         title=_("Overview"),
         columns=[Column("measure", _("Measure")), Column("count", _("Count"))],
@@ -160,9 +173,22 @@ def build_caseload(period: Period, progress: Progress) -> ReportData:
         overview,
         _group_section(_("Cases by status"), cases, _choices(_counts(open_in_period, "status"), CaseStatus.choices)),
         _group_section(
-            _("Cases by custody status"),
+            _("Cases by custody (who holds the person)"),
             cases,
-            _choices(_counts(open_in_period, "custody_status"), CustodyStatus.choices),
+            _choices(_counts(open_in_period, "custodian"), Custodian.choices),
+        ),
+        _group_section(
+            _("Released cases, by basis of release"),
+            cases,
+            _choices(
+                _counts(open_in_period.filter(custodian=Custodian.RELEASED), "release_basis"),
+                [c for c in ReleaseBasis.choices if c[0]],
+            ),
+        ),
+        _group_section(
+            _("Cases by detention authority"),
+            cases,
+            _choices(_counts(open_in_period, "detention_authority"), DetentionAuthority.choices),
         ),
     ]
     by_court = _counts(open_in_period, "court__name")
@@ -188,9 +214,9 @@ def build_caseload(period: Period, progress: Progress) -> ReportData:
     progress(60)
     sections.append(
         _group_section(
-            _("Hearing outcomes (hearings in the period)"),
-            _("Hearings"),
-            _choices(_counts(hearings, "outcome"), HearingOutcome.choices),
+            _("Decisions in the period, by outcome"),
+            _("Decisions"),
+            _choices(_counts(decisions, "outcome"), DecisionOutcome.choices),
         )
     )
     progress(75)

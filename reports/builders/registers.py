@@ -2,15 +2,19 @@
 
 Nothing here reads a ``Detainee``: a case appears by its public number only. Donors appear by
 name (or "Anonymous"), never by e-mail; staff by name and e-mail. Free-text fields that might
-hold personal data (a disbursement's reason, a decision note, a bond's note) are left out.
+hold personal data (a disbursement's reason, a decision note, a bond's note) are left out, and so
+is a person-obligor's name and phone: a bond's obligor is "the fund" or "a person".
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import datetime
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from funds.models import Bond, Disbursement, Donation, Fund
+from funds.models import AccountKind, Bond, Disbursement, Donation, Fund, Posting
 from reports.builders.period import Period, Progress, staff_label, yes_no
 from reports.data import Column, ReportData, Section
 
@@ -163,34 +167,75 @@ def build_disbursement_register(period: Period, fund: Fund | None, progress: Pro
     )
 
 
+def _owed_by_bond(end: datetime, fund: Fund | None) -> dict[int, dict[str, int]]:
+    """Per bond, what a person-obligor owed and what shortfall was disputed at ``end``, from the ledger.
+
+    The bond services key their transactions ``bond-<step>[:<n>]:<bond id>``, so the postings on the
+    two accounts say, bond by bond, exactly what the statement's memo lines add up.
+    """
+    postings = Posting.objects.filter(
+        account__kind__in=[AccountKind.OBLIGOR_RECEIVABLE, AccountKind.BOND_SHORTFALLS],
+        transaction__occurred_at__lt=end,
+        transaction__key__startswith="bond-",
+    )
+    if fund is not None:
+        postings = postings.filter(account__fund=fund)
+    owed: dict[int, dict[str, int]] = defaultdict(lambda: {"due": 0, "shortfall": 0})
+    for key, kind, amount in postings.values_list("transaction__key", "account__kind", "amount").order_by():
+        bond_id = key.rsplit(":", 1)[-1]
+        if bond_id.isdigit():
+            owed[int(bond_id)]["due" if kind == AccountKind.OBLIGOR_RECEIVABLE else "shortfall"] += amount
+    return owed
+
+
 def build_bond_register(period: Period, fund: Fund | None, progress: Progress) -> ReportData:
     bonds = Bond.objects.select_related("case", "fund", "disbursement")
     if fund is not None:
         bonds = bonds.filter(fund=fund)
-    outstanding = (
-        bonds.filter(paid_on__lte=period.date_to)
-        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=period.date_to))
-        .order_by("paid_on", "id")
-    )
-    outstanding_columns = [
+    day = period.date_to
+    owed = _owed_by_bond(period.end, fund)
+
+    def held(bond: Bond) -> int:
+        """The principal with the government at the end of ``day``: not yet refunded, not forfeited."""
+        refunded = bond.refunded_on is not None and bond.refunded_on <= day
+        forfeited = bond.status == Bond.Status.FORFEITED and bond.closed_on is not None and bond.closed_on <= day
+        return 0 if refunded or forfeited else bond.amount_cents
+
+    open_columns = [
         Column("case", _("Case number")),
         Column("payment_id", _("Payment id"), "int"),
         Column("fund", _("Fund")),
+        Column("bond_type", _("Bond type")),
+        Column("bond_number", _("Bond number (Form I-352)")),
+        Column("obligor", _("Obligor")),
         Column("paid_on", _("Paid on"), "date"),
         Column("amount", _("Amount"), "money"),
+        Column("held", _("Held by the government"), "money"),
+        Column("due", _("Due from the obligor"), "money"),
+        Column("shortfall", _("Refund shortfall in dispute"), "money"),
+        Column("state", _("State today")),
         Column("age_days", _("Age (days)"), "int"),
     ]
-    outstanding_rows = [
-        {
-            "case": bond.case.number,
-            "payment_id": bond.disbursement_id,
-            "fund": bond.fund.name,
-            "paid_on": bond.paid_on,
-            "amount": bond.amount_cents,
-            "age_days": (period.date_to - bond.paid_on).days,
-        }
-        for bond in outstanding
-    ]
+    open_rows = []
+    for bond in bonds.filter(paid_on__lte=day).order_by("paid_on", "id"):
+        figures = {"held": held(bond), **owed.get(bond.pk, {"due": 0, "shortfall": 0})}
+        if not any(figures.values()):
+            continue
+        open_rows.append(
+            {
+                "case": bond.case.number,
+                "payment_id": bond.disbursement_id,
+                "fund": bond.fund.name,
+                "bond_type": bond.get_bond_type_display(),
+                "bond_number": bond.bond_number,
+                "obligor": _("A person") if bond.obligor_kind == "person" else _("The fund"),
+                "paid_on": bond.paid_on,
+                "amount": bond.amount_cents,
+                **figures,
+                "state": bond.get_status_display(),
+                "age_days": (day - bond.paid_on).days,
+            }
+        )
     progress(50)
     closed = bonds.filter(closed_on__gte=period.date_from, closed_on__lte=period.date_to).order_by("closed_on", "id")
     closed_columns = [
@@ -230,10 +275,10 @@ def build_bond_register(period: Period, fund: Fund | None, progress: Progress) -
         parameters=period.parameters(fund=fund),
         sections=[
             Section(
-                title=_("Bonds outstanding on %(date)s") % {"date": period.date_to.isoformat()},
-                columns=outstanding_columns,
-                rows=outstanding_rows,
-                totals=totals_of(outstanding_columns, outstanding_rows),
+                title=_("Bonds outstanding on %(date)s") % {"date": day.isoformat()},
+                columns=open_columns,
+                rows=open_rows,
+                totals=totals_of(open_columns, open_rows),
             ),
             Section(
                 title=_("Bonds closed in the period"),
@@ -243,7 +288,16 @@ def build_bond_register(period: Period, fund: Fund | None, progress: Progress) -
             ),
         ],
         notes=[
+            _(
+                "Outstanding: every bond on which the fund was owed money at the end of the period: the "
+                "principal still held by the government, a refund a person-obligor received and has not passed "
+                "back, or a refund shortfall in dispute. Those three columns add up to the fund statement's memo "
+                "lines at the end of the period. The state is today's."
+            ),
             _("Age is counted in days from the payment to the last day of the period."),
-            _("Written off = bond amount minus the amount refunded (all of it for a forfeited bond)."),
+            _(
+                "Written off = bond amount minus the amount refunded: all of it for a forfeited bond, the part "
+                "of a disputed shortfall not recovered for a refunded one."
+            ),
         ],
     )

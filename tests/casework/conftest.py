@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.test import Client
 
 from accounts.roles import Role
 from casework import services
@@ -77,3 +78,10 @@ def assigned_case(register_case, intake_worker, supervisor, attorney):
     services.case_assign(case=case, attorney=attorney, role=AssignmentRole.LEAD, by=supervisor)
     case.refresh_from_db()
     return case
+
+
+@pytest.fixture
+def lawyer(attorney) -> Client:
+    client = Client()
+    client.force_login(attorney)
+    return client

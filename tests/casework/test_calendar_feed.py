@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +15,7 @@ from icalendar import Calendar
 from accounts.roles import Role
 from casework import services
 from casework.deadlines import Rule
-from casework.models import Assignment, AssignmentRole, DeadlineStatus
+from casework.models import Assignment, AssignmentRole, DeadlineStatus, ImmigrationCourt
 from casework.services.calendar import calendar_feed_create, calendar_feed_revoke
 
 PHOENIX = ZoneInfo("America/Phoenix")
@@ -257,3 +257,95 @@ def test_calendar_feed_records_last_use(attorney, token):
     read_feed(feed_url(token))
 
     assert attorney.calendar_feeds.get(revoked_at__isnull=True).last_used_at is not None
+
+
+# --- Time zones: TZID and VTIMEZONE --------------------------------------------------------
+# Worked example: San Francisco Immigration Court, Tue 12 Jan 2027 06:00 PST = 14:00 UTC.
+
+SF_START = datetime(2027, 1, 12, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """Friday 8 January 2027, noon in New York: the hearings below are days ahead."""
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2027, 1, 8, 17, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def san_francisco(db):
+    return ImmigrationCourt.objects.get(name="San Francisco Immigration Court")
+
+
+def vtimezones(response) -> dict[str, object]:
+    calendar = Calendar.from_ical(response.content)
+    return {str(tz["TZID"]): tz for tz in calendar.walk("VTIMEZONE")}
+
+
+def test_calendar_feed_has_one_vtimezone_per_zone_used(
+    frozen, assigned_case, attorney, court, san_francisco, hearing, token
+):
+    for day in (12, 13):
+        services.hearing_schedule(
+            case=assigned_case,
+            kind="individual",
+            starts_at=SF_START.replace(day=day),
+            court=san_francisco,
+            by=attorney,
+        )
+
+    response = read_feed(feed_url(token))
+
+    assert sorted(vtimezones(response)) == ["America/Los_Angeles", "America/Phoenix"]
+    assert unfolded(response).count("BEGIN:VTIMEZONE") == 2
+    # RFC 5545 3.6.5: the VTIMEZONE comes before the events that refer to it.
+    assert unfolded(response).index("BEGIN:VTIMEZONE") < unfolded(response).index("BEGIN:VEVENT")
+
+
+def test_calendar_feed_vtimezone_gives_the_hearings_instant(frozen, assigned_case, attorney, san_francisco, token):
+    hearing = services.hearing_schedule(
+        case=assigned_case, kind="master", starts_at=SF_START, court=san_francisco, by=attorney
+    )
+
+    response = read_feed(feed_url(token))
+
+    text = unfolded(response)
+    assert "DTSTART;TZID=America/Los_Angeles:20270112T060000" in text
+    assert "DTEND;TZID=America/Los_Angeles:20270112T070000" in text
+    event = events_by_uid(response)[f"hearing-{hearing.pk}@testserver"]
+    assert event.decoded("DTSTART") == SF_START
+    # A client that knows no zone names reads the offset from the VTIMEZONE block itself.
+    own_zone = vtimezones(response)["America/Los_Angeles"].to_tz()
+    wall_clock = datetime(2027, 1, 12, 6, 0)
+    assert wall_clock.replace(tzinfo=own_zone) == SF_START
+    assert wall_clock.replace(tzinfo=own_zone).tzname() == "PST"
+
+
+def test_calendar_feed_hearing_with_override_uses_the_notice_zone(
+    frozen, assigned_case, attorney, san_francisco, token
+):
+    hearing = services.hearing_schedule(
+        case=assigned_case,
+        kind="master",
+        starts_at=SF_START,
+        court=san_francisco,
+        timezone_override="America/New_York",
+        by=attorney,
+    )
+
+    response = read_feed(feed_url(token))
+
+    text = unfolded(response)
+    assert "DTSTART;TZID=America/New_York:20270112T090000" in text
+    assert sorted(vtimezones(response)) == ["America/New_York"]
+    event = events_by_uid(response)[f"hearing-{hearing.pk}@testserver"]
+    assert event.decoded("DTSTART") == SF_START
+    assert str(event.decoded("DTSTART").tzinfo) == "America/New_York"
+    assert str(event["DESCRIPTION"]).endswith("09:00 EST (New York) · 06:00 PST at the court (San Francisco)")
+
+
+def test_calendar_feed_description_gives_the_notice_time_with_zone(hearing, token):
+    response = read_feed(feed_url(token))
+
+    event = events_by_uid(response)[f"hearing-{hearing.pk}@testserver"]
+    assert str(event["DESCRIPTION"]).startswith("Time on the hearing notice: ")
+    assert str(event["DESCRIPTION"]).endswith(", 09:00 MST (Eloy)")

@@ -11,7 +11,16 @@ from django.urls import reverse
 
 from accounts.models import AccessEvent
 from accounts.roles import Role
-from casework.models import Case, CaseStatus, CustodyPeriod, Detainee, DetaineeNameKey, FamilyContact, Note
+from casework.models import (
+    Case,
+    CaseStatus,
+    CustodyPeriod,
+    Detainee,
+    DetaineeANumberKey,
+    DetaineeNameKey,
+    FamilyContact,
+    Note,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +34,7 @@ FORM = {
     "needs_interpreter": "on",
     "detained_on": "2026-11-20",
     "detained_where": "Check-in at the field office",
-    "custody_status": "detained",
+    "custodian": "ice",
     "contact_name": "María López",
     "contact_relationship": "sister",
     "contact_phone": "(202) 555-0147",
@@ -203,3 +212,78 @@ def test_finance_and_auditors_cannot_reach_intake(client_for):
     for role in (Role.FINANCE, Role.AUDITOR, Role.ADMIN, Role.ATTORNEY):
         assert client_for(role).post(reverse("casework:intake"), FORM).status_code == 404
     assert not Case.objects.exists()
+
+
+# --- A second A-number, and a new matter for a person already registered ------------------------
+
+
+def test_a_second_a_number_is_normalised_and_finds_the_person(intake_client, supervisor):
+    response = intake_client.post(reverse("casework:intake"), {**FORM, "other_a_numbers": "A 98-765-432; 1234567"})
+
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert case.detainee.other_a_numbers == "098765432,001234567"
+    assert case.detainee.other_a_numbers_display == "A-098-765-432, A-001-234-567"
+    assert DetaineeANumberKey.objects.filter(detainee=case.detainee).count() == 2
+    boss = Client()
+    boss.force_login(supervisor)
+    for typed in ("A-012-345-678", "098765432", "A-001-234-567"):
+        assert case.number in boss.get(reverse("casework:search"), {"q": typed}).content.decode(), typed
+    assert (
+        "A-098-765-432, A-001-234-567" in boss.get(reverse("casework:case-detail", args=[case.number])).content.decode()
+    )
+
+
+def test_another_persons_a_number_cannot_be_a_second_a_number(intake_client):
+    intake_client.post(reverse("casework:intake"), FORM)
+    other = {**FORM, "a_number": "", "given_names": "Pedro", "family_names": "Otro", "other_a_numbers": "A-012-345-678"}
+
+    response = intake_client.post(reverse("casework:intake"), {**other, "confirm": "different-person"})
+
+    assert response.status_code == 400
+    assert "already another registered person&#x27;s A-number" in response.content.decode()
+    assert Case.objects.count() == 1
+
+
+def test_a_known_a_number_offers_a_new_matter_for_the_same_person(intake_client):
+    intake_client.post(reverse("casework:intake"), FORM)
+    first = Case.objects.get()
+    # Arrested again months later: the hotline types the A-number from the old file.
+    again = {**FORM, "a_number": "A 012 345 678", "detained_on": "2026-11-25", "notes": "Re-detained at check-in."}
+
+    offered = intake_client.post(reverse("casework:intake"), again)
+
+    assert offered.status_code == 200
+    assert "Open a new matter for this person" in offered.content.decode()
+    response = intake_client.post(reverse("casework:intake"), {**again, "new_matter_of": first.number})
+
+    assert response.status_code == 302
+    second = Case.objects.exclude(pk=first.pk).get()
+    assert second.detainee_id == first.detainee_id  # the same person, not a second record
+    assert Detainee.objects.count() == 1
+    assert second.status == CaseStatus.TRIAGE and second.detained_on == date(2026, 11, 25)
+    assert Note.objects.get(case=second).body == "Re-detained at check-in."
+    assert FamilyContact.objects.filter(detainee=first.detainee).count() == 1  # the same sister, not twice
+    assert first.number in second.events.get(kind="registered").summary
+
+
+def test_a_new_matter_is_only_for_the_person_of_that_a_number(intake_client, register_case, intake_worker):
+    intake_client.post(reverse("casework:intake"), FORM)
+    stranger = register_case(by=intake_worker, a_number="222222222", given_names="Otra", family_names="Persona")
+
+    response = intake_client.post(reverse("casework:intake"), {**FORM, "new_matter_of": stranger.number})
+
+    assert response.status_code == 400
+    assert Case.objects.count() == 2
+
+
+def test_a_new_matter_of_a_case_the_worker_cannot_see_is_not_offered(register_case, intake_client, supervisor):
+    hidden = register_case(by=supervisor)
+
+    offered = intake_client.post(reverse("casework:intake"), FORM)
+    forced = intake_client.post(reverse("casework:intake"), {**FORM, "new_matter_of": hidden.number})
+
+    assert "Open a new matter for this person" not in offered.content.decode()
+    assert "ask a supervisor to open a new matter for this person" in offered.content.decode()
+    assert forced.status_code == 404
+    assert Case.objects.count() == 1

@@ -122,13 +122,20 @@ def test_case_list_search_filter_sort_and_paginate(register_case, intake_worker,
     }
     cases = _make_cases(3, **args)
     services.custody_record_change(
-        case=cases[0], status="bond", facility=None, started_on=timezone.localdate(), by=attorney
+        case=cases[0],
+        custodian="released",
+        release_basis="bond",
+        facility=None,
+        started_on=timezone.localdate(),
+        by=attorney,
     )
     client = _client(attorney)
     url = reverse("casework:case-list")
 
-    bond = client.get(url, {"custody": "bond"}).content.decode()
-    assert cases[0].number in bond and cases[1].number not in bond
+    released = client.get(url, {"custody": "released"}).content.decode()
+    assert cases[0].number in released and cases[1].number not in released
+    detained = client.get(url, {"custody": "detained"}).content.decode()
+    assert cases[0].number not in detained and cases[1].number in detained
     by_name = client.get(url, {"q": "person1 demo"}).content.decode()
     assert cases[1].number in by_name and cases[2].number not in by_name
     by_a_number = client.get(url, {"q": "A-200-000-002"}).content.decode()

@@ -53,6 +53,10 @@ MATRIX = {
     "case-detail": staff_page(CASE_PEOPLE, 200, 405),
     "case-edit": staff_page(CASE_PEOPLE, 200, 400),
     "custody-change": staff_page(CASE_PEOPLE, 405, 400),
+    # Every field of the supervision form is optional: an empty form changes nothing and goes back.
+    "custody-supervision": staff_page(CASE_PEOPLE, 405, 302),
+    "uac-determination": staff_page(CASE_PEOPLE, 405, 400),
+    "appearance-record": staff_page(CASE_PEOPLE, 405, 400),
     "note-add": staff_page(CASE_PEOPLE, 405, 400),
     "document-upload": staff_page(CASE_PEOPLE, 405, 400),
     "document-download": staff_page(CASE_PEOPLE, 200, 405),
@@ -61,6 +65,8 @@ MATRIX = {
     "case-reopen": staff_page(CASE_PEOPLE, 405, 400),
     "hearing-new": staff_page(CASE_PEOPLE, 200, 400),
     "hearing-edit": staff_page(CASE_PEOPLE, 200, 400),
+    "decision-new": staff_page(CASE_PEOPLE, 200, 400),
+    "decision-edit": staff_page(CASE_PEOPLE, 200, 400),
     "deadline-new": staff_page(CASE_PEOPLE, 200, 400),
     "deadline-edit": staff_page(CASE_PEOPLE, 200, 400),
     "deadline-status": staff_page(CASE_PEOPLE, 405, 400),
@@ -80,6 +86,9 @@ def world(personas, court):
         case=case, kind="master", starts_at=datetime.now(UTC) + timedelta(days=3), court=court, by=supervisor
     )
     deadline = services.deadline_add_manual(case=case, title="File evidence", due_on=date.today(), by=supervisor)
+    decision, _ = services.decision_record(
+        case=case, outcome="admin_closed", decided_on=date(2026, 3, 5), by=supervisor
+    )
     pdf = SimpleUploadedFile(
         "n.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf"
     )
@@ -89,6 +98,7 @@ def world(personas, court):
     kwargs = {
         "calendar-feed": {"token": calendar_feed_create(user=personas.user(ATTORNEY_ON_CASE))},
         "hearing-edit": {"pk": hearing.pk},
+        "decision-edit": {"pk": decision.pk},
         "deadline-edit": {"pk": deadline.pk},
         "deadline-status": {"pk": deadline.pk},
         "document-download": {"pk": document.pk},

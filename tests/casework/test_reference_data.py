@@ -140,13 +140,13 @@ def test_a_case_keeps_its_facility_after_it_goes_out_of_use(attorney, assigned_c
     assert _options(page, other_retired) == 0
 
     # Recording a change that keeps the person where they are is accepted.
-    response = client.post(change, {"status": "detained", "facility": held_at.pk, "started_on": today})
+    response = client.post(change, {"custodian": "ice", "facility": held_at.pk, "started_on": today})
     assert response.status_code == 302
     assert CustodyPeriod.objects.get(case=assigned_case, ended_on__isnull=True).facility == held_at
 
     # Moving them to a facility that is no longer in use is not.
-    response = client.post(change, {"status": "detained", "facility": other_retired.pk, "started_on": today})
+    response = client.post(change, {"custodian": "ice", "facility": other_retired.pk, "started_on": today})
     assert response.status_code == 400
     assigned_case.refresh_from_db()
     assert assigned_case.facility == held_at
-    assert not CustodyForm({"status": "detained", "facility": held_at.pk, "started_on": today}).is_valid()
+    assert not CustodyForm({"custodian": "ice", "facility": held_at.pk, "started_on": today}).is_valid()

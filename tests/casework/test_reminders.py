@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from celery.exceptions import Retry
@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from casework import services
-from casework.models import AssignmentRole, CloseReason, DeadlineStatus, ReminderSent
+from casework.models import AssignmentRole, CloseReason, DeadlineStatus, ImmigrationCourt, ReminderSent
 from casework.services.reminders import reminder_recipients, reminder_send_digest
 from casework.tasks import scan_reminders
 
@@ -280,3 +280,58 @@ def test_reminder_recipients_are_staff_with_an_active_assignment(
     recipients = reminder_recipients()
 
     assert recipients == [attorney.pk]
+
+
+# --- Hearing times: in the hearing's zone, named --------------------------------------------
+# Worked example: Monday 11 January 2027, 09:00 in New York (the fund's zone); a hearing at the
+# San Francisco Immigration Court on Tuesday 12 January at 06:00 PST (09:00 EST).
+
+
+@pytest.fixture
+def monday_morning(monkeypatch) -> date:
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2027, 1, 11, 14, 0, tzinfo=UTC))
+    return date(2027, 1, 11)
+
+
+@pytest.fixture
+def san_francisco(db):
+    return ImmigrationCourt.objects.get(name="San Francisco Immigration Court")
+
+
+def test_reminder_digest_gives_hearing_time_in_court_zone_named(monday_morning, assigned_case, attorney, san_francisco):
+    services.hearing_schedule(
+        case=assigned_case,
+        kind="master",
+        starts_at=datetime(2027, 1, 12, 14, 0, tzinfo=UTC),
+        court=san_francisco,
+        by=attorney,
+    )
+
+    reminder_send_digest(user_id=attorney.pk, today=monday_morning)
+
+    [message] = mail.outbox
+    line = (
+        f"- Tue 12 Jan, 06:00 PST (San Francisco) · {assigned_case.number} · Master calendar"
+        " · San Francisco Immigration Court\n"
+    )
+    assert line in message.body
+    assert "09:00" not in message.body
+
+
+def test_reminder_digest_hearing_with_override_gives_both_times(monday_morning, assigned_case, attorney, san_francisco):
+    services.hearing_schedule(
+        case=assigned_case,
+        kind="master",
+        starts_at=datetime(2027, 1, 12, 14, 0, tzinfo=UTC),
+        court=san_francisco,
+        timezone_override="America/New_York",
+        by=attorney,
+    )
+
+    reminder_send_digest(user_id=attorney.pk, today=monday_morning)
+
+    [message] = mail.outbox
+    assert (
+        f"- Tue 12 Jan, 09:00 EST (New York) · 06:00 PST at the court (San Francisco) · {assigned_case.number} · "
+        in message.body
+    )

@@ -14,12 +14,14 @@ from django.utils import timezone
 
 from accounts.models import AccessEvent
 from casework.models import (
+    Appearance,
     Assignment,
     AssignmentRole,
     Case,
     CaseEvent,
     CaseStatus,
     Deadline,
+    Decision,
     Detainee,
     FamilyContact,
     Hearing,
@@ -78,13 +80,67 @@ def test_cases_have_the_planned_shape_and_plausible_fictional_people(seeded):
     assert 0.6 * COUNT <= len(a_numbers) <= 0.95 * COUNT
     assert people.filter(needs_interpreter=True).count() > COUNT / 2
     assert len(set(people.values_list("country_of_birth", flat=True))) >= 5
-    for born in people.values_list("date_of_birth", flat=True):
+    adults = people.exclude(cases__uac_determination="unaccompanied")
+    for born in adults.values_list("date_of_birth", flat=True):
         assert date(1960, 1, 1) <= born <= date(2007, 12, 31)
     today = timezone.localdate()
     for detained in cases.values_list("detained_on", flat=True):
         assert today - timedelta(days=120) <= detained <= today
     phones = FamilyContact.objects.values_list("phone", flat=True)
     assert phones and all(re.fullmatch(r"\(\d{3}\) 555-01\d\d", phone) for phone in phones)  # fictional range
+
+
+def test_the_demo_has_an_unaccompanied_child_in_orr_custody(seeded):
+    child = Case.objects.select_related("detainee").get(uac_determination="unaccompanied")
+
+    assert child.minor_at_detention and child.status == CaseStatus.ACTIVE
+    assert child.custodian == "orr"
+    rules = dict(Deadline.objects.filter(case=child).values_list("rule", "status"))
+    assert rules == {"uac_hhs_notice": "done", "uac_transfer": "done", "age_out": "open"}
+    assert not child.relief.filter(kind="bond").exists()
+    assert set(child.relief.values_list("kind", flat=True)) == {"sijs", "asylum"}
+
+
+def test_the_demo_custody_authority_and_appearances(seeded):
+    cases = Case.objects.all()
+    assert cases.filter(custodian="released", release_basis="bond").exists()
+    assert cases.filter(custodian="released", supervision="atd").exists()
+    assert cases.filter(scope="bond_only", proceeding_type="removal").exists()
+    assert {"236a", "235b"} <= set(cases.values_list("detention_authority", flat=True))
+    assert not cases.filter(custodian__in=["released", "removed"], facility__isnull=False).exists()
+    active = cases.filter(status=CaseStatus.ACTIVE)
+    assert Appearance.objects.filter(case__in=active, forum="court", ended_on=None).count() >= active.count() // 2
+    # A lead who stepped back is still of record: the case page warns.
+    handed_back = cases.filter(status=CaseStatus.TRIAGE, needs_reassignment=True).first()
+    assert handed_back is not None
+    assert (
+        Appearance.objects.filter(case=handed_back, ended_on=None)
+        .exclude(attorney__in=handed_back.assignments.filter(ended_at=None).values("attorney"))
+        .exists()
+    )
+
+
+def test_the_demo_has_the_decisions_an_attorney_meets(seeded):
+    """In absentia, voluntary departure, bond grants with their conditions, appeals reserved and waived."""
+    decisions = Decision.objects.all()
+    in_absentia = decisions.filter(outcome="in_absentia").first()
+    assert in_absentia is not None and in_absentia.appeal == "not_applicable"
+    assert set(in_absentia.deadlines.values_list("rule", flat=True)) == {"motion_to_rescind"}
+    departed = decisions.filter(outcome="vd_granted").first()
+    assert departed is not None and departed.vd_days == 60 and departed.vd_bond_cents == 500_00
+    deadlines = dict(departed.deadlines.values_list("rule", "status"))
+    assert deadlines["vd_bond"] == "done" and "vd_departure" in deadlines
+    grants = decisions.filter(outcome="bond_granted")
+    assert grants.exists() and not grants.filter(bond_cents__isnull=True).exists()
+    assert Deadline.objects.filter(decision__in=grants, rule="dhs_appeal_period").exists()
+    assert {"reserved", "waived"} <= set(decisions.values_list("appeal", flat=True))
+    # No win ever gave the client an appeal task.
+    assert not Deadline.objects.filter(
+        decision__outcome__in=["bond_granted", "relief_granted"], rule="bia_appeal"
+    ).exists()
+    # Every decided hearing has its decision, dated the hearing's day.
+    for hearing in Hearing.objects.filter(outcome="decided").select_related("decision", "court"):
+        assert hearing.decision.decided_on == hearing.local_start.date()
 
 
 def test_caseloads_leads_and_hearings(seeded):

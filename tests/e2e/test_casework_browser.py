@@ -197,14 +197,16 @@ def attorney_adds_a_hearing_and_subscribes(live_server, page, number: str) -> No
     field(page, "Type").select_option(label="Master calendar")
     field(page, "Immigration court").select_option(label=f"{court.state} · {court.name}")
     field(page, "Date").fill(hearing_day.isoformat())
-    field(page, "Time (court's local time)").fill("09:30")
+    field(page, "Time (as the notice gives it)").fill("09:30")
     page.get_by_role("button", name="Save").click()
 
     page.wait_for_url(f"{live_server.url}/cases/{number}/#hearings")
     expect(page.locator(".messages")).to_contain_text("Hearing added.")
     hearing_row = page.locator("#hearings tbody tr")
     expect(hearing_row).to_have_count(1)
-    expect(hearing_row).to_contain_text(f"{hearing_day.day} {hearing_day:%b %Y}, 09:30")
+    expect(hearing_row).to_contain_text(f"{hearing_day.day} {hearing_day:%b}")
+    zone = timezone.localtime(timezone.now(), court.zone).tzname()
+    expect(hearing_row).to_contain_text(f"09:30 {zone} ({court.city})")  # the time of the notice, its zone named
     expect(hearing_row).to_contain_text("Master calendar")
     expect(hearing_row).to_contain_text(COURT_NAME)
     check_no_horizontal_scroll(page, "case page with a hearing")

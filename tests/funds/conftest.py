@@ -6,8 +6,12 @@ import re
 import pytest
 from django.test import Client
 
+from accounts.roles import Role
+from casework import services as casework_services
+from casework.models import AssignmentRole
 from funds.models import Donation, Fund
 from funds.selectors import ledger_mismatches, unbalanced_transactions
+from tests.factories import UserFactory
 from tests.funds.fakestripe import FakeStripe, sign
 
 WEBHOOK_SECRET = "whsec_test_current_0123456789abcdef"
@@ -112,3 +116,29 @@ def paid_gift(give, fake_stripe, deliver):
 def assert_ledger_sound() -> None:
     assert unbalanced_transactions() == []
     assert ledger_mismatches() == []
+
+
+@pytest.fixture
+def people(db):
+    """Staff of every role the funds tests need, two in finance (four eyes)."""
+    return {
+        "intake": UserFactory(role=Role.INTAKE),
+        "supervisor": UserFactory(role=Role.SUPERVISOR),
+        "attorney": UserFactory(role=Role.ATTORNEY),
+        "other_attorney": UserFactory(role=Role.ATTORNEY),
+        "finance": UserFactory(role=Role.FINANCE),
+        "finance2": UserFactory(role=Role.FINANCE),
+        "auditor": UserFactory(role=Role.AUDITOR),
+    }
+
+
+@pytest.fixture
+def case(people):
+    """A case with ``people["attorney"]`` as its lead."""
+    case = casework_services.case_register(
+        data=casework_services.IntakeData(given_names="Rosa", family_names="Ejemplo"), by=people["intake"]
+    )
+    casework_services.case_assign(
+        case=case, attorney=people["attorney"], role=AssignmentRole.LEAD, by=people["supervisor"]
+    )
+    return case

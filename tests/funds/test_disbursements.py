@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, date, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import AccessEvent
 from accounts.roles import Role
-from casework import services as casework_services
-from casework.models import AssignmentRole
-from funds.models import Account, AccountKind, Bond, Disbursement, Donation, Donor, Fund
+from funds.models import Account, AccountKind, Bond, Disbursement, Donation, Donor, Fund, Transaction
 from funds.selectors import fund_balance, ledger_mismatches, unbalanced_transactions
 from funds.services import bookkeeping
-from funds.services.disbursements import (
+from funds.services import disbursements as disbursements_service
+from funds.services.bonds import (
+    bond_record_breach,
+    bond_record_cancellation,
     bond_record_forfeiture,
     bond_record_refund,
+)
+from funds.services.disbursements import (
     disbursement_approve,
     disbursement_pay,
     disbursement_request,
@@ -29,34 +36,17 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def people(db):
-    return {
-        "intake": UserFactory(role=Role.INTAKE),
-        "supervisor": UserFactory(role=Role.SUPERVISOR),
-        "attorney": UserFactory(role=Role.ATTORNEY),
-        "other_attorney": UserFactory(role=Role.ATTORNEY),
-        "finance": UserFactory(role=Role.FINANCE),
-        "finance2": UserFactory(role=Role.FINANCE),
-        "auditor": UserFactory(role=Role.AUDITOR),
-    }
-
-
-@pytest.fixture
-def case(people):
-    case = casework_services.case_register(
-        data=casework_services.IntakeData(given_names="Rosa", family_names="Ejemplo"), by=people["intake"]
-    )
-    casework_services.case_assign(
-        case=case, attorney=people["attorney"], role=AssignmentRole.LEAD, by=people["supervisor"]
-    )
-    return case
-
-
-def donate(slug: str, cents: int) -> Donation:
+def donate(slug: str, cents: int, *, to_bank: bool = True) -> Donation:
+    """A gift booked as the webhook books it; by default Stripe has paid it out to the bank too."""
     donor, _ = Donor.objects.get_or_create(email="giver@example.org")
-    donation = Donation.objects.create(donor=donor, fund=Fund.objects.get(slug=slug), amount_cents=cents, status="paid")
-    bookkeeping.book_donation(donation=donation, fee_cents=0, occurred_at=datetime(2026, 1, 5, tzinfo=UTC))
+    fund = Fund.objects.get(slug=slug)
+    donation = Donation.objects.create(donor=donor, fund=fund, amount_cents=cents, status="paid")
+    on = datetime(2025, 1, 1, tzinfo=UTC)
+    bookkeeping.book_donation(donation=donation, fee_cents=0, occurred_at=on)
+    if to_bank:
+        bookkeeping.book_payout(
+            key=f"payout:{donation.pk}", allocation={fund: cents}, occurred_at=on, description="payout"
+        )
     return donation
 
 
@@ -245,16 +235,28 @@ def test_bond_lifecycle_paid_refunded_back_into_the_revolving_fund(people, case)
     assert fund_balance(bond_fund).available == 250_000
     assert fund_balance(bond_fund).bonds_outstanding == 750_000
 
-    response = client(people["finance"]).post(
-        reverse("funds:bond-detail", args=[bond.pk]),
-        {"action": "refund", "refunded": "7,500.00", "interest": "12.34", "refunded_on": "2026-09-01"},
+    finance = client(people["finance"])
+    url = reverse("funds:bond-detail", args=[bond.pk])
+    cancelled = finance.post(url, {"action": "cancellation", "cancellation-notice_on": "2026-08-20"})
+    response = finance.post(
+        url,
+        {
+            "action": "refund",
+            "refund-refunded": "7,500.00",
+            "refund-interest": "12.34",
+            "refund-refunded_on": "2026-09-01",
+        },
     )
 
-    assert response.status_code == 302
+    assert (cancelled.status_code, response.status_code) == (302, 302)
     bond.refresh_from_db()
-    assert bond.status == "refunded"
+    assert (bond.status, bond.cancellation_notice_on, bond.refunded_on) == (
+        "refunded",
+        date(2026, 8, 20),
+        date(2026, 9, 1),
+    )
     balance = fund_balance(bond_fund)
-    assert balance.available == 1_000_000 + 1234
+    assert balance.available == balance.in_bank == 1_000_000 + 1234
     assert balance.bonds_outstanding == 0
     assert unbalanced_transactions() == [] and ledger_mismatches() == []
 
@@ -270,15 +272,18 @@ def test_forfeited_bond_is_written_off(people, case):
         disbursement=request, paid_on=date(2026, 2, 1), method="check", reference="9", by=people["finance"]
     )
     bond = Bond.objects.get()
+    bond_record_breach(bond=bond, served_on=date(2026, 9, 1), service="in_person", by=people["finance"])
 
-    bond_record_forfeiture(bond=bond, forfeited_on=date(2026, 10, 1), by=people["finance"], note="missed check-in")
+    bond_record_forfeiture(bond=bond, forfeited_on=date(2026, 10, 5), by=people["finance"], note="missed check-in")
 
     assert fund_balance(bond_fund).available == 50_000
     assert fund_balance(bond_fund).bonds_outstanding == 0
     assert Account.objects.get(fund=bond_fund, kind=AccountKind.BOND_FORFEITURES).balance == 150_000
     with pytest.raises(ValidationError, match="already closed"):
+        bond_record_cancellation(bond=bond, notice_on=date(2026, 10, 6), by=people["finance"])
+    with pytest.raises(ValidationError, match="already closed"):
         bond_record_refund(
-            bond=bond, refunded_cents=1, interest_cents=0, refunded_on=date(2026, 10, 2), by=people["finance"]
+            bond=bond, refunded_cents=1, interest_cents=0, refunded_on=date(2026, 10, 6), by=people["finance"]
         )
 
 
@@ -373,7 +378,7 @@ def test_case_payments_page_shows_the_case_bonds(people, case):
 
     page = client(people["attorney"]).get(reverse("funds:case-disbursements", args=[case.number])).content.decode()
 
-    assert "Bonds" in page and "Outstanding" in page and "$1,500.00" in page
+    assert "Bonds" in page and "Posted" in page and "Delivery bond" in page and "$1,500.00" in page
 
 
 def test_disputes_page_lists_open_and_closed_disputes(people):
@@ -387,3 +392,160 @@ def test_disputes_page_lists_open_and_closed_disputes(people):
     page = client(people["finance"]).get(reverse("funds:dispute-list")).content.decode()
 
     assert "$400.00" in page and "$15.00" in page and "needs_response" in page
+
+
+# --- Money is paid from the bank only ---------------------------------------------------------
+
+
+def approved(people, case, *, slug="general", cents=50_000, purpose="expert") -> Disbursement:
+    request = disbursement_request(
+        case=case,
+        fund=Fund.objects.get(slug=slug),
+        purpose=purpose,
+        amount_cents=cents,
+        payee="Payee",
+        reason="r",
+        by=people["attorney"],
+    )
+    return disbursement_approve(disbursement=request, by=people["finance"])
+
+
+def test_a_payment_the_bank_cannot_cover_is_refused_although_clearing_could(people, case):
+    donate("general", 20_000)  # paid out: in the bank
+    donate("general", 100_000, to_bank=False)  # still on its way from Stripe
+    request = approved(people, case, cents=50_000)  # approval counts both: $1,200 available
+    general = Fund.objects.get(slug="general")
+
+    response = client(people["finance2"]).post(
+        reverse("funds:disbursement-detail", args=[request.pk]),
+        {"action": "pay", "paid_on": "2026-01-10", "method": "check", "reference": "1042"},
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert (
+        "Not enough money in the bank for General fund: $200.00 is in the bank and $1,000.00 is still on its way "
+        "from Stripe; $500.00 is needed." in page
+    )
+    assert "$200.00 in the bank, $1,000.00 on its way from Stripe. Payments are made from the bank only." in page
+    request.refresh_from_db()
+    assert (request.status, request.transaction) == ("approved", None)
+    assert fund_balance(general).in_bank == 20_000
+    assert not AccessEvent.objects.filter(object_type="disbursement", detail__startswith="paid").exists()
+    assert not Transaction.objects.filter(key=f"disbursement:{request.pk}").exists()
+
+    # Once Stripe pays the donation out, the same payment goes through.
+    bookkeeping.book_payout(
+        key="payout:later", allocation={general: 100_000}, occurred_at=datetime(2026, 1, 9, tzinfo=UTC), description="p"
+    )
+    disbursement_pay(
+        disbursement=request, paid_on=date(2026, 1, 10), method="check", reference="1042", by=people["finance2"]
+    )
+    assert fund_balance(general).in_bank == 120_000 - 50_000
+
+
+def test_a_backdated_payment_is_refused_when_the_bank_was_short_that_day(people, case):
+    general = Fund.objects.get(slug="general")
+    donor, _ = Donor.objects.get_or_create(email="giver@example.org")
+    gift = Donation.objects.create(donor=donor, fund=general, amount_cents=80_000, status="paid")
+    arrived = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    bookkeeping.book_donation(donation=gift, fee_cents=0, occurred_at=arrived)
+    bookkeeping.book_payout(key="payout:march", allocation={general: 80_000}, occurred_at=arrived, description="p")
+    request = approved(people, case, cents=30_000)
+
+    with pytest.raises(ValidationError) as refused:
+        disbursement_pay(
+            disbursement=request, paid_on=date(2026, 3, 1), method="check", reference="1", by=people["finance2"]
+        )
+
+    assert refused.value.messages == [
+        "Not enough money in the bank for General fund on the day it was paid or since: on March 9, 2026 the bank "
+        "held only $0.00, and $300.00 is needed (today $800.00 is in the bank and $0.00 on its way from Stripe). "
+        "Check the payment date."
+    ]
+    # Dated the day the money was there, it is paid.
+    disbursement_pay(
+        disbursement=request, paid_on=date(2026, 3, 10), method="check", reference="1", by=people["finance2"]
+    )
+    assert fund_balance(general).in_bank == 50_000
+
+
+def test_a_payment_locks_the_bank_account_row_before_checking_it(people, case):
+    donate("general", 100_000)
+    request = approved(people, case, cents=10_000)
+
+    with CaptureQueriesContext(connection) as queries:
+        disbursement_pay(
+            disbursement=request, paid_on=date(2026, 1, 10), method="check", reference="7", by=people["finance2"]
+        )
+
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"] and '"funds_account"' in q["sql"]]
+    assert len(locks) == 1
+    # The lock comes before the bank's postings are read for the check.
+    sql = [q["sql"] for q in queries.captured_queries]
+    first_posting_read = next(i for i, q in enumerate(sql) if q.startswith("SELECT") and '"funds_posting"' in q)
+    assert sql.index(locks[0]) < first_posting_read
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_payments_at_once_cannot_both_spend_the_same_bank_money(people, case, monkeypatch):
+    # PostgreSQL, two connections: each thread pays one request. The check is slowed down so that,
+    # without the row lock, both would read $1,000 in the bank and both pay $600.
+    assert connection.vendor == "postgresql"
+    donate("general", 100_000)
+    donate("general", 100_000, to_bank=False)  # so that both can be approved
+    first, second = approved(people, case, cents=60_000), approved(people, case, cents=60_000)
+    slow_check = disbursements_service.bank_lowest_since
+
+    def slowly(*args, **kwargs):
+        result = slow_check(*args, **kwargs)
+        time.sleep(0.5)
+        return result
+
+    monkeypatch.setattr(disbursements_service, "bank_lowest_since", slowly)
+    start = threading.Barrier(2)
+    outcomes: dict[int, str] = {}
+
+    def pay(request: Disbursement) -> None:
+        try:
+            start.wait()
+            disbursement_pay(
+                disbursement=request,
+                paid_on=date(2026, 1, 10),
+                method="check",
+                reference=str(request.pk),
+                by=people["finance2"],
+            )
+            outcomes[request.pk] = "paid"
+        except ValidationError as exc:
+            outcomes[request.pk] = exc.messages[0]
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay, args=(request,)) for request in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcome == "paid" for outcome in outcomes.values()) == [False, True]
+    refusal = next(outcome for outcome in outcomes.values() if outcome != "paid")
+    assert refusal.startswith(
+        "Not enough money in the bank for General fund: $400.00 is in the bank and $1,000.00 is still on its way"
+    )
+    general = Fund.objects.get(slug="general")
+    assert fund_balance(general).in_bank == 40_000
+    assert Disbursement.objects.filter(status="paid").count() == 1
+    assert unbalanced_transactions() == [] and ledger_mismatches() == []
+
+
+def test_finance_home_shows_the_bank_apart_from_what_is_on_its_way(people):
+    donate("general", 20_000)
+    donate("general", 100_000, to_bank=False)
+
+    page = client(people["finance"]).get(reverse("funds:finance-home")).content.decode()
+
+    general_row = next(row for row in page.split("<tr>") if "General fund" in row)
+    cells = [cell.split("</td>")[0] for cell in general_row.split('<td class="num">')[1:4]]
+    assert cells == ["<strong>$200.00</strong>", "$1,000.00", "$1,200.00"]  # in the bank, on its way, available
+    assert "Payments are made from the bank only." in page

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -14,9 +14,23 @@ from hypothesis import strategies as st
 from accounts.roles import Role
 from casework import services as casework_services
 from casework.models import AssignmentRole
-from funds.models import Account, AccountKind, Bond, Donation, Donor, Fund, Posting, Transaction, TransactionKind
-from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
-from funds.services import bookkeeping, disbursements
+from funds.bond_rules import interest_cap_cents
+from funds.models import (
+    Account,
+    AccountKind,
+    Bond,
+    BondType,
+    Donation,
+    Donor,
+    Fund,
+    ObligorKind,
+    Posting,
+    Transaction,
+    TransactionKind,
+)
+from funds.selectors import bank_lowest_since, fund_balances, ledger_mismatches, unbalanced_transactions
+from funds.services import bonds, bookkeeping, disbursements
+from funds.services.bonds import BondTerms
 from funds.services.ledger import LedgerError, account, ledger_post, ledger_reverse
 from tests.factories import UserFactory
 
@@ -93,6 +107,8 @@ def test_the_database_itself_refuses_an_unbalanced_transaction():
 
 # --- Any sequence of operations keeps the books balanced -----------------------------------
 
+BOND = st.integers(0, 30)  # which bond, modulo how many there are
+PERCENT = st.integers(0, 150)  # of the most the step can take; above 100 is refused
 OPERATIONS = st.lists(
     st.one_of(
         st.tuples(
@@ -106,9 +122,18 @@ OPERATIONS = st.lists(
             st.sampled_from(["general", "bond"]),
             st.sampled_from(["bond", "filing_fee", "expert"]),
             st.integers(100, 300_000),
+            st.booleans(),  # a bond's obligor is a person
         ),
-        st.tuples(st.just("bond_refund"), st.integers(0, 30), st.integers(0, 100), st.integers(0, 5000)),
-        st.tuples(st.just("bond_forfeit"), st.integers(0, 30)),
+        st.tuples(st.just("bond_cancel"), BOND),
+        st.tuples(st.just("bond_claim"), BOND),
+        st.tuples(st.just("bond_refund"), BOND, st.integers(0, 100), PERCENT),
+        st.tuples(st.just("bond_pass_back"), BOND, st.integers(1, 100)),
+        st.tuples(st.just("bond_shortfall"), BOND, st.integers(0, 100)),
+        st.tuples(st.just("bond_breach"), BOND, st.booleans()),  # served by mail or in person
+        st.tuples(st.just("bond_appeal"), BOND),
+        st.tuples(st.just("bond_withdraw"), BOND),
+        st.tuples(st.just("bond_forfeit"), BOND),
+        st.tuples(st.just("bond_interest"), BOND, PERCENT),
     ),
     max_size=15,
 )
@@ -122,7 +147,10 @@ BOOKED_KINDS = {
     "payment": TransactionKind.DISBURSEMENT,
     "bond payment": TransactionKind.BOND_PAID,
     "bond refund": TransactionKind.BOND_REFUNDED,
+    "bond refund passed back": TransactionKind.BOND_PASSED_BACK,
+    "bond shortfall resolved": TransactionKind.BOND_SHORTFALL,
     "bond forfeiture": TransactionKind.BOND_FORFEITED,
+    "interest to the breach": TransactionKind.BOND_INTEREST,
 }
 # Every example starts from these books, so that payments and bonds have money to draw on.
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -149,14 +177,27 @@ def people_and_case(db):
 def test_any_sequence_keeps_every_transaction_balanced_and_balances_true(people_and_case):
     booked: Counter[str] = Counter()
 
-    # Each branch once, every run, whatever the random examples happen to draw.
+    # Each branch once, every run, whatever the random examples happen to draw. Bond 0 is the
+    # fund's own opening bond; bond 1 the first one an example pays.
     @example(operations=[("donate", "general", 5000, 300)])
     @example(operations=[("refund", 0, 50)])
     @example(operations=[("dispute_lost", 1)])
     @example(operations=[("payout", 100_000)])
-    @example(operations=[("disburse", "general", "expert", 20_000)])
-    @example(operations=[("disburse", "bond", "bond", 50_000), ("bond_refund", 1, 90, 120)])
-    @example(operations=[("bond_forfeit", 0)])
+    @example(operations=[("disburse", "general", "expert", 20_000, False)])
+    @example(operations=[("bond_cancel", 0), ("bond_claim", 0), ("bond_refund", 0, 100, 50)])
+    @example(operations=[("bond_cancel", 0), ("bond_refund", 0, 90, 0), ("bond_shortfall", 0, 50)])
+    @example(
+        operations=[
+            ("disburse", "bond", "bond", 200_000, True),
+            ("bond_cancel", 1),
+            ("bond_refund", 1, 100, 80),
+            ("bond_pass_back", 1, 40),
+            ("bond_pass_back", 1, 100),
+        ]
+    )
+    @example(operations=[("bond_breach", 0, True), ("bond_appeal", 0), ("bond_withdraw", 0), ("bond_cancel", 0)])
+    @example(operations=[("bond_breach", 0, False), ("bond_forfeit", 0), ("bond_interest", 0, 50)])
+    @example(operations=[("bond_breach", 0, True), ("bond_appeal", 0), ("bond_forfeit", 0)])
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(operations=OPERATIONS)
     def run(operations):
@@ -202,10 +243,65 @@ def _open_the_books(lawyer, finance, paymaster, case) -> tuple[list[Donation], l
     return donations, [paid.bond]
 
 
+def _next_day(bond: Bond) -> date:
+    """The day after the bond's latest step: a date every next step accepts."""
+    days = [
+        bond.posted_on,
+        bond.cancellation_notice_on,
+        bond.refund_claimed_on,
+        bond.refunded_on,
+        bond.breach_notice_on,
+        bond.appeal_filed_on,
+        bond.breach_interest_on,
+        bond.closed_on,
+        *bond.events.values_list("on", flat=True),
+    ]
+    return max(d for d in days if d is not None) + timedelta(days=1)
+
+
+def _bond_step(name: str, operation: tuple, bond: Bond, by) -> None:
+    """One step of a bond's life, dated the day after its last one, with amounts as a share of what fits."""
+    bond = Bond.objects.get(pk=bond.pk)
+    day = _next_day(bond)
+    if name == "bond_cancel":
+        bonds.bond_record_cancellation(bond=bond, notice_on=day, by=by)
+    elif name == "bond_claim":
+        bonds.bond_record_refund_claim(bond=bond, claimed_on=day, by=by)
+    elif name == "bond_refund":
+        _, _, percent, interest = operation
+        cap = interest_cap_cents(bond.amount_cents, bond.posted_on, day)
+        bonds.bond_record_refund(
+            bond=bond,
+            refunded_cents=bond.amount_cents * percent // 100,
+            interest_cents=cap * interest // 100,
+            refunded_on=day,
+            by=by,
+        )
+    elif name == "bond_pass_back":
+        cents = max(1, bond.due_from_obligor_cents * operation[2] // 100)
+        bonds.bond_record_pass_back(bond=bond, amount_cents=cents, received_on=day, by=by)
+    elif name == "bond_shortfall":
+        cents = bond.shortfall_cents * operation[2] // 100
+        bonds.bond_resolve_shortfall(bond=bond, recovered_cents=cents, resolved_on=day, by=by)
+    elif name == "bond_breach":
+        bonds.bond_record_breach(bond=bond, served_on=day, service="mail" if operation[2] else "in_person", by=by)
+    elif name == "bond_appeal":
+        bonds.bond_record_breach_appeal(bond=bond, filed_on=day, by=by)
+    elif name == "bond_withdraw":
+        bonds.bond_record_breach_withdrawn(bond=bond, withdrawn_on=day, by=by)
+    elif name == "bond_forfeit":
+        after_window = bond.appeal_due_on + timedelta(days=1) if bond.appeal_due_on else day
+        bonds.bond_record_forfeiture(bond=bond, forfeited_on=max(day, after_window), by=by, note="breach")
+    elif name == "bond_interest":
+        until = bond.breach_notice_on or day
+        cap = interest_cap_cents(bond.amount_cents, bond.posted_on, until)
+        bonds.bond_record_breach_interest(bond=bond, interest_cents=cap * operation[2] // 100, received_on=day, by=by)
+
+
 def _run_and_check(people_and_case, operations) -> Counter[str]:
     """Run ``operations`` on opened books, check the books, and count what the operations booked."""
     lawyer, finance, paymaster, case = people_and_case
-    donations, bonds = _open_the_books(lawyer, finance, paymaster, case)
+    donations, paid_bonds = _open_the_books(lawyer, finance, paymaster, case)
     opening = set(Transaction.objects.values_list("pk", flat=True))
     donor, _ = Donor.objects.get_or_create(email="donor@example.org")
     for step, operation in enumerate(operations):
@@ -245,7 +341,7 @@ def _run_and_check(people_and_case, operations) -> Counter[str]:
                         key=f"payout:{step}", allocation=allocation, occurred_at=NOW, description="payout"
                     )
             elif name == "disburse":
-                _, slug, purpose, cents = operation
+                _, slug, purpose, cents, person = operation
                 request = disbursements.disbursement_request(
                     case=case,
                     fund=Fund.objects.get(slug=slug),
@@ -256,36 +352,41 @@ def _run_and_check(people_and_case, operations) -> Counter[str]:
                     by=lawyer,
                 )
                 disbursements.disbursement_approve(disbursement=request, by=finance)
+                terms = None
+                if purpose == "bond":
+                    kind = ObligorKind.PERSON if person else ObligorKind.FUND
+                    terms = BondTerms(
+                        bond_type=BondType.ORDER_OF_SUPERVISION, obligor_kind=kind, obligor_name="Obligor"
+                    )
                 paid = disbursements.disbursement_pay(
-                    disbursement=request, paid_on=NOW.date(), method="check", reference=str(step), by=paymaster
+                    disbursement=request,
+                    paid_on=NOW.date(),
+                    method="check",
+                    reference=str(step),
+                    by=paymaster,
+                    bond_terms=terms,
                 )
                 if purpose == "bond":
-                    bonds.append(paid.bond)
-            elif name == "bond_refund":
-                _, index, percent, interest = operation
-                bond = bonds[index % len(bonds)]
-                disbursements.bond_record_refund(
-                    bond=bond,
-                    refunded_cents=bond.amount_cents * percent // 100,
-                    interest_cents=interest,
-                    refunded_on=NOW.date(),
-                    by=finance,
-                )
-            elif name == "bond_forfeit":
-                bond = bonds[operation[1] % len(bonds)]
-                disbursements.bond_record_forfeiture(bond=bond, forfeited_on=NOW.date(), by=finance, note="breach")
+                    paid_bonds.append(paid.bond)
+            elif name.startswith("bond_"):
+                _bond_step(name, operation, paid_bonds[operation[1] % len(paid_bonds)], finance)
             transaction.savepoint_commit(savepoint)
         except ValidationError:
-            # Refused operations (not enough money, restricted fund, closed bond) write nothing.
+            # Refused operations (not enough money, restricted fund, a step the bond's state does not
+            # allow, a date or amount that does not fit) write nothing.
             transaction.savepoint_rollback(savepoint)
 
     assert unbalanced_transactions() == []
     assert ledger_mismatches() == []
     for balance in fund_balances():
         assert balance.available == _recomputed_available(balance.fund)
-        outstanding = sum(
-            Bond.objects.filter(fund=balance.fund, status="outstanding").values_list("amount_cents", flat=True)
-        )
-        assert balance.bonds_outstanding == outstanding
+        fund_bonds = list(Bond.objects.filter(fund=balance.fund))
+        assert balance.bonds_outstanding == sum(bond.held_by_ice_cents for bond in fund_bonds)
+        assert balance.due_from_obligors == sum(bond.due_from_obligor_cents for bond in fund_bonds)
+        assert balance.bond_shortfalls == sum(bond.shortfall_cents for bond in fund_bonds)
+        # Paid from the bank only: it never went below zero, on any day.
+        bank = account(balance.fund, AccountKind.BANK)
+        assert bank_lowest_since(bank, NOW.date() - timedelta(days=1))[0] >= 0
+    assert all((bond.closed_on is None) == bond.is_open for bond in Bond.objects.all())
     assert sum(Posting.objects.values_list("amount", flat=True)) == 0
     return Counter(Transaction.objects.exclude(pk__in=opening).values_list("kind", flat=True))

@@ -92,6 +92,10 @@ def world(personas, fake_stripe):
         receipt_number="R2026-000001",
     )
     bookkeeping.book_donation(donation=donation, fee_cents=0, occurred_at=paid_at)
+    # Paid out to the bank the same day: the bond is paid from the bank only.
+    bookkeeping.book_payout(
+        key="payout:matrix", allocation={bond_fund: 1_000_000}, occurred_at=paid_at, description="payout"
+    )
     recurring = RecurringDonation.objects.create(
         donor=donor, fund=bond_fund, amount_cents=2500, status="active", stripe_subscription_id="sub_matrix"
     )

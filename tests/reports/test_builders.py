@@ -15,18 +15,33 @@ from accounts.models import AccessEvent
 from accounts.roles import Role
 from casework import services as casework
 from casework.identity import format_a_number
-from casework.models import AssignmentRole, HearingKind, HearingOutcome, ImmigrationCourt, ReliefKind
-from funds.models import Dispute, Donation, Donor, Fund, RecurringDonation, Transaction
+from casework.models import (
+    Appeal,
+    AssignmentRole,
+    DecisionOutcome,
+    HearingKind,
+    HearingOutcome,
+    ImmigrationCourt,
+    ReliefKind,
+)
+from funds.models import AccountKind, Dispute, Donation, Donor, Fund, RecurringDonation, Transaction, TransactionKind
 from funds.selectors import fund_balances
 from funds.services import bookkeeping
-from funds.services.disbursements import (
+from funds.services.bonds import (
+    BondTerms,
+    bond_record_breach,
+    bond_record_breach_interest,
+    bond_record_cancellation,
     bond_record_forfeiture,
+    bond_record_pass_back,
     bond_record_refund,
+)
+from funds.services.disbursements import (
     disbursement_approve,
     disbursement_pay,
     disbursement_request,
 )
-from funds.services.ledger import ledger_reverse
+from funds.services.ledger import account, ledger_post, ledger_reverse
 from funds.services.receipts import receipt_number_for
 from reports.builders import build_report
 from reports.builders.caseload import suppress
@@ -41,6 +56,7 @@ ZONE = ZoneInfo(settings.TIME_ZONE)
 GIVEN, FAMILY, A_NUMBER = "Xochiquetzal", "Zyzzwyckowski", "098765432"
 DATE_OF_BIRTH = date(1987, 3, 4)
 CONTACT, PHONE = "Quetzalli Contactova", "+1 555 0199"
+OBLIGOR, OBLIGOR_PHONE = "Obligada Zapotecatl-Ruiz", "+1 555 0173"
 DONOR_EMAIL = "dolores.donante@example.org"
 
 
@@ -131,7 +147,17 @@ def case(people):
     return case
 
 
-def pay(people, case, slug: str, purpose: str, cents: int, *, paid_days_ago: int, payee: str = "Payee"):
+def pay(
+    people,
+    case,
+    slug: str,
+    purpose: str,
+    cents: int,
+    *,
+    paid_days_ago: int,
+    payee: str = "Payee",
+    terms: BondTerms | None = None,
+):
     disbursement = disbursement_request(
         case=case, fund=fund(slug), purpose=purpose, amount_cents=cents, payee=payee, reason="r", by=people["attorney"]
     )
@@ -142,18 +168,32 @@ def pay(people, case, slug: str, purpose: str, cents: int, *, paid_days_ago: int
         method="check",
         reference=f"CHK-{disbursement.pk}",
         by=people["finance"],
+        bond_terms=terms,
     )
+
+
+def days_ago(n: int) -> date:
+    return today() - timedelta(days=n)
 
 
 @pytest.fixture
 def money(people, case):
-    """A month of money: gifts, fees, a refund, a lost and a won dispute, payments, bonds, a payout.
+    """A month of money: gifts, fees, a refund, a lost and a won dispute, payments, bonds, payouts.
 
-    Period: the last 30 days up to today. Before it: a gift to each fund and one bond paid.
+    Period: the last 30 days up to today. Before it: a gift to each fund, paid out to the bank, and
+    two bonds paid. In it, the bonds' lives: one refunded short (a shortfall in dispute), one
+    forfeited after its appeal window closed (with its interest to the breach date), one a
+    person-obligor's, refunded to them and partly passed back, one still held.
     """
     # Before the period.
     donate("general", 100_000, fee=3_000, on=at(60))
     donate("bond", 100_000, fee=3_000, on=at(60))
+    bookkeeping.book_payout(
+        key="payout:po_0",
+        allocation={fund("general"): 97_000, fund("bond"): 97_000},
+        occurred_at=at(50),
+        description="Stripe payout po_0",
+    )
     # In the period.
     gift = donate("general", 50_000, fee_covered=1_500, fee=1_800, on=at(20))
     donate("bond", 200_000, fee=5_000, on=at(25))
@@ -187,23 +227,39 @@ def money(people, case):
     bookkeeping.book_payout(
         key="payout:po_1", allocation={fund("general"): 50_000}, occurred_at=at(4), description="Stripe payout po_1"
     )
+    bookkeeping.book_payout(
+        key="payout:po_2", allocation={fund("bond"): 150_000}, occurred_at=at(22), description="Stripe payout po_2"
+    )
 
+    by = people["finance"]
+    # Order-of-supervision bonds: no minimum, so small round figures.
+    osup = BondTerms(bond_type="order_of_supervision")
     filing = pay(people, case, "general", "filing_fee", 5_000, paid_days_ago=8, payee="EOIR")
     expert = pay(people, case, "general", "expert", 12_000, paid_days_ago=7, payee="Dr. Expert")
-    old_bond = pay(people, case, "bond", "bond", 25_000, paid_days_ago=45, payee="ICE")
-    refunded = pay(people, case, "bond", "bond", 60_000, paid_days_ago=20, payee="ICE")
-    forfeited = pay(people, case, "bond", "bond", 40_000, paid_days_ago=19, payee="ICE")
-    open_bond = pay(people, case, "bond", "bond", 30_000, paid_days_ago=14, payee="ICE")
-    bond_record_refund(
-        bond=refunded.bond,
-        refunded_cents=58_000,
-        interest_cents=250,
-        refunded_on=today() - timedelta(days=3),
-        by=people["finance"],
+    forfeited = pay(people, case, "bond", "bond", 40_000, paid_days_ago=50, payee="ICE", terms=osup)
+    old_bond = pay(people, case, "bond", "bond", 25_000, paid_days_ago=45, payee="ICE", terms=osup)
+    refunded = pay(people, case, "bond", "bond", 60_000, paid_days_ago=20, payee="ICE", terms=osup)
+    personal = pay(
+        people,
+        case,
+        "bond",
+        "bond",
+        20_000,
+        paid_days_ago=16,
+        payee="ICE",
+        terms=BondTerms(
+            bond_type="order_of_supervision", obligor_kind="person", obligor_name=OBLIGOR, obligor_phone=OBLIGOR_PHONE
+        ),
     )
-    bond_record_forfeiture(
-        bond=forfeited.bond, forfeited_on=today() - timedelta(days=2), by=people["finance"], note="breach"
-    )
+    open_bond = pay(people, case, "bond", "bond", 30_000, paid_days_ago=14, payee="ICE", terms=osup)
+    bond_record_cancellation(bond=refunded.bond, notice_on=days_ago(10), by=by)
+    bond_record_refund(bond=refunded.bond, refunded_cents=58_000, interest_cents=80, refunded_on=days_ago(3), by=by)
+    bond_record_breach(bond=forfeited.bond, served_on=days_ago(45), service="in_person", by=by)
+    bond_record_forfeiture(bond=forfeited.bond, forfeited_on=days_ago(2), by=by, note="breach")
+    bond_record_breach_interest(bond=forfeited.bond, interest_cents=15, received_on=days_ago(1), by=by)
+    bond_record_cancellation(bond=personal.bond, notice_on=days_ago(10), by=by)
+    bond_record_refund(bond=personal.bond, refunded_cents=20_000, interest_cents=0, refunded_on=days_ago(6), by=by)
+    bond_record_pass_back(bond=personal.bond, amount_cents=5_000, received_on=days_ago(2), by=by)
     waiting = disbursement_request(
         case=case,
         fund=fund("general"),
@@ -238,12 +294,32 @@ def test_statement_for_an_empty_period_is_all_zeros_and_reconciles():
     assert data.notes[0] == RECONCILED_NOTE
 
 
+NO_BOND_LINES = {
+    "bonds_paid": 0,
+    "bonds_refunded": 0,
+    "bonds_passed_back": 0,
+    "bond_shortfalls_recovered": 0,
+    "bond_breach_interest": 0,
+    "memo:bond_interest": 0,
+    "memo:bonds_written_off": 0,
+    "memo:bond_shortfalls_written_off": 0,
+    "memo:bonds_outstanding_start": 0,
+    "memo:bonds_outstanding_end": 0,
+    "memo:due_from_obligors_start": 0,
+    "memo:due_from_obligors_end": 0,
+    "memo:bond_shortfalls_start": 0,
+    "memo:bond_shortfalls_end": 0,
+}
+
+
 def test_statement_figures_equal_the_hand_computed_ones(money):
     data = last_30_days(ReportKind.FUND_STATEMENT)
 
     general = figures(section_named(data, "General fund"))
     assert general == {
         "opening": 100_000 - 3_000,
+        "opening:bank": 97_000,  # paid out before the period
+        "opening:clearing": 0,
         "donations": 51_500 + 10_000 + 20_000 + 30_000,
         "fees": -(1_800 + 320 + 600 + 900),
         "refunds": -4_000,
@@ -253,45 +329,79 @@ def test_statement_figures_equal_the_hand_computed_ones(money):
         "program:interpreter": 0,
         "program:travel": 0,
         "program:other": 0,
-        "bonds_paid": 0,
-        "bonds_refunded": 0,
         "closing": 160_880,
+        "closing:bank": 97_000 + 50_000 - 5_000 - 12_000,
+        "closing:clearing": 160_880 - 130_000,
         "memo:payouts": 50_000,
-        "memo:bond_interest": 0,
-        "memo:bonds_written_off": 0,
-        "memo:bonds_outstanding_start": 0,
-        "memo:bonds_outstanding_end": 0,
+        **NO_BOND_LINES,
     }
     bond = figures(section_named(data, "Bond fund"))
-    assert bond["opening"] == 100_000 - 3_000 - 25_000
+    assert (bond["opening"], bond["opening:bank"], bond["opening:clearing"]) == (32_000, 97_000 - 40_000 - 25_000, 0)
     assert (bond["donations"], bond["fees"]) == (200_000, -5_000)
-    assert bond["bonds_paid"] == -(60_000 + 40_000 + 30_000)
-    assert bond["bonds_refunded"] == 58_000 + 250
-    assert bond["closing"] == 195_250
-    assert bond["memo:bond_interest"] == 250
-    assert bond["memo:bonds_written_off"] == 2_000 + 40_000  # withheld from a refund + forfeited
-    assert (bond["memo:bonds_outstanding_start"], bond["memo:bonds_outstanding_end"]) == (25_000, 25_000 + 30_000)
+    assert bond["bonds_paid"] == -(60_000 + 20_000 + 30_000)
+    assert bond["bonds_refunded"] == 58_000 + 80  # the person-obligor's refund went to them, not the bank
+    assert bond["bonds_passed_back"] == 5_000
+    assert bond["bond_breach_interest"] == 15
+    assert bond["closing"] == 32_000 + 195_000 - 110_000 + 58_080 + 5_000 + 15 == 180_095
+    assert (bond["closing:bank"], bond["closing:clearing"]) == (135_095, 45_000)
+    assert bond["memo:payouts"] == 150_000
+    assert bond["memo:bond_interest"] == 80 + 15
+    assert bond["memo:bonds_written_off"] == 40_000  # forfeited; the short refund is a dispute, not a write-off
+    assert bond["memo:bond_shortfalls_written_off"] == 0
+    assert (bond["memo:bonds_outstanding_start"], bond["memo:bonds_outstanding_end"]) == (
+        40_000 + 25_000,
+        25_000 + 30_000,
+    )
+    assert (bond["memo:due_from_obligors_start"], bond["memo:due_from_obligors_end"]) == (0, 20_000 - 5_000)
+    assert (bond["memo:bond_shortfalls_start"], bond["memo:bond_shortfalls_end"]) == (0, 2_000)
     total = figures(section_named(data, "All funds"))
-    assert (total["opening"], total["closing"]) == (97_000 + 72_000, 160_880 + 195_250)
+    assert (total["opening"], total["closing"]) == (97_000 + 32_000, 160_880 + 180_095)
+    assert (total["closing:bank"], total["closing:clearing"]) == (130_000 + 135_095, 30_880 + 45_000)
     assert total["donations"] == general["donations"] + bond["donations"]
 
 
-def test_statement_reconciles_and_closing_equals_the_funds_balances_today(money):
+def test_statement_reconciles_bank_and_clearing_and_closing_equals_the_funds_balances_today(money):
     data = last_30_days(ReportKind.FUND_STATEMENT)
 
     assert data.notes[0] == RECONCILED_NOTE
-    available = {balance.fund.name: balance.available for balance in fund_balances()}
+    balances = {balance.fund.name: balance for balance in fund_balances()}
     for section in data.sections:
         rows = figures(section)
-        movements = sum(
-            amount
-            for code, amount in rows.items()
-            if code not in ("opening", "closing") and not code.startswith("memo:")
-        )
+        movements = sum(amount for code, amount in rows.items() if not code.startswith(("opening", "closing", "memo:")))
         assert rows["opening"] + movements == rows["closing"]
+        assert rows["opening:bank"] + rows["opening:clearing"] == rows["opening"]
+        assert rows["closing:bank"] + rows["closing:clearing"] == rows["closing"]
         if section.title != "All funds":
-            assert rows["closing"] == available[section.title]
-    assert figures(data.sections[-1])["closing"] == sum(available.values())
+            balance = balances[section.title]
+            assert (rows["closing"], rows["closing:bank"], rows["closing:clearing"]) == (
+                balance.available,
+                balance.in_bank,
+                balance.in_clearing,
+            )
+            assert rows["memo:bonds_outstanding_end"] == balance.bonds_outstanding
+            assert rows["memo:due_from_obligors_end"] == balance.due_from_obligors
+            assert rows["memo:bond_shortfalls_end"] == balance.bond_shortfalls
+    assert figures(data.sections[-1])["closing"] == sum(b.available for b in balances.values())
+
+
+def test_statement_warns_when_the_bank_was_overdrawn():
+    # Money recorded as paid before it reached the bank (as old data could be): the statement says so.
+    donate("general", 10_000, on=at(40))
+    general = fund("general")
+    ledger_post(
+        key="old-payment",
+        kind=TransactionKind.DISBURSEMENT,
+        description="a payment from before the bank rule",
+        lines=[(account(general, AccountKind.PROGRAM_EXPENSES), 8_000), (account(general, AccountKind.BANK), -8_000)],
+        occurred_at=at(35),
+    )
+
+    data = last_30_days(ReportKind.FUND_STATEMENT, fund=general)
+
+    rows = figures(data.sections[0])
+    assert (rows["opening"], rows["opening:bank"], rows["opening:clearing"]) == (2_000, -8_000, 10_000)
+    assert data.notes[0] == RECONCILED_NOTE
+    assert data.notes[1].startswith("WARNING: the bank balance of General fund is below zero")
 
 
 def test_statement_opening_balance_picks_up_activity_before_the_period():
@@ -400,7 +510,7 @@ def test_disbursement_register_rows_and_totals(people, money):
 
     section = data.sections[0]
     assert_totals_are_sums(data)
-    assert section.totals == {"amount": 175_000, "paid_in_period": 147_000}
+    assert section.totals == {"amount": 195_000, "paid_in_period": 127_000}
     by_id = {row["id"]: row for row in section.rows}
     filing = by_id[money["filing"].pk]
     assert filing["case"] == money["filing"].case.number
@@ -422,21 +532,33 @@ def test_disbursement_register_rows_and_totals(people, money):
     assert section.totals["paid_in_period"] == -(program + total["bonds_paid"])
 
 
-def test_bond_register_ages_and_closed_bonds(money):
+def test_bond_register_lists_what_is_owed_on_each_bond_and_the_bonds_closed(money):
     data = last_30_days(ReportKind.BOND_REGISTER)
 
     outstanding, closed = data.sections
-    assert [(row["amount"], row["age_days"]) for row in outstanding.rows] == [(25_000, 45), (30_000, 14)]
-    assert outstanding.totals == {"amount": 55_000}
+    assert [
+        (row["amount"], row["held"], row["due"], row["shortfall"], row["state"], row["age_days"])
+        for row in outstanding.rows
+    ] == [
+        (25_000, 25_000, 0, 0, "Posted", 45),
+        (60_000, 0, 0, 2_000, "Refund short of the principal, in dispute", 20),
+        (20_000, 0, 15_000, 0, "Refunded to the obligor, to pass back", 16),
+        (30_000, 30_000, 0, 0, "Posted", 14),
+    ]
+    assert {row["obligor"] for row in outstanding.rows} == {"The fund", "A person"}
+    assert outstanding.totals == {"amount": 135_000, "held": 55_000, "due": 15_000, "shortfall": 2_000}
     assert [
         (row["outcome"], row["amount"], row["refunded"], row["interest"], row["written_off"], row["days_held"])
         for row in closed.rows
-    ] == [("Refunded", 60_000, 58_000, 250, 2_000, 17), ("Forfeited", 40_000, 0, 0, 40_000, 17)]
-    assert closed.totals == {"amount": 100_000, "refunded": 58_000, "interest": 250, "written_off": 42_000}
+    ] == [("Forfeited", 40_000, 0, 15, 40_000, 48)]
     assert_totals_are_sums(data)
-    # Outstanding in the register = bonds receivable on the statement.
-    statement = last_30_days(ReportKind.FUND_STATEMENT, fund=fund("bond"))
-    assert figures(statement.sections[0])["memo:bonds_outstanding_end"] == outstanding.totals["amount"]
+    # What is owed in the register = the statement's memo lines at the end of the period.
+    statement = figures(last_30_days(ReportKind.FUND_STATEMENT, fund=fund("bond")).sections[0])
+    assert (
+        statement["memo:bonds_outstanding_end"],
+        statement["memo:due_from_obligors_end"],
+        statement["memo:bond_shortfalls_end"],
+    ) == (outstanding.totals["held"], outstanding.totals["due"], outstanding.totals["shortfall"])
 
 
 def test_bond_register_as_of_an_earlier_date_counts_bonds_closed_later_as_outstanding(money):
@@ -445,13 +567,23 @@ def test_bond_register_as_of_an_earlier_date_counts_bonds_closed_later_as_outsta
     )
 
     outstanding, closed = data.sections
-    assert [(row["amount"], row["age_days"]) for row in outstanding.rows] == [
-        (25_000, 35),
-        (60_000, 10),
-        (40_000, 9),
-        (30_000, 4),
+    assert [(row["held"], row["due"], row["age_days"]) for row in outstanding.rows] == [
+        (40_000, 0, 40),  # forfeited 2 days ago
+        (25_000, 0, 35),
+        (60_000, 0, 10),  # refunded 3 days ago
+        (20_000, 0, 6),  # refunded to its obligor 6 days ago
+        (30_000, 0, 4),
     ]
     assert closed.rows == []
+    statement = figures(
+        build_report(
+            ReportKind.FUND_STATEMENT,
+            date_from=today() - timedelta(days=30),
+            date_to=today() - timedelta(days=10),
+            fund=fund("bond"),
+        ).sections[0]
+    )
+    assert statement["memo:bonds_outstanding_end"] == outstanding.totals["held"] == 175_000
 
 
 # --- access log ----------------------------------------------------------------------------------
@@ -552,7 +684,17 @@ def caseload(people, clock):
         case=cases[0], kind=HearingKind.BOND, starts_at=at(3, hour=9), court=court, by=people["attorney"]
     )
     clock(at(3, hour=15))  # the outcome is recorded once the hearing has been held
-    casework.hearing_update(hearing=hearing, outcome=HearingOutcome.BOND_GRANTED, by=people["attorney"])
+    casework.hearing_record_outcome(
+        hearing=hearing,
+        outcome=HearingOutcome.DECIDED,
+        decision={
+            "outcome": DecisionOutcome.BOND_GRANTED,
+            "decided_on": hearing.local_start.date(),
+            "appeal": Appeal.RESERVED,
+            "bond_cents": 5_000_00,
+        },
+        by=people["attorney"],
+    )
     casework.relief_save(
         case=cases[0], kind=ReliefKind.ASYLUM, status="filed", filed_on=None, decided_on=None, by=people["attorney"]
     )
@@ -572,14 +714,19 @@ def test_caseload_suppresses_small_cells_and_their_complements(caseload):
     status = section_named(data, "Cases by status")
     assert rows_of(status) == {"Intake": "0", "Triage": "<5", "Active": "*", "Closed": "0"}
     assert status.totals == {"count": "8"}
-    custody = section_named(data, "Cases by custody status")
-    assert rows_of(custody)["Detained"] == "8"
+    custody = section_named(data, "Cases by custody (who holds the person)")
+    assert rows_of(custody)["ICE detention"] == "8"
+    assert rows_of(custody)["Released"] == "0"
+    released = section_named(data, "Released cases, by basis of release")
+    assert set(rows_of(released).values()) == {"0"}
+    authority = section_named(data, "Cases by detention authority")
+    assert rows_of(authority)["Not yet known"] == "8"
     court = section_named(data, "Cases by immigration court")
     assert rows_of(court) == {"Eloy Immigration Court": "<5", "No court yet": "*"}
     relief = section_named(data, "Relief sought, by kind (a case may seek several)")
     assert rows_of(relief)["Asylum"] == "<5"
     assert relief.totals == {"count": "<5"}
-    outcomes = section_named(data, "Hearing outcomes (hearings in the period)")
+    outcomes = section_named(data, "Decisions in the period, by outcome")
     assert rows_of(outcomes)["Bond granted"] == "<5"
 
 
@@ -641,6 +788,8 @@ def test_no_report_contains_the_detainee_personal_data(money, caseload, case):
         CONTACT.lower(),
         PHONE,
         DONOR_EMAIL,
+        OBLIGOR.lower(),
+        OBLIGOR_PHONE,
     ]
     seen_case_number = False
     for kind in ReportKind.values:

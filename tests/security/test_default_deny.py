@@ -187,6 +187,9 @@ def world(personas, settings, tmp_path) -> World:
         by=supervisor,
     )
     deadline = casework_services.deadline_add_manual(case=case, title="File evidence", due_on=date.today(), by=attorney)
+    decision, _ = casework_services.decision_record(
+        case=case, outcome="admin_closed", decided_on=date(2026, 3, 5), by=attorney
+    )
     document = casework_services.document_upload(
         case=case,
         upload=SimpleUploadedFile("n.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"),
@@ -208,6 +211,10 @@ def world(personas, settings, tmp_path) -> World:
         receipt_number="R2026-000001",
     )
     bookkeeping.book_donation(donation=gift, fee_cents=0, occurred_at=paid_at)
+    # Paid out to the bank the same day: the bond below is paid from the bank only.
+    bookkeeping.book_payout(
+        key="payout:walk", allocation={bond_fund: 1_000_000}, occurred_at=paid_at, description="walk payout"
+    )
     monthly = RecurringDonation.objects.create(
         donor=personas.donors[DONOR], fund=bond_fund, amount_cents=2500, status="active", stripe_subscription_id="sub_w"
     )
@@ -240,6 +247,7 @@ def world(personas, settings, tmp_path) -> World:
         by_name={
             "casework:document-download": {"pk": str(document.pk)},
             "casework:hearing-edit": {"pk": str(hearing.pk)},
+            "casework:decision-edit": {"pk": str(decision.pk)},
             "casework:deadline-edit": {"pk": str(deadline.pk)},
             "casework:deadline-status": {"pk": str(deadline.pk)},
             "casework:assignment-end": {"pk": str(co_counsel.pk)},
