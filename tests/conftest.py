@@ -34,6 +34,7 @@ def restore_reference_data() -> None:
     if not ImmigrationCourt.objects.exists():
         # 0004 holds the current loader (0002 loses one codeless facility on today's schema).
         import_module("casework.migrations.0004_facilities_without_code").load(apps, None)
+        import_module("casework.migrations.0009_facilities_no_longer_used").retire(apps, None)
     if Fund.objects.filter(slug__in=["general", "bond"]).count() != 2:
         import_module("funds.migrations.0002_ledger_rules_and_funds").create_funds(apps, None)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from casework.deadlines import PREHEARING_KINDS, Rule, compute_deadline, default_title
 from casework.models import (
     COURT_KINDS,
     Case,
@@ -27,6 +28,7 @@ from casework.models import (
 )
 from casework.services.decisions import DecisionFields, decision_record, decision_update, decision_withdraw
 from casework.services.history import case_changed, case_event
+from kernel.clock import local_date
 
 
 def _hearing_summary(hearing: Hearing) -> str:
@@ -72,7 +74,8 @@ def hearing_schedule(
 
     ``timezone_override`` names the zone of a hearing held by video from a court elsewhere.
 
-    Side effects: the case's court is set if it had none; timeline; ``AccessEvent``.
+    Side effects: the case's court is set if it had none; for a client not detained, the
+    pre-hearing filing deadline (``_sync_prehearing_filing``); timeline; ``AccessEvent``.
     """
     if timezone.is_naive(starts_at):
         raise ValidationError({"starts_at": _("A hearing time needs a time zone.")})
@@ -94,8 +97,57 @@ def hearing_schedule(
     if court is not None:
         Case.objects.filter(pk=case.pk, court__isnull=True).update(court=court)
     case_event(case, CaseEvent.Kind.HEARING, _("Scheduled: %(hearing)s") % {"hearing": _hearing_summary(hearing)}, by)
+    _sync_prehearing_filing(hearing, by)
     case_changed(case, by, f"hearing {hearing.pk} scheduled", ip_address=ip_address)
     return hearing
+
+
+def _sync_prehearing_filing(hearing: Hearing, by: User) -> None:
+    """Keep the filing deadline counted back from a non-detained client's master or individual hearing.
+
+    15 days before a master calendar hearing, 30 before an individual one (EOIR Policy Manual Part II
+    3.1(b)). For a detained client the judge sets the deadline, so none is computed. Added when
+    the hearing is scheduled (if that day is still ahead); moved when the hearing is; a done or
+    waived one is left alone.
+    """
+    existing = hearing.deadlines.filter(rule=Rule.PREHEARING_FILING).first()
+    case = Case.objects.get(pk=hearing.case_id)
+    if hearing.kind not in PREHEARING_KINDS or case.is_detained:
+        return
+    computed = compute_deadline(Rule.PREHEARING_FILING, hearing.local_start.date(), hearing_kind=hearing.kind)
+    if existing is None:
+        if computed.due >= local_date(timezone.now()):
+            Deadline.objects.create(
+                case=case,
+                hearing=hearing,
+                title=default_title(Rule.PREHEARING_FILING),
+                due_on=computed.due,
+                rule=Rule.PREHEARING_FILING,
+                source_date=computed.source_date,
+                explanation=computed.explanation,
+                created_by=by,
+            )
+            case_event(
+                case,
+                CaseEvent.Kind.DEADLINE,
+                _("Deadline added: %(title)s, due %(due)s")
+                % {"title": default_title(Rule.PREHEARING_FILING), "due": computed.due.isoformat()},
+                by,
+            )
+    elif existing.is_open and existing.due_on != computed.due:
+        existing.due_on, existing.source_date, existing.explanation = (
+            computed.due,
+            computed.source_date,
+            computed.explanation,
+        )
+        existing.save(update_fields=["due_on", "source_date", "explanation"])
+        case_event(
+            case,
+            CaseEvent.Kind.DEADLINE,
+            _("Deadline moved with the hearing: %(title)s, due %(due)s")
+            % {"title": existing.title, "due": computed.due.isoformat()},
+            by,
+        )
 
 
 class HearingChanges(TypedDict, total=False):
@@ -118,7 +170,7 @@ _CHANGEABLE = tuple(HearingChanges.__annotations__)
 def hearing_update(
     *, hearing: Hearing, by: User, ip_address: str | None = None, **changes: Unpack[HearingChanges]
 ) -> Hearing:
-    """Edit or reschedule a hearing.
+    """Edit or reschedule a hearing; a filing deadline counted back from it moves with it.
 
     Deadlines counted from a decision stay where they are: the appeal clock runs from the decision,
     not from the hearing (8 CFR 1003.38(b)). A hearing that already has an outcome cannot move into
@@ -140,6 +192,7 @@ def hearing_update(
     case_event(
         hearing.case, CaseEvent.Kind.HEARING, _("Updated: %(hearing)s") % {"hearing": _hearing_summary(hearing)}, by
     )
+    _sync_prehearing_filing(hearing, by)
     case_changed(hearing.case, by, f"hearing {hearing.pk} updated", ip_address=ip_address)
     return hearing
 

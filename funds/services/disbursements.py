@@ -13,13 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import AccessEvent, User
 from accounts.services import access_event_record
-from casework.models import Case
+from casework.models import Case, DetentionAuthority
 from casework.permissions import cases_visible_to
 from casework.selectors import automatic_stay
-from funds.models import Account, AccountKind, Disbursement, Fund, Purpose, TransactionKind
+from funds.models import Account, AccountKind, BondType, Disbursement, Fund, Purpose, TransactionKind
 from funds.selectors import bank_lowest_since, fund_balance
 from funds.services.bonds import BondTerms, bond_open, bond_terms_errors
 from funds.services.ledger import account, ledger_post
@@ -186,6 +187,28 @@ def disbursement_reject(*, disbursement: Disbursement, by: User, note: str) -> D
     return disbursement
 
 
+# Detention authorities under which no delivery bond can be set (``Case.detention_authority``):
+# 236(c) is mandatory detention (a Joseph hearing contests it); after a final order (241) release is by
+# an order of supervision, whose bond is another type.
+_NO_DELIVERY_BOND = {
+    DetentionAuthority.INA_236C: gettext_lazy(
+        "ICE holds this person under INA 236(c), mandatory detention: no delivery bond can be posted. "
+        "If a judge found otherwise at a Joseph hearing, correct the case's detention authority first."
+    ),
+    DetentionAuthority.INA_241: gettext_lazy(
+        "ICE holds this person under INA 241, after a final order: release is by an order of supervision "
+        "(8 CFR 241.4), so record the bond as an order of supervision bond, or correct the detention authority."
+    ),
+}
+
+
+def _check_bond_possible(disbursement: Disbursement, bond_type: str) -> None:
+    """Refuse a delivery bond the detention authority rules out."""
+    reason = _NO_DELIVERY_BOND.get(DetentionAuthority(disbursement.case.detention_authority))
+    if bond_type == BondType.DELIVERY and reason is not None:
+        raise ValidationError({"bond_type": str(reason)}, code="no_bond_possible")
+
+
 def _check_no_automatic_stay(disbursement: Disbursement) -> None:
     """Refuse to pay a bond while DHS's automatic stay of the bond order runs, or may yet be invoked."""
     stay = automatic_stay(disbursement.case)
@@ -208,7 +231,8 @@ def disbursement_pay(
 ) -> Disbursement:
     """Record that an approved disbursement was paid from the fund's bank (check, wire, ACH), and book it.
 
-    Refused (nothing written) for a bond while DHS's automatic stay of the bond order runs
+    Refused (nothing written) for a delivery bond the case's detention authority rules out (INA 236(c),
+    241), for a bond while DHS's automatic stay of the bond order runs
     (``casework.selectors.automatic_stay``, 8 CFR 1003.19(i)(2)), and when the bank cannot cover it on
     ``paid_on`` and every day since;
     money still on its way from Stripe does not count (``_check_bank``, under a lock on the bank
@@ -231,7 +255,8 @@ def disbursement_pay(
         errors := bond_terms_errors(terms, amount_cents=disbursement.amount_cents, paid_on=paid_on)
     ):
         raise ValidationError(errors)
-    if is_bond:
+    if terms is not None:
+        _check_bond_possible(disbursement, terms.bond_type)
         _check_no_automatic_stay(disbursement)
     fund = disbursement.fund
     _check_bank(fund, disbursement.amount_cents, paid_on)

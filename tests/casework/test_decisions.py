@@ -10,13 +10,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role
 from casework import selectors, services
 from casework.deadlines import Forum, Rule, Service
 from casework.models import Appeal, Deadline, DeadlineStatus, Decision, DecisionOutcome, DhsCustody, Hearing
 from kernel.clock import local_date
+from tests.factories import UserFactory
 
 PHOENIX = ZoneInfo("America/Phoenix")
 DECIDED = date(2026, 3, 5)  # a Thursday
@@ -500,3 +504,108 @@ def test_the_rule_form_explains_an_option_a_rule_does_not_take(lawyer, assigned_
 
     assert response.status_code == 400
     assert not Deadline.objects.exists()
+
+
+# --- The migration carries hearings' old outcomes over to decisions ---------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_old_hearing_outcomes_become_decisions_and_a_wins_appeal_task_becomes_dhs_watch():
+    user = UserFactory(role=Role.SUPERVISOR)
+    latest = list(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    before = [("casework", "0005_hearing_timezone_override")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    person = apps.get_model("casework", "Detainee").objects.create(
+        given_names="Old", family_names="Outcome", created_by_id=user.pk
+    )
+    case = apps.get_model("casework", "Case").objects.create(
+        number="2020-00001", detainee=person, registered_by_id=user.pk
+    )
+    court = apps.get_model("casework", "ImmigrationCourt").objects.get(name="Eloy Immigration Court")
+    OldHearing = apps.get_model("casework", "Hearing")
+    OldDeadline = apps.get_model("casework", "Deadline")
+
+    def old_hearing(day: int, outcome: str, note: str = ""):
+        return OldHearing.objects.create(
+            case=case,
+            kind="individual",
+            starts_at=datetime(2026, 3, day, 23, 30, tzinfo=PHOENIX),  # late evening: the next day in UTC
+            court=court,
+            outcome=outcome,
+            outcome_note=note,
+            created_by_id=user.pk,
+        )
+
+    won = old_hearing(5, "relief_granted", "Asylum granted.")
+    lost = old_hearing(6, "removal_ordered")
+    bond = old_hearing(9, "bond_granted", "Bond set at $7,500.")
+    old_hearing(10, "continued")
+    for hearing in (won, lost):
+        OldDeadline.objects.create(
+            case=case,
+            title="File notice of appeal to the BIA (Form EOIR-26)",
+            due_on=date(2026, 4, 6),
+            rule="bia_appeal",
+            source_date=date(2026, 3, hearing.starts_at.astimezone(PHOENIX).day),
+            explanation="30 days after the decision.",
+            hearing=hearing,
+            created_by_id=user.pk,
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(latest)
+
+    decisions = {d.hearing_id: d for d in Decision.objects.all()}
+    assert set(decisions) == {won.pk, lost.pk, bond.pk}
+    assert decisions[won.pk].decided_on == date(2026, 3, 5)  # the court's day, not UTC's
+    assert (decisions[won.pk].appeal, decisions[won.pk].note) == ("reserved", "Asylum granted.")
+    assert decisions[bond.pk].bond_cents == 7_500_00
+    assert set(Hearing.objects.values_list("outcome", flat=True)) == {"decided", "continued"}
+    watch = Deadline.objects.get(hearing_id=won.pk)
+    assert (watch.rule, watch.decision_id) == ("dhs_appeal_period", decisions[won.pk].pk)
+    assert "appeal is DHS's" in watch.explanation
+    appeal = Deadline.objects.get(hearing_id=lost.pk)
+    assert (appeal.rule, appeal.decision_id) == ("bia_appeal", decisions[lost.pk].pk)
+
+
+# --- Filings counted back from a non-detained client's hearing ------------------------------
+
+
+def test_a_released_clients_hearing_gets_its_filing_deadline_counted_back_and_moved(assigned_case, court, attorney):
+    services.custody_record_change(
+        case=assigned_case,
+        custodian="released",
+        release_basis="recognizance",
+        facility=None,
+        started_on=local_date(timezone.now()),
+        by=attorney,
+    )
+    hearing = services.hearing_schedule(
+        case=assigned_case,
+        kind="individual",
+        starts_at=datetime(2027, 3, 15, 9, tzinfo=PHOENIX),
+        court=court,
+        by=attorney,
+    )
+
+    filing = Deadline.objects.get(case=assigned_case, rule=Rule.PREHEARING_FILING)
+    # 30 days before Monday, March 15, 2027 is Saturday, February 13: the business day before, Friday the 12th.
+    assert (filing.hearing, filing.due_on) == (hearing, date(2027, 2, 12))
+    assert "EOIR Policy Manual Part II 3.1(b)" in filing.explanation
+
+    services.hearing_update(hearing=hearing, starts_at=datetime(2027, 4, 19, 9, tzinfo=PHOENIX), by=attorney)
+
+    filing.refresh_from_db()
+    assert filing.due_on == date(2027, 3, 19)  # 30 days before Monday, April 19: Friday, March 19
+
+
+def test_a_detained_clients_hearing_has_its_filing_deadline_set_by_the_judge(assigned_case, court, attorney):
+    assert assigned_case.is_detained
+    services.hearing_schedule(
+        case=assigned_case, kind="master", starts_at=datetime(2027, 3, 15, 9, tzinfo=PHOENIX), court=court, by=attorney
+    )
+
+    assert not Deadline.objects.filter(case=assigned_case, rule=Rule.PREHEARING_FILING).exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
@@ -150,3 +151,27 @@ def test_a_case_keeps_its_facility_after_it_goes_out_of_use(attorney, assigned_c
     assigned_case.refresh_from_db()
     assert assigned_case.facility == held_at
     assert not CustodyForm({"custodian": "ice", "facility": held_at.pk, "started_on": today}).is_valid()
+
+
+def test_facilities_known_closed_are_not_offered_but_stay_on_old_records():
+    closed = DetentionFacility.objects.get(code="YORCOPA")
+
+    assert not closed.in_use
+    assert not DetentionFacility.objects.get(code="KANKEIL").in_use
+    assert DetentionFacility.objects.filter(in_use=True).count() == DetentionFacility.objects.count() - 2
+
+
+def test_staff_mark_a_facility_no_longer_used_and_back(capsys):
+    call_command("facility_in_use", "ancHOAK", "--no")
+    assert not DetentionFacility.objects.get(code="ANCHOAK").in_use
+    assert "1 facility changed." in capsys.readouterr().out
+
+    call_command("facility_in_use", "ANCHOAK", "--yes")
+    assert DetentionFacility.objects.get(code="ANCHOAK").in_use
+
+
+def test_an_unknown_facility_code_is_refused_and_nothing_changes():
+    with pytest.raises(CommandError, match="NOPE"):
+        call_command("facility_in_use", "ANCHOAK", "NOPE", "--no")
+
+    assert DetentionFacility.objects.get(code="ANCHOAK").in_use

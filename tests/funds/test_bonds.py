@@ -665,3 +665,60 @@ def test_a_bond_where_dhs_cannot_stay_the_order_is_paid_at_once(people, case, bo
     bond = post(7_500_00, paid_on=date(2026, 1, 5))
 
     assert bond.decision is not None and bond.decision.outcome == "bond_granted"
+
+
+@pytest.mark.parametrize(("authority", "refused"), [("236c", True), ("241", True), ("236a", False), ("unknown", False)])
+def test_the_detention_authority_decides_whether_a_delivery_bond_can_be_paid(
+    people, case, bond_fund, authority, refused
+):
+    type(case).objects.filter(pk=case.pk).update(detention_authority=authority)
+    request = disbursement_request(
+        case=case,
+        fund=bond_fund,
+        purpose="bond",
+        amount_cents=5_000_00,
+        payee="DHS/ICE",
+        reason="r",
+        by=people["attorney"],
+    )
+    disbursement_approve(disbursement=request, by=people["finance"])
+    page = client(people["finance"]).get(reverse("funds:disbursement-detail", args=[request.pk])).content.decode()
+    assert ('id="detention-authority"' in page) == (authority != "236a")
+
+    if refused:
+        with pytest.raises(ValidationError) as excinfo:
+            disbursement_pay(
+                disbursement=request, paid_on=date(2026, 1, 5), method="wire", reference="W", by=people["finance2"]
+            )
+        assert "bond_type" in excinfo.value.error_dict
+        assert not Bond.objects.exists()
+    else:
+        disbursement_pay(
+            disbursement=request, paid_on=date(2026, 1, 5), method="wire", reference="W", by=people["finance2"]
+        )
+        assert Bond.objects.filter(disbursement=request).exists()
+
+
+def test_an_order_of_supervision_bond_after_a_final_order(people, case, bond_fund):
+    type(case).objects.filter(pk=case.pk).update(detention_authority="241")
+    request = disbursement_request(
+        case=case,
+        fund=bond_fund,
+        purpose="bond",
+        amount_cents=5_000_00,
+        payee="DHS/ICE",
+        reason="r",
+        by=people["attorney"],
+    )
+    disbursement_approve(disbursement=request, by=people["finance"])
+
+    disbursement_pay(
+        disbursement=request,
+        paid_on=date(2026, 1, 5),
+        method="wire",
+        reference="W",
+        by=people["finance2"],
+        bond_terms=BondTerms(bond_type="order_of_supervision"),
+    )
+
+    assert Bond.objects.get(disbursement=request).bond_type == "order_of_supervision"
