@@ -614,6 +614,20 @@ def test_a_story_refuses_a_bond_posted_too_recently(post, people):
 # --- The custody decision that set the bond, and DHS's automatic stay ----------------------
 
 
+def _approved_bond_request(people, case, bond_fund, cents: int) -> Disbursement:
+    request = disbursement_request(
+        case=case,
+        fund=bond_fund,
+        purpose="bond",
+        amount_cents=cents,
+        payee="DHS/ICE",
+        reason="r",
+        by=people["attorney"],
+    )
+    disbursement_approve(disbursement=request, by=people["finance"])
+    return request
+
+
 def _bond_grant(case, by, *, decided_on, dhs_custody="no_bond"):
     decision, _ = casework_services.decision_record(
         case=case,
@@ -630,16 +644,7 @@ def _bond_grant(case, by, *, decided_on, dhs_custody="no_bond"):
 def test_a_bond_is_refused_while_dhs_may_still_stay_the_order_and_paid_after(people, case, bond_fund):
     today = timezone.localdate()
     decision = _bond_grant(case, people["attorney"], decided_on=today)
-    request = disbursement_request(
-        case=case,
-        fund=bond_fund,
-        purpose="bond",
-        amount_cents=7_500_00,
-        payee="DHS/ICE",
-        reason="r",
-        by=people["attorney"],
-    )
-    disbursement_approve(disbursement=request, by=people["finance"])
+    request = _approved_bond_request(people, case, bond_fund, 7_500_00)
 
     with pytest.raises(ValidationError) as excinfo:
         disbursement_pay(disbursement=request, paid_on=today, method="wire", reference="FW", by=people["finance2"])
@@ -672,16 +677,7 @@ def test_the_detention_authority_decides_whether_a_delivery_bond_can_be_paid(
     people, case, bond_fund, authority, refused
 ):
     type(case).objects.filter(pk=case.pk).update(detention_authority=authority)
-    request = disbursement_request(
-        case=case,
-        fund=bond_fund,
-        purpose="bond",
-        amount_cents=5_000_00,
-        payee="DHS/ICE",
-        reason="r",
-        by=people["attorney"],
-    )
-    disbursement_approve(disbursement=request, by=people["finance"])
+    request = _approved_bond_request(people, case, bond_fund, 5_000_00)
     page = client(people["finance"]).get(reverse("funds:disbursement-detail", args=[request.pk])).content.decode()
     assert ('id="detention-authority"' in page) == (authority != "236a")
 
@@ -701,16 +697,7 @@ def test_the_detention_authority_decides_whether_a_delivery_bond_can_be_paid(
 
 def test_an_order_of_supervision_bond_after_a_final_order(people, case, bond_fund):
     type(case).objects.filter(pk=case.pk).update(detention_authority="241")
-    request = disbursement_request(
-        case=case,
-        fund=bond_fund,
-        purpose="bond",
-        amount_cents=5_000_00,
-        payee="DHS/ICE",
-        reason="r",
-        by=people["attorney"],
-    )
-    disbursement_approve(disbursement=request, by=people["finance"])
+    request = _approved_bond_request(people, case, bond_fund, 5_000_00)
 
     disbursement_pay(
         disbursement=request,
