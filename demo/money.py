@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from casework.models import Assignment, AssignmentRole
+from casework.models import Assignment, AssignmentRole, Decision, DecisionOutcome
 from demo.datafiles import csv_rows
 from funds.models import Bond, Donation, Donor, Fund, Payout, Purpose, RecurringDonation
 from funds.services import bookkeeping
@@ -164,16 +164,27 @@ def _disbursements(rng, finance, other_finance, general, bond_fund, today) -> di
         .order_by("case__number")[:36]
     )
     approver = other_finance or finance
+    # Bonds are paid for cases where a judge granted one (the amount the judge set) and ICE may hold
+    # the person on bond (INA 236(a)); the other requests go to the leads in turn.
+    granted = {
+        d.case_id: d
+        for d in Decision.objects.filter(
+            outcome=DecisionOutcome.BOND_GRANTED, case__status="active", case__detention_authority="236a"
+        ).order_by("decided_on")
+    }
+    bond_leads = list(
+        Assignment.objects.filter(role=AssignmentRole.LEAD, ended_at__isnull=True, case_id__in=granted)
+        .select_related("case", "attorney")
+        .order_by("case__number")
+    )
+    bond_leads.sort(key=lambda a: granted[a.case_id].bond_cents or 0)  # what the bond fund can pay first
     count = bonds = told = 0
     for i, assignment in enumerate(leads):
         case, lawyer = assignment.case, assignment.attorney
-        if i % 3 == 0:
-            fund, purpose, cents, payee = (
-                bond_fund,
-                Purpose.BOND,
-                rng.choice([150000, 200000, 250000, 300000]),
-                "DHS/ICE",
-            )
+        if i % 3 == 0 and bond_leads:
+            assignment = bond_leads.pop(0)
+            case, lawyer = assignment.case, assignment.attorney
+            fund, purpose, cents, payee = (bond_fund, Purpose.BOND, granted[case.pk].bond_cents or 150000, "DHS/ICE")
         else:
             fund, purpose, cents, payee = (
                 general,

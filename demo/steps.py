@@ -252,6 +252,15 @@ class CaseSteps:
 
         self.later(created, step)
 
+    def stay_watches_pass(self) -> None:
+        """DHS let the automatic stay go (no EOIR-43, no appeal): its watches are done once their day passed."""
+        watches = Deadline.objects.filter(
+            case=self.case, rule__in=(Rule.DHS_STAY_NOTICE, Rule.DHS_STAY_APPEAL), status=DeadlineStatus.OPEN
+        )
+        for watch in watches:
+            if watch.due_on < self.s.today:
+                self.later(self.s.at(watch.due_on, 17), self.deadline_status(watch, DeadlineStatus.DONE))
+
     def hearing(
         self,
         kind: HearingKind,

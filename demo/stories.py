@@ -266,9 +266,10 @@ class Story(CaseTracks):
             def after(deadline: Deadline | None, moment: datetime) -> None:
                 if deadline is not None:
                     self.later(moment + timedelta(hours=2), self.deadline_status(deadline, DeadlineStatus.WAIVED))
+                self.stay_watches_pass()
                 self.later(s.at(end, 17), self.release(ReleaseBasis.BOND, end))
 
-            amount = rng.randrange(2000, 15001, 500)
+            amount = rng.randrange(2000, 8001, 500)
             note = story["bond_set"].format(amount=amount)
             self.later(s.at(first, 16), self.note(notes_data()["bond_packet"], False))
             self.hearing(

@@ -190,7 +190,7 @@ class CaseTracks(CaseSteps):
         """A past bond hearing: granted (and, days later, released on bond) or denied (and maybe appealed)."""
         rng, s = self.rng, self.s
         granted = rng.random() < 0.55
-        amount = rng.randrange(1500, 25001, 500)
+        amount = rng.randrange(1500, 10001, 500)
         story = notes_data()["story"]
         note = story["bond_set"].format(amount=amount) if granted else rng.choice(story["bond_denied"])
         outcome = DecisionOutcome.BOND_GRANTED if granted else DecisionOutcome.BOND_DENIED
@@ -210,14 +210,18 @@ class CaseTracks(CaseSteps):
                     self.later(s.at(released, 17), self.release(ReleaseBasis.BOND, released))
                 if deadline is not None:
                     self.later(moment + timedelta(hours=1), self.deadline_status(deadline, DeadlineStatus.WAIVED))
+                self.stay_watches_pass()
             elif deadline is not None:
                 self.settle_appeal(deadline, day, appeal_share=0.6)
 
-        decision: DecisionFields = (
-            {"bond_cents": amount * 100, "dhs_custody": DhsCustody.NO_BOND}
-            if granted
-            else {"dhs_custody": DhsCustody.NO_BOND}
+        # DHS's own determination, drawn from the amount (not the random stream): no bond, or a bond
+        # $5,000 above the judge's. Only no bond or $10,000 and more let DHS stay a grant (8 CFR 1003.19(i)(2)).
+        dhs: DecisionFields = (
+            {"dhs_custody": DhsCustody.NO_BOND}
+            if amount % 1000 == 0
+            else {"dhs_custody": DhsCustody.BOND_SET, "dhs_bond_cents": (amount + 5000) * 100}
         )
+        decision: DecisionFields = {"bond_cents": amount * 100, **dhs} if granted else dhs
         self.hearing(HearingKind.BOND, day, self.scheduled_before(day), outcome, note, after, decision=decision)
 
     def settle_appeal(

@@ -29,6 +29,7 @@ class RuleOptions(TypedDict, total=False):
     forum: Forum
     hearing_kind: str
     days: int
+    detained: bool
 
 
 @transaction.atomic
@@ -52,6 +53,9 @@ def deadline_add_from_rule(
         raise ValidationError(
             {"rule": _("The one-year deadline does not apply to an unaccompanied child (INA 208(a)(2)(E)).")}
         )
+    if Rule(rule) in {Rule.BIA_BRIEF, Rule.PREHEARING_FILING}:
+        # Detained cases brief simultaneously, and their pre-hearing deadlines are the judge's to set.
+        options["detained"] = case.is_detained
     computed = compute_deadline(Rule(rule), source_date, **options)
     deadline = Deadline.objects.create(
         case=case,

@@ -609,3 +609,23 @@ def test_a_detained_clients_hearing_has_its_filing_deadline_set_by_the_judge(ass
     )
 
     assert not Deadline.objects.filter(case=assigned_case, rule=Rule.PREHEARING_FILING).exists()
+
+
+def test_a_detained_clients_bia_brief_is_simultaneous_and_their_filing_deadline_the_judges(lawyer, assigned_case):
+    url = reverse("casework:deadline-new", args=[assigned_case.number])
+
+    brief = lawyer.post(url, {"kind": "rule", "rule-rule": "bia_brief", "rule-source_date": "2026-03-05"})
+    filing = lawyer.post(
+        url,
+        {
+            "kind": "rule",
+            "rule-rule": "prehearing_filing",
+            "rule-source_date": "2027-03-15",
+            "rule-hearing_kind": "master",
+        },
+    )
+
+    assert brief.status_code == 302
+    assert "simultaneous" in Deadline.objects.get(case=assigned_case, rule=Rule.BIA_BRIEF).explanation.lower()
+    assert filing.status_code == 400
+    assert not Deadline.objects.filter(rule=Rule.PREHEARING_FILING).exists()
