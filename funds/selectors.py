@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from casework.models import CustodyPeriod, ReleaseBasis
 from funds.models import Account, AccountKind, Bond, Disbursement, Fund, Posting
 from kernel.clock import booking_day_start, local_date
 from kernel.money import format_cents
@@ -117,6 +118,17 @@ def bank_lowest_since(bank: Account, day: date) -> tuple[int, date]:
         if balance <= low:
             low, low_day = balance, posted_day - timedelta(days=1)
     return low, low_day
+
+
+def bond_release(bond: Bond) -> CustodyPeriod | None:
+    """The release the bond bought: the case's first custody period released on bond since it was posted."""
+    return (
+        CustodyPeriod.objects.filter(
+            case_id=bond.case_id, release_basis=ReleaseBasis.BOND, started_on__gte=bond.posted_on - timedelta(days=1)
+        )
+        .order_by("started_on", "id")
+        .first()
+    )
 
 
 def bond_next_step(bond: Bond, *, today: date) -> str:

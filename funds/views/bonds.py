@@ -25,7 +25,7 @@ from funds import forms as bond_forms
 from funds.bond_rules import breach_appeal_deadline
 from funds.models import Bond, Fund
 from funds.permissions import FINANCE_ROLES, get_bond_for_finance
-from funds.selectors import bond_next_step
+from funds.selectors import bond_next_step, bond_release
 from funds.services import bonds as services
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
@@ -222,6 +222,8 @@ def _detail_context(bond: Bond, steps) -> dict:
         "steps": steps,
         "next_step": bond_next_step(bond, today=timezone.localdate()),
         "deadline": deadline,
+        "decision": bond.decision,
+        "release": bond_release(bond),
         "events": bond.events.select_related("recorded_by"),
     }
 

@@ -709,3 +709,18 @@ def test_an_order_of_supervision_bond_after_a_final_order(people, case, bond_fun
     )
 
     assert Bond.objects.get(disbursement=request).bond_type == "order_of_supervision"
+
+
+def test_the_bond_page_names_the_decision_that_set_it_and_the_release_it_bought(people, case, bond_fund, post):
+    _bond_grant(case, people["attorney"], decided_on=date(2026, 1, 2), dhs_custody="")
+    bond = post(7_500_00, paid_on=date(2026, 1, 5))
+    page = client(people["finance"]).get(reverse("funds:bond-detail", args=[bond.pk])).content.decode()
+    assert "Bond granted" in page and "Not released on bond yet" in page
+
+    today = timezone.localdate()
+    casework_services.custody_record_change(
+        case=case, custodian="released", release_basis="bond", facility=None, started_on=today, by=people["attorney"]
+    )
+
+    page = client(people["finance"]).get(reverse("funds:bond-detail", args=[bond.pk])).content.decode()
+    assert "Released on bond on" in page
