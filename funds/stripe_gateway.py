@@ -196,6 +196,8 @@ def construct_event(payload: bytes, sig_header: str) -> StripeObject:
             stripe.WebhookSignature.verify_header(payload, sig_header, secret, tolerance)
         except stripe.SignatureVerificationError:
             continue
+        except UnicodeDecodeError as exc:  # the library decodes the body as UTF-8 before checking
+            raise WebhookSignatureError("the webhook body is not UTF-8") from exc
         break
     else:
         raise WebhookSignatureError("no webhook signing secret matches this signature")

@@ -64,6 +64,17 @@ def test_webhook_bad_signature_is_refused_and_nothing_stored(fake_stripe):
     assert StripeEvent.objects.count() == 0
 
 
+def test_webhook_with_a_body_that_is_not_utf8_is_a_400_not_a_500():
+    body = b'{"id": "evt_1", "object": "event", "x": "\xff\xfe"}'
+
+    response = Client().post(
+        "/stripe/webhook/", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE="t=1,v1=00"
+    )
+
+    assert response.status_code == 400
+    assert StripeEvent.objects.count() == 0
+
+
 def test_webhook_tampered_body_is_refused(fake_stripe):
     payload = json.dumps(fake_stripe.event("payout.paid", fake_stripe.create_payout(100)))
     header = sign(payload, WEBHOOK_SECRET)

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -27,6 +28,8 @@ def test_content_security_policy_allows_no_inline_script_or_style():
     assert directives["frame-ancestors"] == "'none'"
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+    features = dict(part.strip().split("=", 1) for part in response["Permissions-Policy"].split(","))
+    assert features["camera"] == features["geolocation"] == features["microphone"] == features["payment"] == "()"
 
 
 def test_signed_in_pages_are_never_cached(client_for):
@@ -78,6 +81,7 @@ def test_staff_session_ends_12_hours_after_sign_in_however_active(client_for):
     SECURE_SSL_REDIRECT=True,
     SESSION_COOKIE_SECURE=True,
     CSRF_COOKIE_SECURE=True,
+    LANGUAGE_COOKIE_SECURE=True,
 )
 def test_https_settings_send_hsts_and_secure_cookies():
     client = Client()
@@ -89,6 +93,14 @@ def test_https_settings_send_hsts_and_secure_cookies():
     assert plain["Location"].startswith("https://")
     assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert secure.cookies["csrftoken"]["secure"]
+    chosen = client.post("/i18n/setlang/", {"language": "es", "next": "/accounts/login/"}, secure=True)
+    cookie = chosen.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_the_language_cookie_is_secure_wherever_the_session_cookie_is():
+    assert settings.LANGUAGE_COOKIE_SECURE == settings.SESSION_COOKIE_SECURE
+    assert settings.LANGUAGE_COOKIE_HTTPONLY
 
 
 def test_healthz_reports_database_and_broker():
