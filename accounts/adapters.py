@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.app_settings import REAUTHENTICATION_TIMEOUT
@@ -9,6 +10,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from kernel.client_ip import client_ip
@@ -44,6 +46,11 @@ class StaffAccountAdapter(DefaultAccountAdapter):
             # shared rate-limit bucket.
             raise PermissionDenied("Unable to determine client IP address")
         return ip
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        """The reset link on ``SITE_URL``, never on the request's Host header (which a client chooses)."""
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return settings.SITE_URL + path.replace("UID-KEY", quote(key))
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         context = {**context, "site_url": settings.SITE_URL}

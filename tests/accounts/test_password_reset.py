@@ -42,6 +42,19 @@ def test_reset_e_mails_a_link_that_sets_a_new_password(django_capture_on_commit_
     assert signed_in["Location"] == "/accounts/2fa/authenticate/"
 
 
+def test_the_reset_link_is_on_the_site_url_whatever_host_the_request_named(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://amparo.example.org"
+    user = UserFactory(role=Role.ATTORNEY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Client(HTTP_HOST="localhost").post("/accounts/password/reset/", {"email": user.email})
+
+    assert "https://amparo.example.org/accounts/password/reset/key/" in mail.outbox[0].body
+    assert "localhost" not in mail.outbox[0].body
+
+
 def test_reset_for_an_unknown_address_reveals_nothing(django_capture_on_commit_callbacks):
     UserFactory(role=Role.ATTORNEY)
 
