@@ -340,7 +340,7 @@ def case_page(case: Case) -> CasePage:
         "asylum_deadline": next((d for d in asylum if d.is_open), asylum[-1] if asylum else None),
         "contacts": list(case.detainee.contacts.all()),
         "custody": list(case.custody_periods.select_related("facility")),
-        "hearings": list(case.hearings.select_related("court").order_by("-starts_at")),
+        "hearings": list(case.hearings.select_related("court", "decision").order_by("-starts_at")),
         "deadlines": deadlines,
         "relief": list(case.relief.all()),
         "notes": list(case.notes.select_related("author")),

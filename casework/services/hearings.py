@@ -110,10 +110,12 @@ def _sync_prehearing_filing(hearing: Hearing, by: User) -> None:
     the hearing is scheduled (if that day is still ahead); moved when the hearing is; a done or
     waived one is left alone.
     """
-    existing = hearing.deadlines.filter(rule=Rule.PREHEARING_FILING).first()
-    case = Case.objects.get(pk=hearing.case_id)
-    if hearing.kind not in PREHEARING_KINDS or case.is_detained:
+    if hearing.kind not in PREHEARING_KINDS:
         return
+    case = Case.objects.get(pk=hearing.case_id)  # fresh: the custody decides, and a caller's copy may be stale
+    if case.is_detained:
+        return
+    existing = hearing.deadlines.filter(rule=Rule.PREHEARING_FILING).first()
     computed = compute_deadline(Rule.PREHEARING_FILING, hearing.local_start.date(), hearing_kind=hearing.kind)
     if existing is None:
         if computed.due >= local_date(timezone.now()):
