@@ -23,6 +23,8 @@ help:
 	@echo "make test      ruff, makemigrations --check and pytest, with private PostgreSQL + Redis"
 	@echo "               unless DATABASE_URL is set; pass pytest options as PYTEST_ARGS=..."
 	@echo "make demo      migrate, seed demo data and run web + Celery worker + beat (DEBUG=1)"
+	@echo "make scan      wapiti security scan of a production-like instance on 127.0.0.1 (~15 min,"
+	@echo "               SCAN_MINUTES=...); reports in var/scan/<timestamp>/"
 	@echo "make lint      ruff check + ruff format --check, import-linter contracts, mypy"
 	@echo "make format    ruff check --fix + ruff format"
 	@echo "make clean     remove caches and compiled translations; distclean also removes $(VENV)"
@@ -75,6 +77,11 @@ demo: venv messages var-dirs
 	DEBUG=1 $(PY) manage.py seed_demo
 	@echo "Starting web (http://127.0.0.1:8000/), Celery worker and beat; Ctrl-C stops all three."
 	DEBUG=1 $(VENV)/bin/honcho start -f Procfile.dev
+
+# Not part of `make test`: slow, and its findings are for a human to judge (scripts/scan.sh).
+.PHONY: scan
+scan: venv
+	scripts/scan.sh
 
 clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.app_settings import REAUTHENTICATION_TIMEOUT
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.translation import get_language
 
 from kernel.client_ip import client_ip
 from kernel.enqueue import enqueue_on_commit
@@ -24,14 +22,18 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         return False
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
-        # Enrolling the first authenticator happens right after the password step, which
-        # is compulsory, and the recovery codes are shown right after enrolment (typing a
-        # valid code proved possession): asking for the password again would only get in
-        # the way. Later visits to the MFA pages do ask.
-        if app == "allauth.mfa" and self.request is not None and self.request.user.is_authenticated:
-            totp = Authenticator.objects.filter(user=self.request.user, type=Authenticator.Type.TOTP).first()
-            if totp is None or totp.created_at > timezone.now() - timedelta(seconds=REAUTHENTICATION_TIMEOUT):
-                return False
+        # Enrolling the first authenticator happens right after the password step, which is
+        # compulsory: there is nothing to protect yet, and asking again would only get in the
+        # way. Every later visit to the MFA pages asks, and the recovery-code pages ask each
+        # time they show the codes (``accounts.views.recovery_codes_page``).
+        request = self.request
+        if (
+            app == "allauth.mfa"
+            and request is not None
+            and request.user.is_authenticated
+            and not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
+        ):
+            return False
         return super().is_reauthentication_required(app=app, **kwargs)
 
     def get_client_ip(self, request: HttpRequest) -> str:
@@ -53,17 +55,20 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         return settings.SITE_URL + path.replace("UID-KEY", quote(key))
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        context = {**context, "site_url": settings.SITE_URL}
-        message = self.render_mail(template_prefix, email, context)
-        html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), None)
-        payload = {
-            "subject": message.subject,
-            "body": message.body,
-            "html": html,
-            "to": list(message.to),
-            "from_email": message.from_email,
-        }
-        enqueue_on_commit("accounts.tasks.send_prepared_email", **payload)
+        """Queue the e-mail by ids; the worker renders it (``accounts.services.account_email_send``).
+
+        A rendered e-mail would carry a password-reset link through the broker: only the template,
+        the address, the user's id and the language go. (Sign-up is closed, so allauth's sign-up link
+        is never used: the "unknown account" mail points to an administrator.)
+        """
+        user = context.get("user")
+        enqueue_on_commit(
+            "accounts.tasks.send_account_email",
+            template_prefix=template_prefix,
+            email=email,
+            user_id=getattr(user, "pk", None),
+            language=get_language(),
+        )
 
 
 class StaffMFAAdapter(DefaultMFAAdapter):

@@ -16,5 +16,6 @@ class AccountsConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        # Importing the module connects the sign-in bookkeeping receivers.
-        from accounts import receivers  # noqa: F401
+        # Importing the modules connects the sign-in bookkeeping receivers and registers the
+        # deploy check of the cache the limits count in.
+        from accounts import checks, receivers  # noqa: F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import Group
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
@@ -57,3 +59,15 @@ def access_events(*, user: User | None = None, object_type: str = "", object_ref
     if object_ref:
         events = events.filter(object_ref=object_ref)
     return events.order_by("-at", "-id")
+
+
+def staff_sign_in_addresses(*, user: User, since: datetime, limit: int = 100) -> list[str]:
+    """The addresses ``user`` completed a sign-in from since ``since`` (the access log's sign-in
+    rows), most recent first, at most ``limit`` of them (one query)."""
+    rows = (
+        AccessEvent.objects.filter(user=user, action=AccessEvent.Action.SIGN_IN, at__gte=since)
+        .exclude(ip_address=None)
+        .values_list("ip_address", flat=True)
+        .order_by("-at")[: limit * 4]
+    )
+    return list(dict.fromkeys(str(ip) for ip in rows))[:limit]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib import import_module
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from allauth.mfa.models import Authenticator
@@ -235,3 +236,30 @@ def staff_session_ended(*, user: User, session_key: str | None, ip_address: str 
     access_event_record(
         user=user, action=AccessEvent.Action.SIGN_OUT, object_type="staff", object_ref=user.email, ip_address=ip_address
     )
+
+
+# --- allauth's e-mails, rendered in the worker ------------------------------------------------------
+
+PASSWORD_RESET_PREFIX = "account/email/password_reset_key"
+
+
+def account_email_send(*, template_prefix: str, email: str, user_id: int | None, language: str | None) -> None:
+    """Render and send one of allauth's e-mails in the worker, from ids (``StaffAccountAdapter.send_mail``).
+
+    Nothing secret or personal crosses the broker: a password-reset link is made here, with a fresh
+    token for the user (allauth's own token generator, so its reset view accepts it), on ``SITE_URL``.
+    The context is the e-mail address, the user and the site; allauth's request-bound values (the
+    request, the site object) are not needed by our templates.
+    """
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    if user_id is not None and user is None:
+        return  # the account is gone: nothing to send
+    adapter = get_account_adapter()
+    context: dict[str, object] = {"email": email, "user": user, "site_url": settings.SITE_URL}
+    if template_prefix == PASSWORD_RESET_PREFIX:
+        if user is None or not user.is_active:
+            return
+        key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+        context["password_reset_url"] = adapter.get_reset_password_from_key_url(key)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        adapter.render_mail(template_prefix, email, context).send()

@@ -6,10 +6,9 @@ Services enqueue these by name (``kernel.enqueue``), so this module may import t
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.mail import EmailMultiAlternatives
 
 from accounts.models import User
-from accounts.services import staff_send_invitation_email
+from accounts.services import account_email_send, staff_send_invitation_email
 
 
 @shared_task(
@@ -26,14 +25,11 @@ def send_invitation_email(*, user_id: int) -> None:
 
 
 @shared_task(
-    name="accounts.tasks.send_prepared_email",
+    name="accounts.tasks.send_account_email",
     autoretry_for=(OSError,),
     retry_backoff=True,
     retry_kwargs={"max_retries": 8},
 )
-def send_prepared_email(*, subject: str, body: str, to: list[str], from_email: str, html: str | None = None) -> None:
-    """Send an e-mail rendered in the request (allauth's password-reset and notice mails)."""
-    message = EmailMultiAlternatives(subject=subject, body=body, to=to, from_email=from_email)
-    if html:
-        message.attach_alternative(html, "text/html")
-    message.send()
+def send_account_email(*, template_prefix: str, email: str, user_id: int | None, language: str | None = None) -> None:
+    """One of allauth's e-mails (password reset, unknown account), rendered here from ids."""
+    account_email_send(template_prefix=template_prefix, email=email, user_id=user_id, language=language)

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from functools import wraps
 from typing import Protocol
 
+from allauth.account.app_settings import REAUTHENTICATION_TIMEOUT
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY, get_authentication_records
+from allauth.core.exceptions import ReauthenticationRequired
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes import views as recovery_code_views
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -168,3 +175,57 @@ def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     events = selectors.access_events()
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     return render(request, "accounts/access_log.html", {"page": page, "staff_list_url": reverse("accounts:staff-list")})
+
+
+# --- Recovery codes: a re-authentication for every showing -----------------------------------
+
+
+def fresh_reauthentication(request: HttpRequest) -> bool:
+    """Whether the user re-authenticated (password or authenticator code, on allauth's
+    re-authentication page) within ``REAUTHENTICATION_TIMEOUT``, and no showing of the recovery
+    codes has used that re-authentication yet. A sign-in, however recent, does not count."""
+    records = get_authentication_records(request, request.user)
+    confirmed = [float(r["at"]) for r in records if r.get("reauthenticated") and "at" in r]
+    return bool(confirmed) and time.time() - max(confirmed) < REAUTHENTICATION_TIMEOUT
+
+
+def spend_reauthentication(request: HttpRequest) -> None:
+    """The codes were shown: the re-authentication that allowed it no longer counts for anything.
+
+    Side effect: allauth's authentication records in the session keep the entries, marked as
+    ``spent`` instead of ``reauthenticated``, so allauth's own "recently re-authenticated" check
+    says no as well."""
+    records = get_authentication_records(request, request.user)
+    if any(r.get("reauthenticated") for r in records):
+        spent = [{**{k: v for k, v in r.items() if k != "reauthenticated"}, "spent": True} for r in records]
+        request.session[AUTHENTICATION_METHODS_SESSION_KEY] = spent
+
+
+def recovery_codes_page(view: Callable[..., HttpResponse], *, shows_codes: bool) -> Callable[..., HttpResponse]:
+    """allauth's recovery-code page ``view``, asking for re-authentication every time.
+
+    allauth accepts any re-authentication of the last few minutes, so one password check would
+    show the codes again and again. Here each page that shows the codes (``shows_codes``) uses
+    up the re-authentication; the page that makes new codes needs one too and leads to the page
+    that shows them, which then uses it.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.user.is_authenticated and not fresh_reauthentication(request):
+            raise ReauthenticationRequired  # allauth's middleware sends the user to re-authenticate
+        response = view(request, *args, **kwargs)
+        if shows_codes:
+            render = getattr(response, "render", None)
+            if callable(render):
+                response = render()  # the codes are read while rendering: make that happen here
+            if response.status_code == 200:
+                spend_reauthentication(request)
+        return response
+
+    return wrapped
+
+
+view_recovery_codes = recovery_codes_page(recovery_code_views.view_recovery_codes, shows_codes=True)
+download_recovery_codes = recovery_codes_page(recovery_code_views.download_recovery_codes, shows_codes=True)
+generate_recovery_codes = recovery_codes_page(recovery_code_views.generate_recovery_codes, shows_codes=False)

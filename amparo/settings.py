@@ -5,6 +5,7 @@ broker, e-mail printed to the console). Production sets ``DEBUG=0`` and must the
 provide a real ``SECRET_KEY``; see the README's production section.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from amparo import env
+from kernel.crypto import parse_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.string("AMPARO_VAR_DIR", str(BASE_DIR / "var")))
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # A read whose access-log row cannot be written is answered with a 503, never the data.
+    "kernel.readlog.ReadNotLoggedMiddleware",
     # Axes must come last: it turns a lock-out raised during authentication into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -250,7 +254,8 @@ STATIC_ROOT = Path(env.string("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STORAGES = {
     # Uploaded files are private: they are served only through permission-checked views.
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Every file is encrypted on disk with the field keys (kernel/storage.py).
+        "BACKEND": "kernel.storage.EncryptedFileSystemStorage",
         "OPTIONS": {"location": env.string("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")), "base_url": None},
     },
     "staticfiles": {
@@ -263,9 +268,26 @@ WHITENOISE_USE_FINDERS = DEBUG
 DOCUMENT_MAX_BYTES = env.integer("DOCUMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# Keyed hashes (blind indexes) of A-numbers and name tokens, for exact look-ups and
-# duplicate detection without reading personal data. Changing it needs a re-index.
+
+# --- Personal data at rest (see SECURITY.md) ---------------------------------------------
+
+# AES-256-GCM keys for personal fields and private files, newest first: the first encrypts,
+# every one decrypts. Rotate by putting a new key in front, running `manage.py reencrypt`,
+# then removing the old one. `manage.py new_encryption_key` prints a fresh key.
+FIELD_ENCRYPTION_KEYS = parse_keys(env.string("FIELD_ENCRYPTION_KEYS", ""))
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("With DEBUG off, FIELD_ENCRYPTION_KEYS must be set (manage.py new_encryption_key).")
+    # Development only: a key derived from the development SECRET_KEY.
+    FIELD_ENCRYPTION_KEYS = [hashlib.sha256(f"amparo.field-encryption.dev:{SECRET_KEY}".encode()).digest()]
+# Keyed hashes (blind indexes) of A-numbers, names and dates of birth, for exact look-ups and
+# duplicate detection without decrypting. A key of its own, with its fingerprint stored in the
+# database: the app refuses to start under another key (`manage.py reindex_identities` re-keys).
 BLIND_INDEX_KEY = env.string("BLIND_INDEX_KEY", "")
+if not DEBUG and len(BLIND_INDEX_KEY) < 32:
+    raise ImproperlyConfigured("With DEBUG off, BLIND_INDEX_KEY must be set to a random value of 32+ characters.")
+if BLIND_INDEX_KEY and BLIND_INDEX_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("BLIND_INDEX_KEY must not be the SECRET_KEY.")
 
 # --- E-mail -----------------------------------------------------------------------------
 
@@ -321,7 +343,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.delete_expired_reports",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Personal data of cases closed more than RETENTION_CLOSED_CASE_DAYS ago is erased.
+    "casework-retention-erase": {
+        "task": "casework.tasks.retention_erase",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
+# Seven years after closing by default (a common period for lawyers' client files; check your
+# state bar's rule). `manage.py retention --dry-run` lists what the next run would erase.
+RETENTION_CLOSED_CASE_DAYS = env.integer("RETENTION_CLOSED_CASE_DAYS", 7 * 365, minimum=30)
 REPORT_RETENTION_DAYS = env.integer("REPORT_RETENTION_DAYS", 30, minimum=1)
 # Long PDFs are rendered in parallel processes, which a prefork worker's (daemonic) children
 # cannot start: report tasks go to their own queue, served by a thread-pool worker.
@@ -352,8 +382,14 @@ PDF_PAGE_SIZE = env.choice("PDF_PAGE_SIZE", "letter", {"letter", "A4"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Tracebacks keep files and lines but withhold exception messages (kernel/logs.py).
+    "formatters": {
+        "plain": {"()": "kernel.logs.RedactingFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
+    "filters": {"celery_task_errors": {"()": "kernel.logs.RedactCeleryTaskErrors"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["celery_task_errors"]}
+    },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
@@ -362,3 +398,61 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# --- Limits on everything guessable (issue 10) ----------------------------------------
+
+# Every limit below counts in the "default" cache (CACHE_URL): in production a Redis that all
+# web processes share (`manage.py check --deploy` warns about a per-process cache), keyed by the
+# one proxy-aware client IP (kernel.client_ip).
+
+# Authenticator codes (accounts.throttling, through allauth's MFA forms): wrong codes per account
+# and address, and per account from all the addresses it has not signed in from lately, in
+# cool-off windows. Like the password rule (axes), the real user is never locked out for good.
+MFA_FORMS = {
+    "authenticate": "accounts.mfa.StaffAuthenticateForm",
+    "reauthenticate": "accounts.mfa.StaffReauthenticateForm",
+}
+MFA_CODE_FAILURE_LIMIT = env.integer("MFA_CODE_FAILURE_LIMIT", 5, minimum=1)
+MFA_CODE_NEW_ADDRESS_FAILURE_LIMIT = env.integer("MFA_CODE_NEW_ADDRESS_FAILURE_LIMIT", 10, minimum=1)
+MFA_CODE_COOLOFF = timedelta(minutes=env.integer("MFA_CODE_COOLOFF_MINUTES", 15, minimum=1))
+MFA_CODE_KNOWN_ADDRESS_DAYS = env.integer("MFA_CODE_KNOWN_ADDRESS_DAYS", 90, minimum=1)
+
+# Stripe Checkout Sessions started from /give/ (funds.services.checkout), per client address and
+# for everyone together, per hour: card testers are stopped before they reach Stripe.
+DONATION_CHECKOUTS_PER_IP_PER_HOUR = env.integer("DONATION_CHECKOUTS_PER_IP_PER_HOUR", 10, minimum=1)
+DONATION_CHECKOUTS_PER_HOUR = env.integer("DONATION_CHECKOUTS_PER_HOUR", 300, minimum=1)
+
+# (limits block)
+
+# --- Admin, uploads, webhooks (issue 10) ----------------------------------------------
+
+# (admin block)
+
+# --- Search and look-ups (issue 10) ---------------------------------------------------
+
+# A search's words never travel in a URL: the form is POSTed, the words are kept in the session
+# (encrypted) under a random token, and the results page carries only ``?s=<token>``. A token lasts
+# this long (and no longer than the session).
+SEARCH_TOKEN_SECONDS = env.integer("SEARCH_TOKEN_SECONDS", 30 * 60, minimum=60)
+# The live duplicate check at intake (an A-number, or a name and a birth date) tells whether a
+# person is registered: at most this many look-ups per user per window, counted in the shared cache.
+INTAKE_LOOKUPS_PER_WINDOW = env.integer("INTAKE_LOOKUPS_PER_WINDOW", 30, minimum=1)
+INTAKE_LOOKUP_WINDOW_SECONDS = env.integer("INTAKE_LOOKUP_WINDOW_SECONDS", 5 * 60, minimum=10)
+
+# (search block)
+
+# --- Oversight: read alerts (issue 10) --------------------------------------------------
+
+# The hourly scan of the access log (casework.services.oversight.read_alerts_scan) alerts the
+# administrators when, in 24 hours, an account viewed more than this many cases it was never
+# assigned to and did not register (supervising attorneys, who read every case, have their own,
+# higher limit), or made more than this many exports and downloads.
+READ_ALERT_UNASSIGNED_CASES = env.integer("READ_ALERT_UNASSIGNED_CASES", 25, minimum=1)
+READ_ALERT_SUPERVISOR_CASES = env.integer("READ_ALERT_SUPERVISOR_CASES", 150, minimum=1)
+READ_ALERT_EXPORTS = env.integer("READ_ALERT_EXPORTS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["read-alerts"] = {
+    "task": "casework.tasks.read_alerts_scan",
+    "schedule": crontab(minute=5),
+}
+
+# (oversight block)

@@ -4,6 +4,7 @@ from django.http import Http404
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
+from accounts import views as accounts_views
 from amparo.views import healthz
 
 
@@ -18,6 +19,18 @@ urlpatterns = [
     path("accounts/signup/", _not_offered, name="account_signup"),
     path("accounts/email/", _not_offered, name="account_email"),
     re_path(r"^accounts/confirm-email/", _not_offered),
+    # allauth's recovery-code pages, asking for the password (or a code) every time they show codes.
+    path("accounts/2fa/recovery-codes/", accounts_views.view_recovery_codes, name="mfa_view_recovery_codes"),
+    path(
+        "accounts/2fa/recovery-codes/download/",
+        accounts_views.download_recovery_codes,
+        name="mfa_download_recovery_codes",
+    ),
+    path(
+        "accounts/2fa/recovery-codes/generate/",
+        accounts_views.generate_recovery_codes,
+        name="mfa_generate_recovery_codes",
+    ),
     path("accounts/2fa/", include("allauth.mfa.urls")),
     path("accounts/", include("allauth.account.urls")),
     path("admin/", admin.site.urls),

@@ -15,6 +15,9 @@ class CaseworkConfig(AppConfig):
         NavEntry(_("Workload"), "casework:workload", frozenset({Role.SUPERVISOR})),
         NavEntry(_("Search"), "casework:search", frozenset({Role.SUPERVISOR})),
         NavEntry(_("Calendar"), "casework:calendar", frozenset({Role.ATTORNEY})),
+        NavEntry(_("Legal demands"), "casework:legal-demand-list", frozenset({Role.ADMIN, Role.SUPERVISOR})),
+        NavEntry(_("Read alerts"), "casework:read-alert-list", frozenset({Role.ADMIN})),
+        NavEntry(_("Erasure"), "casework:erasure-list", frozenset({Role.SUPERVISOR})),
     )
     start_pages = {
         Role.ATTORNEY: "casework:dashboard",

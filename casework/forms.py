@@ -53,6 +53,9 @@ from casework.services.deadlines import RuleOptions
 from casework.services.decisions import DecisionFields
 from kernel.forms import MoneyField
 
+# A note (at intake or on the case) is at most this many characters: some twelve typed pages.
+NOTE_MAX_LENGTH = 20_000
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -236,7 +239,9 @@ class IntakeForm(DetaineeAndDetentionFields):
         widget=forms.TextInput(attrs={"inputmode": "tel", "type": "tel"}),
     )
     contact_language = forms.CharField(label=_("Preferred language"), max_length=60, required=False)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     field_order = [
         *PERSON_FIELDS,
@@ -603,7 +608,7 @@ class DeadlineStatusForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20000)
+    body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}), max_length=NOTE_MAX_LENGTH)
     privileged = forms.BooleanField(
         label=_("Privileged (attorney-client or work product)"), required=False, initial=True
     )
@@ -666,8 +671,24 @@ class BulkReassignForm(forms.Form):
         return data
 
 
+# The longest search anyone types: a case number, an A-number or a few names.
+SEARCH_MAX_LENGTH = 100
+
+
+class CaseSearchForm(forms.Form):
+    """The case list's search box. Posted, never sent in a URL: the words may be a name or an A-number."""
+
+    q = forms.CharField(
+        label=_("Case number, A-number or name"),
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
 class CaseFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    """The case list's filters, which may travel in the URL: none of them says anything about a person."""
+
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *CaseStatus.choices])
     custody = forms.ChoiceField(
         label=_("Custody"),
@@ -690,12 +711,20 @@ class CaseFilterForm(forms.Form):
             ("registered_at", _("Oldest first")),
             ("next_hearing", _("Next hearing")),
             ("number", _("Case number")),
-            ("name", _("Name")),
         ],
     )
 
+    # The filters' names, in the order the case list writes them into its URLs.
+    NAMES = ("status", "custody", "authority", "court", "sort")
+
 
 class SearchForm(forms.Form):
+    """The supervisors' search page. Posted, never sent in a URL."""
+
     q = forms.CharField(
-        label=_("Case number, A-number or name"), max_length=100, widget=forms.TextInput(attrs={"autofocus": True})
+        label=_("Case number, A-number or name"),
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "type": "search", "autocomplete": "off", "spellcheck": "false"}
+        ),
     )

@@ -10,12 +10,16 @@ matched with plain equality in SQL. Personal data is never matched with an unkey
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
 import unicodedata
+from datetime import date
 from typing import TYPE_CHECKING
 
+from confusable_homoglyphs import categories  # type: ignore[import-untyped]
+from confusable_homoglyphs.confusables import confusables_data  # type: ignore[import-untyped]
 from django.conf import settings
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
@@ -182,6 +186,179 @@ def _is_separator(ch: str) -> bool:
     return ch in _EXTRA_SEPARATORS or unicodedata.category(ch).startswith(_SEPARATOR_CATEGORIES)
 
 
+# What was on screen: bidi controls reorder letters, and letters of other scripts look Latin.
+
+# Bidirectional formatting characters (Unicode UAX #9): the embeddings and overrides LRE, RLE, PDF, LRO and
+# RLO (U+202A-U+202E), the isolates LRI, RLI, FSI and PDI (U+2066-U+2069) and the marks LRM, RLM (U+200E,
+# U+200F) and ALM (U+061C). Invisible, they change the order in which the letters around them are shown:
+# "\u202ezehcnaS" is stored z-e-h-c-n-a-S and shown "Sanchez".
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_EMBEDDINGS = {"\u202a": ("L", False), "\u202b": ("R", False), "\u202d": ("L", True), "\u202e": ("R", True)}
+_ISOLATES = {"\u2066": "L", "\u2067": "R", "\u2068": "L"}  # FSI: first strong letter, always L in Latin text
+_PDF, _PDI = "\u202c", "\u2069"
+_MAX_DEPTH = 125  # UAX #9 BD2: deeper embeddings are ignored
+# Bidirectional classes of right-to-left text: Hebrew and other RTL letters, Arabic letters and digits.
+_RIGHT_TO_LEFT = frozenset({"R", "AL", "AN"})
+
+
+def _shown_order(text: str) -> str:
+    """``text`` (with no right-to-left letters) in the order it is shown, without its bidi controls.
+
+    Follows UAX #9 for explicit embeddings, overrides and isolates (rules X1-X8, I1-I2 and the reordering
+    L2), treating every character that is not overridden as left-to-right, which is exact for letters (with
+    no right-to-left letters, a neutral character between letters takes their direction). A character and the
+    combining marks after it move together (rule L3), so accents stay on their letters.
+    """
+    # Each entry: (embedding level, override direction or None, opened by an isolate).
+    stack: list[tuple[int, str | None, bool]] = [(0, None, False)]
+    overflow = 0
+    levels: list[int] = []
+    shown: list[str] = []  # one character with its combining marks per entry
+    for ch in text:
+        level, override, _isolate = stack[-1]
+        if ch in _EMBEDDINGS or ch in _ISOLATES:
+            direction, forced = _EMBEDDINGS.get(ch, (_ISOLATES.get(ch, "L"), False))
+            new_level = (level + 1) | 1 if direction == "R" else (level + 2) & ~1
+            if new_level <= _MAX_DEPTH and not overflow:
+                stack.append((new_level, direction if forced else None, ch in _ISOLATES))
+            else:
+                overflow += 1
+        elif ch == _PDI:
+            if any(isolate for _level, _override, isolate in stack[1:]):
+                overflow = 0
+                while not stack[-1][2]:
+                    stack.pop()
+                stack.pop()
+        elif ch == _PDF:
+            if overflow:
+                overflow -= 1
+            elif len(stack) > 1 and not stack[-1][2]:
+                stack.pop()
+        elif ch in BIDI_CONTROLS:
+            continue  # LRM, RLM, ALM: marks, shown as nothing
+        elif unicodedata.combining(ch) and shown:
+            shown[-1] += ch
+        else:
+            # An overridden character is right-to-left (RLO) or left-to-right (LRO); any other is left-to-right.
+            right_to_left = override == "R"
+            levels.append(level + 1 if right_to_left != (level % 2 == 1) else level)
+            shown.append(ch)
+    odd_levels = [level for level in levels if level % 2]
+    if odd_levels:
+        # L2: from the highest level down to the lowest odd one, reverse every run at that level or higher.
+        for threshold in range(max(levels), min(odd_levels) - 1, -1):
+            start = 0
+            while start < len(levels):
+                if levels[start] < threshold:
+                    start += 1
+                    continue
+                end = start
+                while end < len(levels) and levels[end] >= threshold:
+                    end += 1
+                shown[start:end] = shown[start:end][::-1]
+                levels[start:end] = levels[start:end][::-1]
+                start = end
+    return "".join(shown)
+
+
+def clean_name(raw: str | None) -> str:
+    """A name as typed, ready to store and index: what the person saw, without bidi controls.
+
+    Bidirectional controls (``BIDI_CONTROLS``) are invisible and reorder the letters around them: a
+    name typed or pasted as ``"\\u202ezehcnaS"`` shows as "Sanchez" while its letters are stored the other
+    way round, so duplicate detection misses it and the control stays in the record, ready to reorder
+    whatever is shown next to it. For a name without right-to-left letters (Latin, Cyrillic, Greek…),
+    the letters are put in the order they were shown (``_shown_order``) and the controls dropped:
+    ``clean_name("\\u202ezehcnaS") == "Sanchez"``. A name with right-to-left letters (Arabic, Hebrew) is
+    stored in logical order, as keyboards type it and as it is shown without the controls; only the
+    controls are dropped. Also composed (NFC) and stripped of surrounding whitespace; ``None`` gives ``""``.
+    """
+    text = unicodedata.normalize("NFC", raw or "")
+    if any(ch in BIDI_CONTROLS for ch in text):
+        if any(unicodedata.bidirectional(ch) in _RIGHT_TO_LEFT for ch in text if ch not in BIDI_CONTROLS):
+            text = "".join(ch for ch in text if ch not in BIDI_CONTROLS)
+        else:
+            text = _shown_order(text)
+    return text.strip()
+
+
+@functools.cache
+def _latin_prototypes() -> dict[str, str]:
+    """Unicode's confusables (UTS #39, ``confusables.txt``) whose prototype is Latin letters (U+0430 → "a"…).
+
+    The data comes with ``confusable-homoglyphs``, which lists each pair both ways; a source character
+    (one that maps to a prototype) has exactly one entry, its prototype, while a prototype lists all its
+    sources. Only sources outside ASCII whose prototype is ASCII letters are kept (about 1,350).
+    """
+    table: dict[str, str] = {}
+    for source, entries in confusables_data.items():
+        source = source.replace("\u200e", "")  # the data keeps the LRM marks of its right-to-left examples
+        if len(source) != 1 or source.isascii() or len(entries) != 1:
+            continue
+        prototype = str(entries[0]["c"]).replace("\u200e", "")
+        if prototype.isascii() and prototype.isalpha():
+            table[source] = prototype
+    return table
+
+
+def _latin_lookalike(ch: str) -> str | None:
+    """The Latin letters ``ch`` is mistaken for (its TR39 prototype, when that is Latin letters), else ``None``."""
+    prototype = _latin_prototypes().get(ch)
+    if prototype == "rn":
+        return "m"  # TR39 maps "m" itself to "rn": a single letter drawn as "rn" looks like an m
+    if prototype == "l" and ch.isupper():
+        return "I"  # and "I" to "l": a capital drawn like l is a capital I
+    return prototype
+
+
+def _word_skeleton(word: str) -> str:
+    """``word`` (decomposed, NFD) with every letter that looks like a Latin letter written as that letter.
+
+    In a word that mixes scripts (Latin with Cyrillic, Greek…) each letter is read as drawn: "Sanchez"
+    typed with a Cyrillic capital dze (U+0405) and small a (U+0430) reads "Sanchez". A word in one non-Latin
+    script is read through its capitals (then its case-folded letters), so that the case in which it was
+    typed does not matter: Cyrillic small ve (U+0432) is drawn like a small capital B and its capital
+    (U+0412) like B, so "Vera" in Cyrillic reads "BEPA" in small letters, capitals or both. Letters with no
+    Latin look-alike in any case (Cyrillic i, ya) stay as they are, so a name genuinely written in
+    Cyrillic or Greek still matches itself, whatever its case.
+    """
+    scripts = {categories.alias(ch) for ch in word if ch.isalpha()} - {"COMMON", "INHERITED"}
+    mixed = len(scripts) > 1
+    letters: list[str] = []
+    for ch in word:
+        if ch.isascii() or not ch.isalpha() or unicodedata.normalize("NFKD", ch.casefold()).isascii():
+            # ASCII, marks and separators, and letters that fold to ASCII anyway (full-width letters, the
+            # long s U+017F, which TR39 would read as an f) are left to ``_fold_name``.
+            letters.append(ch)
+            continue
+        candidates = (ch, ch.upper(), ch.lower()) if mixed else (ch.upper(), ch.casefold(), ch)
+        latin = next((found for c in candidates if len(c) == 1 and (found := _latin_lookalike(c))), None)
+        letters.append(latin or ch)
+    return "".join(letters)
+
+
+def latin_skeleton(text: str) -> str:
+    """``text`` with look-alike letters of other scripts written as the Latin letters they look like.
+
+    Unicode's TR39 "skeleton" restricted to Latin prototypes and read word by word (``_word_skeleton``):
+    ``latin_skeleton("\u0405\u0430nchez")`` (Cyrillic dze and a) is ``"Sanchez"``. ASCII is never changed, nor is a
+    letter whose prototype is not Latin letters, so the keys of names typed in Latin letters are what they
+    were. Separators are kept where they are.
+    """
+    decomposed = unicodedata.normalize("NFD", text)
+    out: list[str] = []
+    word: list[str] = []
+    for ch in [*decomposed, " "]:  # a trailing separator flushes the last word
+        if _is_separator(ch):
+            if word:
+                out.append(_word_skeleton("".join(word)))
+                word = []
+            out.append(ch)
+        else:
+            word.append(ch)
+    return "".join(out)[:-1]
+
+
 def name_tokens(*names: str | None) -> list[str]:
     """Split names into lower-case, accent-free tokens, dropping connective particles.
 
@@ -189,12 +366,16 @@ def name_tokens(*names: str | None) -> list[str]:
     ``jose``, ``hernandez`` and ``lopez``. Tokens are unique, in order of first appearance. Particles in
     ``NAME_PARTICLES`` are dropped unless every token is a particle (so a name such as "De" or "Le" is not
     lost). ``None`` and blank arguments are skipped, so optional name fields can be passed as they are.
+
+    Names are read as they were shown (``clean_name``: a name reversed with U+202E gives the tokens of the
+    name on screen) and letters of other scripts that look Latin are read as those Latin letters
+    (``latin_skeleton``: "Sanchez" typed with Cyrillic look-alikes gives ``sanchez``).
     """
     tokens: list[str] = []
     for name in names:
         if not name:
             continue
-        folded = _fold_name(name)
+        folded = _fold_name(latin_skeleton(clean_name(name)))
         word: list[str] = []
         for ch in [*folded, " "]:  # a trailing separator flushes the last word
             if _is_separator(ch):
@@ -214,8 +395,9 @@ _VOWELS = frozenset("aeiouy")
 def name_key(token: str) -> str:
     """A transliteration-tolerant key for one name token, so common spelling variants collide.
 
-    The key is a consonant skeleton built from the accent-free, lower-case token (``_fold_name``) by these
-    rules, applied left to right:
+    The key is a consonant skeleton built from the accent-free, lower-case token (``_fold_name``, after
+    ``latin_skeleton`` has read look-alike letters of other scripts as Latin) by these rules, applied left
+    to right:
 
     1. Digraphs: ``sch``, ``sh`` and ``ch`` → one "sh" sound (``x``), so Schwez/Shvets and Chérif/Sharif
        collide; ``ph`` → ``f`` (Phillip/Filip); ``ts`` and ``tz`` → ``s`` (Shvets/Schwez, Schwartz/Schwarz).
@@ -241,7 +423,7 @@ def name_key(token: str) -> str:
     digits) are returned folded but otherwise unchanged, so they match only exactly. Changing these rules
     changes stored keys, so it requires re-indexing names.
     """
-    word = "".join(ch for ch in _fold_name(token) if not _is_separator(ch))
+    word = "".join(ch for ch in _fold_name(latin_skeleton(token)) if not _is_separator(ch))
     if not word or not (word.isascii() and word.isalpha()):
         return word
 
@@ -355,3 +537,17 @@ def a_number_index(digits: str) -> str:
 def name_index_keys(*names: str | None) -> list[str]:
     """Blind indexes of ``name_keys(*names)``, in the same order."""
     return [blind_index(key, purpose="name") for key in name_keys(*names)]
+
+
+def date_of_birth_index(born: date | None) -> str | None:
+    """Blind index of a date of birth: duplicate detection matches it alongside the name keys."""
+    return blind_index(born.isoformat(), purpose="date_of_birth") if born else None
+
+
+def key_fingerprint() -> str:
+    """A fingerprint of the blind-index key in use (a blind index of a fixed text, in its own namespace).
+
+    Stored beside the data (``casework.models.BlindIndexKeyFingerprint``): under any other key every
+    stored index silently stops matching, so the app refuses to start on a mismatch.
+    """
+    return blind_index("amparo: which key made these indexes?", purpose="key_fingerprint")[:16]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Literal
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
@@ -78,10 +79,13 @@ def case_view(
         def wrapper(request: AuthenticatedHttpRequest, number: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if user_role(request.user) not in roles:
                 raise Http404
-            case = get_case_for_user(request.user, number, perm)
-            if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
-            return view(request, case, *args, **kwargs)
+            # One transaction for the read and its access-log row (``record_view``): if the row
+            # cannot be written, the read is refused and nothing of the case is rendered.
+            with transaction.atomic():
+                case = get_case_for_user(request.user, number, perm)
+                if request.method not in methods:
+                    return HttpResponseNotAllowed(methods)
+                return view(request, case, *args, **kwargs)
 
         return wrapper
 

@@ -18,16 +18,21 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, NullIf
-from django.db.models.lookups import GreaterThan
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
 from casework.deadlines import Rule, compute_deadline
-from casework.identity import ANumberError, a_number_index, name_index_keys, normalise_a_number, required_matches
+from casework.identity import (
+    ANumberError,
+    a_number_index,
+    date_of_birth_index,
+    name_index_keys,
+    normalise_a_number,
+    required_matches,
+)
 from casework.models import (
     HELD_BY,
     Appearance,
@@ -119,7 +124,7 @@ def case_list(
         "registered_at": ["registered_at"],
         "-registered_at": ["-registered_at"],
         "next_hearing": [F("next_hearing_at").asc(nulls_last=True), "number"],
-        "name": ["detainee__family_names", "detainee__given_names"],
+        # No sorting by name: names are encrypted, and an order-preserving token would leak their order.
     }
     return cases.order_by(*orderings.get(sort, orderings["-registered_at"]))
 
@@ -183,8 +188,9 @@ def possible_duplicates(
     keys = name_index_keys(*names)
     if keys and date_of_birth:
         needed = required_matches(len(keys))
+        born = date_of_birth_index(date_of_birth)
         similar = (
-            DetaineeNameKey.objects.filter(key__in=keys, detainee__date_of_birth=date_of_birth)
+            DetaineeNameKey.objects.filter(key__in=keys, detainee__date_of_birth_index=born)
             .values("detainee")
             .annotate(hits=Count("key", distinct=True))
             .filter(hits__gte=needed)
@@ -199,23 +205,6 @@ def possible_duplicates(
     return [PossibleDuplicate(case=c, reason=found[c.detainee_id], visible=c.pk in visible) for c in cases]
 
 
-def _day_number(field: str) -> CombinedExpression:
-    """A date (or a datetime's local date) as the integer yyyymmdd, for age arithmetic any database can do."""
-    return ExtractYear(field) * 10000 + ExtractMonth(field) * 100 + ExtractDay(field)
-
-
-def with_minor_at_detention(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """Annotate ``minor_at_detention_sql``: under 18 on the day of detention (or, without one, at registration).
-
-    The same rule as ``Case.minor_at_detention``: a birthday of yyyymmdd + 18 years later than the
-    day means a minor (a February 29 birthday turns 18 on March 1 of a common year). None without
-    a date of birth.
-    """
-    turns_18 = _day_number("detainee__date_of_birth") + 180000
-    detained = Coalesce(_day_number("detained_on"), _day_number("registered_at"))
-    return cases.annotate(minor_at_detention_sql=GreaterThan(turns_18, detained))
-
-
 def triage_queue() -> QuerySet[Case]:
     """Cases waiting for an attorney, most urgent first: a claim to U.S. citizenship, a minor (at
     detention), imminent removal, medical needs, minor children, the soonest hearing, then the
@@ -224,9 +213,9 @@ def triage_queue() -> QuerySet[Case]:
         needs_reassignment=True, status=CaseStatus.ACTIVE
     )
     cases = Case.objects.filter(waiting).select_related("detainee", "court", "facility")
-    return with_minor_at_detention(with_next_hearing(cases)).order_by(
+    return with_next_hearing(cases).order_by(
         F("citizenship_claimed").desc(),
-        F("minor_at_detention_sql").desc(nulls_last=True),
+        F("detained_as_minor").desc(nulls_last=True),
         F("flag_imminent_removal").desc(),
         F("flag_medical").desc(),
         F("flag_minor_children").desc(),
@@ -332,8 +321,14 @@ class CasePage(TypedDict):
     asylum_deadline: Deadline | None
 
 
-def case_page(case: Case) -> CasePage:
-    """Everything the case page shows, in a fixed number of queries."""
+def case_page(case: Case, *, privileged_notes: bool = True) -> CasePage:
+    """Everything the case page shows, in a fixed number of queries.
+
+    Without ``privileged_notes`` (intake staff), privileged notes are not even fetched (so never decrypted).
+    """
+    notes = case.notes.select_related("author")
+    if not privileged_notes:
+        notes = notes.filter(privileged=False)
     deadlines = list(case.deadlines.order_by("status", "due_on"))
     asylum = [d for d in deadlines if d.rule == Rule.ASYLUM_ONE_YEAR]
     return {
@@ -343,7 +338,7 @@ def case_page(case: Case) -> CasePage:
         "hearings": list(case.hearings.select_related("court", "decision").order_by("-starts_at")),
         "deadlines": deadlines,
         "relief": list(case.relief.all()),
-        "notes": list(case.notes.select_related("author")),
+        "notes": list(notes),
         "documents": list(case.documents.select_related("uploaded_by")),
         "assignments": list(case.assignments.select_related("attorney").order_by("-ended_at", "started_at")),
         "events": list(case.events.select_related("actor")[:50]),

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from casework.views import calendar, cases, hearings, intake, supervision
+from casework.views import calendar, cases, erasure, hearings, intake, supervision
+from casework.views import oversight as oversight_views
 
 app_name = "casework"
 
@@ -34,6 +35,19 @@ urlpatterns = [
     path("workload/", supervision.workload, name="workload"),
     path("reassign/", supervision.bulk_reassign, name="bulk-reassign"),
     path("search/", supervision.search, name="search"),
+    path("cases/<str:number>/erase/", erasure.erasure_request, name="erasure-request"),
+    path("erasures/", erasure.erasure_list, name="erasure-list"),
+    path("erasures/<int:pk>/confirm/", erasure.erasure_confirm, name="erasure-confirm"),
+    path("erasures/<int:pk>/cancel/", erasure.erasure_cancel, name="erasure-cancel"),
+    path("oversight/demands/", oversight_views.legal_demand_list, name="legal-demand-list"),
+    path("oversight/demands/new/", oversight_views.legal_demand_new, name="legal-demand-new"),
+    path("oversight/demands/<str:reference>/", oversight_views.legal_demand_detail, name="legal-demand-detail"),
+    path("cases/<str:number>/reads/", oversight_views.case_reads, name="case-reads"),
+    path("oversight/staff/<int:user_id>/reads/", oversight_views.staff_reads, name="staff-reads"),
+    path("oversight/alerts/", oversight_views.read_alert_list, name="read-alert-list"),
+    path(
+        "oversight/alerts/<int:pk>/acknowledge/", oversight_views.read_alert_acknowledge, name="read-alert-acknowledge"
+    ),
     path("calendar/", calendar.calendar_settings, name="calendar"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
 ]

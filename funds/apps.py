@@ -16,5 +16,10 @@ class FundsConfig(AppConfig):
         NavEntry(_("Donations"), "funds:donation-list", FINANCE),
         NavEntry(_("Disputes"), "funds:dispute-list", FINANCE),
         NavEntry(_("Payouts"), "funds:payout-list", FINANCE),
+        NavEntry(_("Parked Stripe events"), "funds:webhook-parked", FINANCE),
     )
     start_pages = {Role.FINANCE: "funds:finance-home"}
+
+    def ready(self) -> None:
+        # Importing the module connects its receivers (an erased case's obligors and attachments).
+        from funds import receivers  # noqa: F401

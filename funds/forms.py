@@ -6,19 +6,30 @@ from __future__ import annotations
 import re
 import secrets
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from funds.models import BondType, BreachService, Donation, Fund, ObligorKind, PostingMethod, Purpose
 from funds.services.bonds import BondTerms
+from funds.services.checkout import CheckoutGift
 from kernel.forms import MoneyField
 from kernel.money import cents_as_decimal_text, format_cents
+from kernel.uploads import check_upload
 
 CUSTOM = "custom"
+# Under every free-text field that finance staff and auditors read (payees, payment references: they
+# are shown on the audit pages and written into the ledger's descriptions).
+NO_PERSONAL_DATA = _(
+    "Finance staff and auditors read this: never write the detainee's or a relative's name, an A-number "
+    "or other personal details here."
+)
 _AMOUNT = re.compile(r"^\d{1,9}(\.\d{1,2})?$", re.ASCII)
 
 
@@ -56,6 +67,7 @@ class DonationForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(
         label=_("E-mail"),
+        max_length=254,
         help_text=_("Your receipt is sent here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -90,7 +102,7 @@ class DonationForm(forms.Form):
         }
 
     @classmethod
-    def initial_for(cls, donation: Donation | None = None) -> dict:
+    def initial_for(cls, donation: Donation | CheckoutGift | None = None) -> dict:
         """Initial values: a fresh nonce, and the values of ``donation`` (a gift abandoned at Checkout)."""
         initial: dict = {"nonce": new_nonce(), "frequency": "once"}
         fund = Fund.objects.filter(active=True, accepts_donations=True).first()
@@ -105,7 +117,7 @@ class DonationForm(forms.Form):
                 initial["amount_choice"] = CUSTOM
                 initial["custom_amount"] = cents_as_decimal_text(donation.amount_cents)
             initial.update(
-                frequency="monthly" if donation.recurring_id else "once",
+                frequency="monthly" if donation.monthly else "once",
                 fund=donation.fund_id,
                 name=donation.donor.name,
                 email=donation.donor.email,
@@ -156,11 +168,28 @@ class DisbursementRequestForm(forms.Form):
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.filter(active=True))
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
     amount = MoneyField(label=_("Amount (USD)"))
-    payee = forms.CharField(label=_("Payee"), max_length=200, help_text=_("Who is paid, e.g. 'DHS/ICE' for a bond."))
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    attachment = forms.FileField(
-        label=_("Attachment (optional)"), required=False, help_text=_("E.g. the bond notice or an invoice.")
+    payee = forms.CharField(
+        label=_("Payee"),
+        max_length=200,
+        help_text=format_lazy(
+            "{} {}", _("Who is paid: the office or business, e.g. 'DHS/ICE' for a bond."), NO_PERSONAL_DATA
+        ),
     )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    attachment = forms.FileField(label=_("Attachment (optional)"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attachment"].help_text = _(
+            "E.g. the bond notice or an invoice: a PDF, an image or an office document, up to %(limit)s."
+        ) % {"limit": filesizeformat(settings.DOCUMENT_MAX_BYTES)}
+
+    def clean_attachment(self):
+        """The checks case documents pass, shown with the other fields' errors (the service checks again)."""
+        attachment = self.cleaned_data.get("attachment")
+        if attachment:
+            check_upload(attachment, max_bytes=settings.DOCUMENT_MAX_BYTES)
+        return attachment
 
 
 class DecisionForm(forms.Form):
@@ -175,7 +204,7 @@ class PaymentForm(forms.Form):
         label=_("Method"),
         choices=[("check", _("Check")), ("wire", _("Wire")), ("ach", _("ACH")), ("other", _("Other"))],
     )
-    reference = forms.CharField(label=_("Check number or wire reference"), max_length=100)
+    reference = forms.CharField(label=_("Check number or wire reference"), max_length=100, help_text=NO_PERSONAL_DATA)
 
 
 def _date(label, **kwargs) -> forms.DateField:

@@ -2,8 +2,8 @@
 
 - Finance staff approve, reject and pay disbursements (never their own request), record each
   step of a bond's life (notices, refunds, appeals, forfeitures, money an obligor passes back),
-  read donations and issue refunds. They see a case as its number and the detainee's name on a
-  disbursement or a bond, nothing more; a person-obligor's name and phone on the bond's page only.
+  read donations and issue refunds. They see a case as its number on a disbursement or a bond, never
+  the detainee's name; a person-obligor's name and phone on the bond's page only.
 - An attorney asks for payments for the cases they work on and sees only those cases'
   disbursements (through ``casework.permissions.case_view``); supervisors see any case's.
 - Donors see only their own gifts (donor portal); auditors read through the reports pages.
@@ -21,13 +21,13 @@ FINANCE_ROLES = (Role.FINANCE,)
 
 def get_disbursement_for_finance(pk: int) -> Disbursement:
     try:
-        return Disbursement.objects.select_related("case__detainee", "fund", "requested_by", "decided_by").get(pk=pk)
+        return Disbursement.objects.select_related("case", "fund", "requested_by", "decided_by").get(pk=pk)
     except Disbursement.DoesNotExist as exc:
         raise Http404 from exc
 
 
 def get_bond_for_finance(pk: int) -> Bond:
     try:
-        return Bond.objects.select_related("case__detainee", "fund", "disbursement").get(pk=pk)
+        return Bond.objects.select_related("case", "fund", "disbursement").get(pk=pk)
     except Bond.DoesNotExist as exc:
         raise Http404 from exc

@@ -3,8 +3,8 @@
 Everything here returns plain ``dict``s (Stripe's JSON) or plain values, and raises only our own
 exceptions (``GatewayError``, ``WebhookSignatureError``), so the rest of the code base neither
 imports nor knows the library. Write calls take an idempotency key from the caller, derived from
-one of our own rows (``checkout:<nonce>``, ``refund:<id>``), so a retried request never charges or
-refunds twice.
+the donation form's one-time key (``checkout:<nonce>``) or one of our own rows (``refund:<id>``),
+so a retried request never opens a second payment page, charges or refunds twice.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ class GatewayError(Exception):
         super().__init__(message)
         self.code = code
         self.http_status = http_status
+
+
+class IdempotencyConflict(GatewayError):
+    """The idempotency key was used before with other parameters: Stripe refused the request."""
 
 
 class WebhookSignatureError(Exception):
@@ -62,6 +66,10 @@ def _plain(obj: Any) -> StripeObject:
 def _call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> StripeObject:
     try:
         return _plain(method(*args, **kwargs))
+    except stripe.IdempotencyError as exc:
+        raise IdempotencyConflict(
+            exc.user_message or str(exc) or exc.__class__.__name__, code=exc.code, http_status=exc.http_status
+        ) from exc
     except stripe.StripeError as exc:
         raise GatewayError(
             exc.user_message or str(exc) or exc.__class__.__name__,
@@ -94,13 +102,15 @@ def create_checkout_session(
     cancel_url: str,
     locale: str,
     idempotency_key: str,
+    payment_metadata: dict[str, str] | None = None,
 ) -> StripeObject:
     """A hosted Checkout Session for one gift (``payment`` mode) or a monthly gift (``subscription``).
 
-    ``metadata`` is copied to the session and to the PaymentIntent (one-off) or the Subscription
-    (monthly) so that later events can be traced back to our rows. ``submit_type=donate`` is sent
-    only in payment mode.
+    ``metadata`` goes on the session; ``payment_metadata`` (by default the same) on the
+    PaymentIntent (one-off) or the Subscription (monthly), so that later events can be traced back
+    to the session. ``submit_type=donate`` is sent only in payment mode.
     """
+    payment_metadata = metadata if payment_metadata is None else payment_metadata
     price_data: dict[str, Any] = {
         "currency": currency,
         "unit_amount": amount_cents,
@@ -118,15 +128,31 @@ def create_checkout_session(
     }
     if monthly:
         price_data["recurring"] = {"interval": "month"}
-        params["subscription_data"] = {"metadata": metadata}
+        params["subscription_data"] = {"metadata": payment_metadata}
     else:
         params["submit_type"] = "donate"
-        params["payment_intent_data"] = {"metadata": metadata}
+        params["payment_intent_data"] = {"metadata": payment_metadata}
     return _call(_client().v1.checkout.sessions.create, params=params, options=_options(idempotency_key))
 
 
 def retrieve_checkout_session(session_id: str, *, expand: Iterable[str] | None = None) -> StripeObject:
     return _call(_client().v1.checkout.sessions.retrieve, session_id, params=_retrieve_params(expand))
+
+
+def checkout_session_of(
+    *, payment_intent_id: str | None = None, subscription_id: str | None = None
+) -> StripeObject | None:
+    """The Checkout Session that created a PaymentIntent (a one-off gift) or a Subscription (a
+    monthly gift), or ``None``: Stripe's list of sessions, filtered by the one object."""
+    params: dict[str, Any] = {"limit": 1}
+    if payment_intent_id:
+        params["payment_intent"] = payment_intent_id
+    elif subscription_id:
+        params["subscription"] = subscription_id
+    else:
+        return None
+    sessions = _call(_client().v1.checkout.sessions.list, params=params).get("data") or []
+    return _plain(sessions[0]) if sessions else None
 
 
 # --- Payments -------------------------------------------------------------------------------

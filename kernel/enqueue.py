@@ -7,6 +7,7 @@ way (``tasks`` → ``services``). Every task therefore has an explicit ``name=``
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from celery import Task, current_app
@@ -28,6 +29,9 @@ def enqueue_now(task_name: str, /, **kwargs: Any) -> None:
     registered_task(task_name).delay(**kwargs)
 
 
+_DISCOVERY = threading.Lock()
+
+
 def registered_task(task_name: str) -> Task:
     """The task called ``task_name``; ``KeyError`` if no app defines it.
 
@@ -36,5 +40,9 @@ def registered_task(task_name: str) -> Task:
     """
     app = current_app
     if task_name not in app.tasks:
-        app.loader.import_default_modules()
+        # One thread at a time: a second thread arriving while the first is still importing the
+        # tasks modules would otherwise find them half-registered.
+        with _DISCOVERY:
+            if task_name not in app.tasks:
+                app.loader.import_default_modules()
     return app.tasks[task_name]

@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TypedDict, Unpack
+from typing import NotRequired, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -43,16 +43,33 @@ BUILD_UNTIL, CSV_UNTIL = 40, 50
 
 
 # The normalised parameters of a run, as stored in ``ReportRun.parameters`` ("from" is a keyword).
-ReportParameters = TypedDict("ReportParameters", {"from": str, "to": str, "fund": str})
+ReportParameters = TypedDict(
+    "ReportParameters", {"from": str, "to": str, "fund": str, "legal_demand": NotRequired[str]}
+)
 
 
-def report_parameters(*, date_from: date, date_to: date, fund: Fund | None = None) -> ReportParameters:
-    """The normalised parameters stored on a run (and compared to find a duplicate request)."""
-    return {"from": date_from.isoformat(), "to": date_to.isoformat(), "fund": fund.slug if fund else ""}
+def report_parameters(
+    *, date_from: date, date_to: date, fund: Fund | None = None, legal_demand: str = ""
+) -> ReportParameters:
+    """The normalised parameters stored on a run (and compared to find a duplicate request).
+
+    ``legal_demand`` (a reference, only when the export answers one) is kept only when given, so
+    earlier runs' parameters compare as they always did.
+    """
+    parameters: ReportParameters = {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "fund": fund.slug if fund else "",
+    }
+    if legal_demand:
+        parameters["legal_demand"] = legal_demand
+    return parameters
 
 
 @transaction.atomic
-def report_request(*, kind: str, date_from: date, date_to: date, fund: Fund | None = None, by: User) -> ReportRun:
+def report_request(
+    *, kind: str, date_from: date, date_to: date, fund: Fund | None = None, by: User, legal_demand: str = ""
+) -> ReportRun:
     """Ask for a report; the same request while an identical one is waiting or running returns that run.
 
     Two clicks (or two tabs) must not start two runs: the requesting user's row is locked, so
@@ -63,7 +80,7 @@ def report_request(*, kind: str, date_from: date, date_to: date, fund: Fund | No
     """
     ReportKind(kind)  # a programming error, not a user's: the form offers only known kinds
     User.objects.select_for_update().only("pk").get(pk=by.pk)
-    parameters = report_parameters(date_from=date_from, date_to=date_to, fund=fund)
+    parameters = report_parameters(date_from=date_from, date_to=date_to, fund=fund, legal_demand=legal_demand)
     stale = timezone.now() - STALE_AFTER
     for run in ReportRun.objects.filter(requested_by=by, kind=kind, status__in=ACTIVE_STATUSES).order_by("id"):
         if run.parameters == parameters:
@@ -224,7 +241,9 @@ def _finish(run: ReportRun, **figures: Unpack[RunFigures]) -> None:
         action=AccessEvent.Action.EXPORT,
         object_type="report",
         object_ref=str(run.pk),
-        detail=f"{run.kind} {parameters['from']}..{parameters['to']} {parameters.get('fund') or 'all funds'}",
+        detail=f"{run.kind} {parameters['from']}..{parameters['to']} {parameters.get('fund') or 'all funds'}"
+        # An export made to answer a legal demand says so (at the end: the demand's history matches it).
+        + (f" for legal demand {parameters['legal_demand']}" if parameters.get("legal_demand") else ""),
     )
 
 

@@ -19,6 +19,7 @@ from accounts.permissions import AuthenticatedHttpRequest, role_required
 from funds.models import Account, Fund
 from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
 from kernel.client_ip import client_ip
+from kernel.readlog import logged_read
 from reports import selectors, services
 from reports.forms import (
     AccessLogFilterForm,
@@ -40,6 +41,11 @@ def _page(request: AuthenticatedHttpRequest, items, per_page: int = PER_PAGE):
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
+def _filter_status(form) -> int:
+    """400 for a filter that was given and is invalid (the page still shows, unfiltered, with the form's errors)."""
+    return 400 if form.is_bound and not form.is_valid() else 200
+
+
 # --- Audit pages ------------------------------------------------------------------------
 
 
@@ -59,7 +65,7 @@ def funds(request: AuthenticatedHttpRequest) -> HttpResponse:
 def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET or None)
     page = _page(request, selectors.ledger_transactions(**form.filters()))
-    return render(request, "reports/ledger.html", {"form": form, "page": page})
+    return render(request, "reports/ledger.html", {"form": form, "page": page}, status=_filter_status(form))
 
 
 @role_required(*PAGE_ROLES["donations"])
@@ -67,7 +73,7 @@ def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
 def donations(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DonationFilterForm(request.GET or None)
     page = _page(request, selectors.donations(**form.filters()))
-    return render(request, "reports/donations.html", {"form": form, "page": page})
+    return render(request, "reports/donations.html", {"form": form, "page": page}, status=_filter_status(form))
 
 
 @role_required(*PAGE_ROLES["disbursements"])
@@ -75,7 +81,7 @@ def donations(request: AuthenticatedHttpRequest) -> HttpResponse:
 def disbursements(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DisbursementFilterForm(request.GET or None)
     page = _page(request, selectors.disbursements(**form.filters()))
-    return render(request, "reports/disbursements.html", {"form": form, "page": page})
+    return render(request, "reports/disbursements.html", {"form": form, "page": page}, status=_filter_status(form))
 
 
 @role_required(*PAGE_ROLES["bonds"])
@@ -85,7 +91,8 @@ def bonds(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     page = _page(request, selectors.bonds(**form.filters()))
     rows = [(bond, ((bond.closed_on or today) - bond.paid_on).days) for bond in page.object_list]
-    return render(request, "reports/bonds.html", {"form": form, "page": page, "rows": rows})
+    context = {"form": form, "page": page, "rows": rows}
+    return render(request, "reports/bonds.html", context, status=_filter_status(form))
 
 
 @role_required(*PAGE_ROLES["access-log"])
@@ -93,7 +100,7 @@ def bonds(request: AuthenticatedHttpRequest) -> HttpResponse:
 def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AccessLogFilterForm(request.GET or None)
     page = _page(request, selectors.access_events(**form.filters()), per_page=100)
-    return render(request, "reports/access_log.html", {"form": form, "page": page})
+    return render(request, "reports/access_log.html", {"form": form, "page": page}, status=_filter_status(form))
 
 
 # --- Report runs ------------------------------------------------------------------------
@@ -119,6 +126,7 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 date_to=form.cleaned_data["date_to"],
                 fund=form.cleaned_data["fund"],
                 by=request.user,
+                legal_demand=form.cleaned_data["legal_demand"],
             )
             return redirect("reports:report-detail", pk=run.pk)
         return render(request, "reports/report_new.html", {"form": form}, status=400)
@@ -149,7 +157,10 @@ def report_download(request: AuthenticatedHttpRequest, run: ReportRun, file_form
     field_file = run.pdf if file_format == "pdf" else run.csv
     if not field_file:
         raise Http404
-    services.report_record_download(run=run, file_format=file_format, by=request.user, ip_address=client_ip(request))
+    with logged_read():
+        services.report_record_download(
+            run=run, file_format=file_format, by=request.user, ip_address=client_ip(request)
+        )
     parameters = run.parameters
     filename = f"amparo-{run.kind.replace('_', '-')}-{parameters['from']}-{parameters['to']}-run{run.pk}.{file_format}"
     response = FileResponse(

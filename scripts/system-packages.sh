@@ -8,6 +8,7 @@
 #   demo      what `make demo` needs: gettext (compilemessages) and WeasyPrint's libraries
 #   test      what `make test` needs: the demo set and Chromium for the browser tests
 #   services  the private PostgreSQL and Redis servers scripts/services.sh starts
+#   scan      what `make scan` needs: the offline web scanner wapiti, and curl
 # e.g. `scripts/system-packages.sh test services`, or `scripts/system-packages.sh make`.
 #
 # --check only reports: exit status 1 when something is missing, nothing installed.
@@ -22,10 +23,11 @@ SET_PDF=(
 SET_DEMO=(gettext "${SET_PDF[@]}")
 SET_TEST=("${SET_DEMO[@]}" chromium)
 SET_SERVICES=(postgresql redis-server)
+SET_SCAN=(wapiti curl)
 
 log() { printf 'system-packages: %s\n' "$*" >&2; }
 usage() {
-    sed -n '2,15s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,16s/^# \{0,1\}//p' "$0" >&2
     exit "${1:-2}"
 }
 
@@ -38,6 +40,7 @@ for arg in "$@"; do
         demo) wanted+=("${SET_DEMO[@]}") ;;
         test) wanted+=("${SET_TEST[@]}") ;;
         services) wanted+=("${SET_SERVICES[@]}") ;;
+        scan) wanted+=("${SET_SCAN[@]}") ;;
         -*) log "unknown option $arg"; usage ;;
         *) wanted+=("$arg") ;;
     esac

@@ -104,3 +104,15 @@ def admin_client_(client_for) -> Client:
 def personas(db) -> Personas:
     """Every persona of ``tests/personas.py``, around one active case; ``personas.client(name)`` signs in."""
     return make_personas()
+
+
+@pytest.fixture
+def private_root(settings, tmp_path):
+    """A fresh private (encrypted) storage folder for one test; returns its path."""
+    root = tmp_path / "private"
+    root.mkdir()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(root), "base_url": None}},
+    }
+    return root

@@ -131,7 +131,7 @@ def make_personas() -> Personas:
 
 def _active_case(*, intake: User, lead: User, by: User) -> Case:
     case = casework_services.case_register(
-        data=casework_services.IntakeData(given_names="Rosa", family_names="Ejemplo"), by=intake
+        data=casework_services.IntakeData(given_names="Rosa", family_names="Echeverría"), by=intake
     )
     casework_services.case_assign(case=case, attorney=lead, role=AssignmentRole.LEAD, by=by)
     case.refresh_from_db()

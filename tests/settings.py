@@ -4,6 +4,7 @@ The database comes from DATABASE_URL (PostgreSQL in CI; ``make test`` starts one
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the-deploy-check-0123456789")
@@ -11,9 +12,19 @@ os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("HTTPS", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+# Fixed test keys (two field keys, so every test also runs with a rotation in progress: the
+# second only decrypts).
+os.environ.setdefault(
+    "FIELD_ENCRYPTION_KEYS",
+    "dGVzdC1maWVsZC1rZXktbmV3ZXN0LTAwMDAwMDAwMDA=,dGVzdC1maWVsZC1rZXktb2xkZXItMDAwMDAwMDAwMDA=",
+)
+os.environ.setdefault("BLIND_INDEX_KEY", "test-blind-index-key-0123456789abcdefghijklmnop")
+# Files the tests store go to a folder of this run, never to the demo's var/private (whose files
+# are sealed with the development key).
+os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="amparo-test-private-"))
 
 from amparo.settings import *  # noqa: F403
-from amparo.settings import INSTALLED_APPS, STORAGES
+from amparo.settings import INSTALLED_APPS, MIDDLEWARE, STORAGES
 
 # The dev-only demo app (installed by amparo.settings with DEBUG on) has tests too.
 if "demo" not in INSTALLED_APPS:
@@ -21,6 +32,8 @@ if "demo" not in INSTALLED_APPS:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Every redirect is also shown to the personal-data watch (tests/pii_watch.py).
+MIDDLEWARE = ["tests.pii_watch.RecordRedirectsMiddleware", *MIDDLEWARE]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -39,7 +39,13 @@ from casework.models.decision import (
     DecisionOutcome,
     DhsCustody,
 )
-from casework.models.detainee import Detainee, DetaineeANumberKey, DetaineeNameKey, FamilyContact
+from casework.models.detainee import (
+    BlindIndexKeyFingerprint,
+    Detainee,
+    DetaineeANumberKey,
+    DetaineeNameKey,
+    FamilyContact,
+)
 from casework.models.hearing import (
     COURT_KINDS,
     Deadline,
@@ -48,6 +54,17 @@ from casework.models.hearing import (
     HearingKind,
     HearingMedium,
     HearingOutcome,
+)
+from casework.models.oversight import (
+    OPEN_DEMAND_STATUSES,
+    AlertKind,
+    DemandKind,
+    DemandSource,
+    DemandStatus,
+    ErasureReason,
+    ErasureRequest,
+    LegalDemand,
+    ReadAlert,
 )
 from casework.models.records import CaseEvent, Document, DocumentKind, Note
 from casework.models.reference import DetentionFacility, ImmigrationCourt
@@ -63,12 +80,15 @@ __all__ = [
     "FINAL_WHEN_MADE",
     "HELD_BY",
     "IJ_OUTCOMES",
+    "OPEN_DEMAND_STATUSES",
+    "AlertKind",
     "Appeal",
     "Appearance",
     "AppearanceForum",
     "Assignment",
     "AssignmentRole",
     "AsylumException",
+    "BlindIndexKeyFingerprint",
     "BondCondition",
     "CalendarFeed",
     "Case",
@@ -84,6 +104,9 @@ __all__ = [
     "DeadlineStatus",
     "Decision",
     "DecisionOutcome",
+    "DemandKind",
+    "DemandSource",
+    "DemandStatus",
     "Detainee",
     "DetaineeANumberKey",
     "DetaineeNameKey",
@@ -92,14 +115,18 @@ __all__ = [
     "DhsCustody",
     "Document",
     "DocumentKind",
+    "ErasureReason",
+    "ErasureRequest",
     "FamilyContact",
     "Hearing",
     "HearingKind",
     "HearingMedium",
     "HearingOutcome",
     "ImmigrationCourt",
+    "LegalDemand",
     "Note",
     "ProceedingType",
+    "ReadAlert",
     "ReleaseBasis",
     "Relief",
     "ReliefKind",

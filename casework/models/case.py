@@ -13,6 +13,7 @@ from guardian.models import UserObjectPermissionBase
 
 from casework.models.detainee import Detainee
 from casework.models.reference import DetentionFacility, ImmigrationCourt
+from kernel.fields import EncryptedTextField
 
 
 class CaseStatus(models.TextChoices):
@@ -184,7 +185,8 @@ class Case(models.Model):
         verbose_name=_("immigration court"),
     )
     detained_on = models.DateField(_("detained on"), null=True, blank=True)
-    detained_where = models.CharField(_("where detained"), max_length=200, blank=True)
+    # Often an address or a workplace: encrypted like the person's own data.
+    detained_where = EncryptedTextField(_("where detained"), max_length=200, blank=True, single_line=True)
     last_arrival_on = models.DateField(_("last arrival in the US"), null=True, blank=True)
     uac_determination = models.CharField(
         _("unaccompanied-child determination"),
@@ -205,6 +207,9 @@ class Case(models.Model):
     citizenship_claimed = models.BooleanField(_("claims U.S. citizenship"), default=False)
     flag_medical = models.BooleanField(_("medical needs"), default=False)
     flag_minor_children = models.BooleanField(_("minor children"), default=False)
+    # ``minor_at_detention`` kept by the services (intake, case details) so the triage queue can
+    # sort on it: the date of birth it comes from is encrypted and cannot be read in SQL.
+    detained_as_minor = models.BooleanField(null=True, editable=False)
     flag_imminent_removal = models.BooleanField(_("imminent removal"), default=False)
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField(default=timezone.now)
@@ -213,6 +218,9 @@ class Case(models.Model):
         default=False, help_text=_("Set when the lead attorney left; cleared when a new lead is assigned.")
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the personal data of this case was erased (retention or an erasure on request); the case
+    # number, dates, statuses and the money stay for the record and the aggregates.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     close_reason = models.CharField(_("reason closed"), max_length=20, choices=CloseReason.choices, blank=True)
     close_note = models.CharField(_("closing note"), max_length=300, blank=True)
 

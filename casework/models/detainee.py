@@ -1,7 +1,9 @@
 """The detained person and the people to call about them.
 
-Personal fields are plain columns for now; matching never reads them: duplicate checks and
-search use the keyed blind indexes in ``a_number_index`` and ``DetaineeNameKey``.
+Names, A-numbers, the date of birth and contacts' names and phones are encrypted at rest
+(``kernel.fields``); nothing can filter or sort on them in SQL. Duplicate checks and search match
+the keyed blind indexes instead: ``a_number_index``, ``DetaineeANumberKey``, ``DetaineeNameKey``
+and ``date_of_birth_index``.
 """
 
 from __future__ import annotations
@@ -12,26 +14,35 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casework.identity import format_a_number
+from kernel.fields import EncryptedDateField, EncryptedTextField
 
 
 class Detainee(models.Model):
-    given_names = models.CharField(_("given names"), max_length=120)
-    family_names = models.CharField(_("family names"), max_length=120)
-    other_names = models.CharField(
-        _("other names"), max_length=300, blank=True, help_text=_("Aliases and other spellings, separated by commas.")
+    given_names = EncryptedTextField(_("given names"), max_length=120, single_line=True)
+    family_names = EncryptedTextField(_("family names"), max_length=120, single_line=True)
+    other_names = EncryptedTextField(
+        _("other names"),
+        max_length=300,
+        blank=True,
+        single_line=True,
+        help_text=_("Aliases and other spellings, separated by commas."),
     )
-    a_number = models.CharField(_("A-number"), max_length=9, blank=True)
+    a_number = EncryptedTextField(_("A-number"), max_length=9, blank=True, single_line=True)
     a_number_index = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     # A second (or third) A-number from files that were never consolidated: 9 digits each, separated by
     # commas; each has its blind index in ``DetaineeANumberKey`` so that any of them finds the person.
-    other_a_numbers = models.CharField(_("other A-numbers"), max_length=100, blank=True)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    other_a_numbers = EncryptedTextField(_("other A-numbers"), max_length=100, blank=True, single_line=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    # Duplicate detection asks "same birth date and a similar name?" through this keyed index.
+    date_of_birth_index = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)
     country_of_birth = models.CharField(_("country of birth"), max_length=80, blank=True)
     citizenship = models.CharField(_("citizenship"), max_length=80, blank=True)
     languages = models.CharField(_("languages"), max_length=200, blank=True, help_text=_("Separated by commas."))
     needs_interpreter = models.BooleanField(_("needs an interpreter"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Set when every case of the person has been erased: the fields above are then empty.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("detainee")
@@ -81,9 +92,9 @@ class DetaineeNameKey(models.Model):
 
 class FamilyContact(models.Model):
     detainee = models.ForeignKey(Detainee, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(_("name"), max_length=160)
+    name = EncryptedTextField(_("name"), max_length=160, single_line=True)
     relationship = models.CharField(_("relationship"), max_length=60, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone = EncryptedTextField(_("phone"), max_length=40, blank=True, single_line=True)
     preferred_language = models.CharField(_("preferred language"), max_length=60, blank=True)
 
     class Meta:
@@ -91,3 +102,13 @@ class FamilyContact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BlindIndexKeyFingerprint(models.Model):
+    """Which blind-index key made the stored indexes (one row; see ``casework.identity.key_fingerprint``)."""
+
+    fingerprint = models.CharField(max_length=16)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"blind-index key {self.fingerprint}"

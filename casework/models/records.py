@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casework.models.case import Case
+from kernel.fields import EncryptedTextField
 
 
 class Note(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField(_("note"))
+    body = EncryptedTextField(_("note"))
     privileged = models.BooleanField(
         _("privileged"), default=True, help_text=_("Attorney-client privileged or attorney work product.")
     )
@@ -46,9 +47,10 @@ def _document_path(instance: Document, filename: str) -> str:
 class Document(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("type"), max_length=20, choices=DocumentKind.choices, default=DocumentKind.OTHER)
-    title = models.CharField(_("title"), max_length=200)
+    title = EncryptedTextField(_("title"), max_length=200, single_line=True)
+    # The content is encrypted by the storage (kernel/storage.py); the names of the file too.
     file = models.FileField(upload_to=_document_path, max_length=200)
-    original_name = models.CharField(max_length=200)
+    original_name = EncryptedTextField(max_length=200, single_line=True)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -80,6 +82,7 @@ class CaseEvent(models.Model):
         DETAILS = "details", _("Details edited")
         CLOSED = "closed", _("Closed")
         REOPENED = "reopened", _("Reopened")
+        ERASED = "erased", _("Personal data erased")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from casework.identity import clean_name
 from casework.models import (
     Case,
     CaseEvent,
@@ -95,7 +96,11 @@ def case_update_details(
     """
     detainee = Detainee.objects.select_for_update().get(pk=case.detainee_id)
     case = Case.objects.select_for_update().get(pk=case.pk)
+    case.detainee = detainee  # ``minor_at_detention`` below reads the edited date of birth
     values: dict[str, object] = dict(changes)  # read by field name below
+    for field in ("given_names", "family_names", "other_names"):
+        if field in values:  # names as they were shown, without bidi controls
+            values[field] = clean_name(str(values[field] or ""))
     if "other_a_numbers" in values or "a_number" in values:
         primary = values.get("a_number", detainee.a_number) or None
         others = values.get("other_a_numbers", detainee.other_a_numbers)
@@ -107,7 +112,7 @@ def case_update_details(
     changed = []
     for name in DETAINEE_FIELDS:
         value = values.get(name)
-        if value is None and isinstance(Detainee._meta.get_field(name), models.CharField):
+        if value is None and not Detainee._meta.get_field(name).null:
             value = ""  # text columns hold "" for "unknown", never NULL
         if name in values and getattr(detainee, name) != value:
             setattr(detainee, name, value)
@@ -120,9 +125,10 @@ def case_update_details(
         return []
     if {"a_number", "other_a_numbers"} & set(changed):
         check_a_numbers_free(detainee, exclude=detainee)
+    case.detained_as_minor = case.minor_at_detention
     detainee.save()
     case.save()
-    if {"given_names", "family_names", "other_names", "a_number", "other_a_numbers"} & set(changed):
+    if {"given_names", "family_names", "other_names", "a_number", "other_a_numbers", "date_of_birth"} & set(changed):
         detainee_reindex(detainee)
     labels = ", ".join(str(_field_label(name)) for name in changed)
     case_event(case, CaseEvent.Kind.DETAILS, _("Details edited: %(fields)s.") % {"fields": labels}, by)
@@ -159,6 +165,10 @@ def case_reopen(*, case: Case, by: User, ip_address: str | None = None) -> None:
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status != CaseStatus.CLOSED:
         raise ValidationError(_("Only a closed case can be reopened."))
+    if case.erased_at is not None:
+        raise ValidationError(
+            _("This case's personal data was erased, so it cannot be reopened. Register the person at intake again.")
+        )
     has_lead = case.assignments.filter(role="lead", ended_at__isnull=True).exists()
     case.status = CaseStatus.ACTIVE if has_lead else CaseStatus.TRIAGE
     case.closed_at = None

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from casework.identity import a_number_index, format_a_number, name_index_keys
+from casework.identity import a_number_index, clean_name, date_of_birth_index, format_a_number, name_index_keys
 from casework.models import (
     HELD_BY,
     Case,
@@ -110,9 +110,10 @@ def check_a_numbers_free(detainee: Detainee, *, exclude: Detainee | None = None)
 
 
 def detainee_reindex(detainee: Detainee) -> None:
-    """Rewrite the blind indexes of a detainee's A-numbers and names."""
+    """Rewrite the blind indexes of a detainee's A-numbers, names and date of birth."""
     detainee.a_number_index = a_number_index(detainee.a_number) if detainee.a_number else None
-    detainee.save(update_fields=["a_number_index"])
+    detainee.date_of_birth_index = date_of_birth_index(detainee.date_of_birth)
+    detainee.save(update_fields=["a_number_index", "date_of_birth_index"])
     other_keys = {a_number_index(number) for number in detainee.other_a_number_list}
     DetaineeANumberKey.objects.filter(detainee=detainee).exclude(key__in=other_keys).delete()
     known = set(DetaineeANumberKey.objects.filter(detainee=detainee).values_list("key", flat=True))
@@ -127,7 +128,7 @@ def _add_contacts(detainee: Detainee, contacts: list[ContactData]) -> None:
     """Keep the named contacts; one already on file under the same name is not added twice."""
     known = {name.casefold() for name in FamilyContact.objects.filter(detainee=detainee).values_list("name", flat=True)}
     for contact in contacts:
-        name = (contact.get("name") or "").strip()
+        name = clean_name(contact.get("name"))
         if name and name.casefold() not in known:
             known.add(name.casefold())
             FamilyContact.objects.create(
@@ -158,6 +159,8 @@ def _open_case(detainee: Detainee, data: IntakeData, by: User) -> Case:
         registered_by=by,
         registered_at=now,
     )
+    case.detained_as_minor = case.minor_at_detention
+    case.save(update_fields=["detained_as_minor"])
     CustodyPeriod.objects.create(
         case=case,
         custodian=custodian,
@@ -181,9 +184,9 @@ def case_register(*, data: IntakeData, by: User, ip_address: str | None = None) 
     person already known, ``case_open_new_matter`` opens a new case instead).
     """
     detainee = Detainee(
-        given_names=data.given_names.strip(),
-        family_names=data.family_names.strip(),
-        other_names=data.other_names.strip(),
+        given_names=clean_name(data.given_names),
+        family_names=clean_name(data.family_names),
+        other_names=clean_name(data.other_names),
         a_number=data.a_number or "",
         other_a_numbers=other_a_numbers_value(data.other_a_numbers, primary=data.a_number),
         date_of_birth=data.date_of_birth,

@@ -2,54 +2,22 @@ from __future__ import annotations
 
 import hashlib
 
-import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from casework.models import Case, CaseEvent, Document, DocumentKind, Note
 from casework.services.history import case_changed, case_event
+from kernel.uploads import ALLOWED_TYPES, UploadRejected, check_upload
 
-# What a case file may hold: PDFs, photos and scans, office documents. Judged by the file's
-# content (its magic bytes), never by its name or the browser's word.
-ALLOWED_TYPES = {
-    "pdf": "application/pdf",
-    "jpg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-    "webp": "image/webp",
-    "heic": "image/heic",
-    "tif": "image/tiff",
-    "doc": "application/msword",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xls": "application/vnd.ms-excel",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ppt": "application/vnd.ms-powerpoint",
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "odt": "application/vnd.oasis.opendocument.text",
-    "ods": "application/vnd.oasis.opendocument.spreadsheet",
-    "rtf": "application/rtf",
-}
+# What a case file may hold (PDFs, photos and scans, office documents) and how it is judged (by its
+# content, never by its name) live in ``kernel.uploads``: payment-request attachments pass the same checks.
+__all__ = ["ALLOWED_TYPES", "DocumentRejected", "document_upload", "note_add"]
 
-
-class DocumentRejected(ValidationError):
-    pass
-
-
-def _sniff(upload: UploadedFile[bytes]) -> tuple[str, str]:
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.extension not in ALLOWED_TYPES:
-        raise DocumentRejected(
-            _("This file type is not accepted. Upload a PDF, an image (JPEG, PNG, HEIC…) or an office document.")
-        )
-    return kind.extension, ALLOWED_TYPES[kind.extension]
+DocumentRejected = UploadRejected
 
 
 @transaction.atomic
@@ -74,17 +42,7 @@ def document_upload(
     is kept; timeline; ``AccessEvent``. Raises ``DocumentRejected`` (nothing stored) for a
     file too large or of a type not accepted.
     """
-    limit = settings.DOCUMENT_MAX_BYTES
-    # Django's upload handlers always give the size; a file built by hand may not know it.
-    size = upload.size if upload.size is not None else sum(len(chunk) for chunk in upload.chunks())
-    if size > limit:
-        raise DocumentRejected(
-            _("This file is %(size)s; the limit is %(limit)s.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
-        )
-    if size == 0:
-        raise DocumentRejected(_("This file is empty."))
-    _extension, content_type = _sniff(upload)
+    checked = check_upload(upload, max_bytes=settings.DOCUMENT_MAX_BYTES)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -94,8 +52,8 @@ def document_upload(
         kind=kind,
         title=(title.strip() or upload.name or "")[:200],
         original_name=(upload.name or "")[:200],
-        content_type=content_type,
-        size=size,
+        content_type=checked.content_type,
+        size=checked.size,
         sha256=digest.hexdigest(),
         uploaded_by=by,
     )

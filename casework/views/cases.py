@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import AccessEvent
 from accounts.permissions import AuthenticatedHttpRequest, role_required
@@ -22,6 +23,7 @@ from casework.forms import (
     AppearanceForm,
     CaseDetailsForm,
     CaseFilterForm,
+    CaseSearchForm,
     CloseForm,
     CustodyForm,
     DocumentForm,
@@ -33,19 +35,48 @@ from casework.forms import (
 from casework.models import Case, CaseStatus, Document
 from casework.permissions import CASEWORK_ROLES, can_change, case_view
 from casework.views._common import record_view, refused
+from casework.views.search import (
+    SEARCH_TOKEN_PARAMETER,
+    search_recall,
+    search_remember,
+    see_other,
+    without_search_words,
+)
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
+from kernel.readlog import logged_read
+
+
+def _list_filters(data: QueryDict) -> dict[str, str]:
+    """The case list's filters in ``data`` (never the search words), for a URL."""
+    return {name: str(data.get(name)) for name in CaseFilterForm.NAMES if data.get(name)}
 
 
 @role_required(*CASEWORK_ROLES)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The cases the user may see, filtered; the search box is POSTed and comes back as ``?s=<token>``."""
+    if request.method == "POST":
+        search = CaseSearchForm(request.POST)
+        if search.is_valid():
+            params = _list_filters(request.POST)
+            if search.cleaned_data["q"]:
+                params[SEARCH_TOKEN_PARAMETER] = search_remember(request, search.cleaned_data["q"])
+            url = reverse("casework:case-list")
+            return see_other(f"{url}?{urlencode(params)}" if params else url)
+        kept = _list_filters(request.POST)
+        context = {"form": CaseFilterForm(kept or None), "search": search, "filters": kept, "page": None}
+        return render(request, "casework/case_list.html", context, status=400)
+    if (redirect_without := without_search_words(request)) is not None:
+        return redirect_without
     form = CaseFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
+    token = request.GET.get(SEARCH_TOKEN_PARAMETER, "")
+    words = search_recall(request, token)
     court = filters.get("court")
     cases = selectors.case_list(
         request.user,
-        q=filters.get("q", ""),
+        q=words or "",
         status=filters.get("status", ""),
         custody=filters.get("custody", ""),
         authority=filters.get("authority", ""),
@@ -54,7 +85,19 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
     template = "casework/partials/case_table.html" if request.htmx else "casework/case_list.html"
-    return render(request, template, {"form": form, "page": page})
+    in_url = _list_filters(request.GET)
+    url = reverse("casework:case-list")
+    context = {
+        "form": form,
+        "filters": in_url,
+        "clear_search_url": f"{url}?{urlencode(in_url)}" if in_url else url,
+        "search": CaseSearchForm(initial={"q": words or ""}),
+        "search_token": token if words else "",
+        "searching": bool(words),
+        "search_expired": bool(token) and words is None,
+        "page": page,
+    }
+    return render(request, template, context)
 
 
 @role_required(Role.ATTORNEY, Role.SUPERVISOR)
@@ -72,16 +115,27 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "casework/dashboard.html", context)
 
 
+# Who reads privileged notes (attorney-client communications, work product): the attorneys on the
+# case (an attorney sees a case only while assigned to it) and supervising attorneys. Intake staff
+# see the cases they registered while in triage, but not what counsel wrote about them.
+PRIVILEGED_NOTE_READERS = (Role.ATTORNEY, Role.SUPERVISOR)
+
+
 @case_view("view")
 def case_detail(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     record_view(request, case)
     editable = can_change(request.user, case)
+    role = user_role(request.user)
+    reads_privileged = role in PRIVILEGED_NOTE_READERS
+    page = selectors.case_page(case, privileged_notes=reads_privileged)
+    privileged_hidden = 0 if reads_privileged else case.notes.filter(privileged=True).count()
     context = {
         "case": case,
         "detainee": case.detainee,
         "can_change": editable,
-        "is_supervisor": user_role(request.user) == Role.SUPERVISOR,
-        **selectors.case_page(case),
+        "is_supervisor": role == Role.SUPERVISOR,
+        "privileged_hidden": privileged_hidden,
+        **page,
     }
     if editable:
         context.update(
@@ -246,14 +300,15 @@ def document_download(request: AuthenticatedHttpRequest, case: Case, pk: int) ->
         document = case.documents.get(pk=pk)
     except Document.DoesNotExist as exc:
         raise Http404 from exc
-    access_event_record(
-        user=request.user,
-        action=AccessEvent.Action.DOWNLOAD,
-        object_type="document",
-        object_ref=case.number,
-        detail=f"document {document.pk}",
-        ip_address=client_ip(request),
-    )
+    with logged_read():
+        access_event_record(
+            user=request.user,
+            action=AccessEvent.Action.DOWNLOAD,
+            object_type="document",
+            object_ref=case.number,
+            detail=f"document {document.pk}",
+            ip_address=client_ip(request),
+        )
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,

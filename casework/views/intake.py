@@ -1,25 +1,95 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import AccessEvent
 from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role
+from accounts.services import access_event_record
 from casework import selectors, services
 from casework.forms import IntakeForm
 from casework.models import Detainee
 from casework.permissions import get_case_for_user
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
+from kernel.readlog import logged_read
+
+# --- The duplicate check: limited and logged --------------------------------------------
+#
+# The check answers "is this A-number (or this name and birth date) registered, on which case, in
+# which status?" for any case, even one the worker may not open, so that nobody is registered
+# twice. That makes it a way to confirm who is on file: each user has a budget of look-ups per
+# window, counted in the shared cache (so every web process counts the same), and each match on a
+# case the user may not open is written to the access log, by case number, never the A-number.
+
+LOOKUP_LOG_DETAIL = {"a_number": "a-number look-up", "name_and_birth_date": "name and birth date look-up"}
+
+
+class LookupsExhausted(Exception):
+    """The user has used up their duplicate look-ups for this window."""
+
+
+def lookup_cost(data: dict[str, Any]) -> int:
+    """Look-ups one check spends: one per A-number typed (each is a question asked), at least one."""
+    return max(1, len([n for n in [data.get("a_number"), *(data.get("other_a_numbers") or [])] if n]))
+
+
+def lookup_clock() -> float:
+    """Seconds since the epoch; the one place tests move the clock of the look-up windows."""
+    return time.time()
+
+
+def lookup_spend(request: AuthenticatedHttpRequest, cost: int) -> None:
+    """Count ``cost`` look-ups against the user's budget; ``LookupsExhausted`` once it is spent.
+
+    Side effects: a counter per user and window in the default (shared) cache.
+    """
+    window = settings.INTAKE_LOOKUP_WINDOW_SECONDS
+    key = f"intake-lookups:{request.user.pk}:{int(lookup_clock()) // window}"
+    cache.add(key, 0, timeout=window)
+    try:
+        used = cache.incr(key, cost)
+    except ValueError:  # expired between add and incr
+        cache.set(key, cost, timeout=window)
+        used = cost
+    if used > settings.INTAKE_LOOKUPS_PER_WINDOW:
+        raise LookupsExhausted
+
+
+def _record_hidden_matches(request: AuthenticatedHttpRequest, found: list[selectors.PossibleDuplicate]) -> None:
+    """An access event for each case the check matched that the user may not open."""
+    for duplicate in found:
+        if not duplicate.visible:
+            with logged_read():
+                access_event_record(
+                    user=request.user,
+                    action=AccessEvent.Action.VIEW,
+                    object_type="case",
+                    object_ref=duplicate.case.number,
+                    detail=LOOKUP_LOG_DETAIL.get(duplicate.reason, "look-up"),
+                    ip_address=client_ip(request),
+                )
+
+
+def _lookups_exhausted(request: AuthenticatedHttpRequest, *, template: str, context: dict[str, Any]) -> HttpResponse:
+    window_minutes = max(1, settings.INTAKE_LOOKUP_WINDOW_SECONDS // 60)
+    context = {**context, "lookups_exhausted": True, "window_minutes": window_minutes}
+    return render(request, template, context, status=429)
 
 
 def _duplicates_for(request: AuthenticatedHttpRequest, data: dict[str, Any]) -> list[selectors.PossibleDuplicate]:
+    """Cases that may be this person's (``LookupsExhausted`` when the user's look-ups are spent)."""
+    lookup_spend(request, lookup_cost(data))
     found = selectors.possible_duplicates(
         request.user,
         a_number=data.get("a_number") or None,
@@ -32,6 +102,7 @@ def _duplicates_for(request: AuthenticatedHttpRequest, data: dict[str, Any]) -> 
             if duplicate.case.pk not in seen:
                 seen.add(duplicate.case.pk)
                 found.append(duplicate)
+    _record_hidden_matches(request, found)
     return found
 
 
@@ -72,7 +143,11 @@ def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
     duplicates: list[selectors.PossibleDuplicate] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        duplicates = _duplicates_for(request, data)
+        try:
+            duplicates = _duplicates_for(request, data) if _asks_anything(data) else []
+        except LookupsExhausted:
+            # Without the duplicate check nothing is registered: the form comes back as it was.
+            return _lookups_exhausted(request, template="casework/intake.html", context={"form": form})
         new_matter_of = request.POST.get("new_matter_of", "")
         try:
             if new_matter_of:
@@ -108,5 +183,16 @@ def intake_check(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = IntakeForm(request.POST)
     form.is_valid()  # partial data is fine: use whatever cleaned
     data = {k: v for k, v in getattr(form, "cleaned_data", {}).items() if k not in form.errors}
-    duplicates = _duplicates_for(request, data) if data else []
+    if not _asks_anything(data):
+        return render(request, "casework/partials/duplicates.html", {"duplicates": [], "live": True})
+    try:
+        duplicates = _duplicates_for(request, data)
+    except LookupsExhausted:
+        return _lookups_exhausted(request, template="casework/partials/duplicates.html", context={"live": True})
     return render(request, "casework/partials/duplicates.html", {"duplicates": duplicates, "live": True})
+
+
+def _asks_anything(data: dict[str, Any]) -> bool:
+    """Whether the check can match anything: an A-number, or a name with a date of birth."""
+    names = any(data.get(k) for k in ("given_names", "family_names", "other_names"))
+    return bool(data.get("a_number") or data.get("other_a_numbers") or (names and data.get("date_of_birth")))

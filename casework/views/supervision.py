@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role
@@ -15,6 +18,13 @@ from casework.forms import AssignForm, BulkReassignForm, SearchForm
 from casework.models import Assignment, Case
 from casework.permissions import case_view
 from casework.views._common import refused
+from casework.views.search import (
+    SEARCH_TOKEN_PARAMETER,
+    search_recall,
+    search_remember,
+    see_other,
+    without_search_words,
+)
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
 
@@ -97,10 +107,19 @@ def bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @role_required(Role.SUPERVISOR)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def search(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET or None)
-    results = None
-    if form.is_valid():
-        results = selectors.case_list(request.user, q=form.cleaned_data["q"], sort="-registered_at")[:50]
-    return render(request, "casework/search.html", {"form": form, "results": results})
+    """Find any case by number, A-number or name. The words are POSTed and come back as ``?s=<token>``."""
+    if request.method == "POST":
+        form = SearchForm(request.POST)
+        if form.is_valid():
+            token = search_remember(request, form.cleaned_data["q"])
+            return see_other(f"{reverse('casework:search')}?{urlencode({SEARCH_TOKEN_PARAMETER: token})}")
+        return render(request, "casework/search.html", {"form": form, "results": None}, status=400)
+    if (redirect_without := without_search_words(request)) is not None:
+        return redirect_without
+    token = request.GET.get(SEARCH_TOKEN_PARAMETER, "")
+    words = search_recall(request, token)
+    results = selectors.case_list(request.user, q=words, sort="-registered_at")[:50] if words else None
+    context = {"form": SearchForm(initial={"q": words or ""}), "results": results, "expired": bool(token) and not words}
+    return render(request, "casework/search.html", context)

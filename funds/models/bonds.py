@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from funds.models.disbursements import Disbursement
 from funds.models.ledger import Fund, Transaction
+from kernel.fields import EncryptedTextField
 
 
 class BondType(models.TextChoices):
@@ -95,8 +96,8 @@ class Bond(models.Model):
     paid_on = models.DateField(_("paid from the bank on"))
     posted_on = models.DateField(_("posted with ICE on"))
     obligor_kind = models.CharField(_("obligor"), max_length=10, choices=ObligorKind.choices, default=ObligorKind.FUND)
-    obligor_name = models.CharField(_("obligor's name"), max_length=200, blank=True)
-    obligor_phone = models.CharField(_("obligor's phone"), max_length=40, blank=True)
+    obligor_name = EncryptedTextField(_("obligor's name"), max_length=200, blank=True, single_line=True)
+    obligor_phone = EncryptedTextField(_("obligor's phone"), max_length=40, blank=True, single_line=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.POSTED)
     # Cancellation and refund
     cancellation_notice_on = models.DateField(_("cancellation notice (I-391) dated"), null=True, blank=True)

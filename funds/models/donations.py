@@ -92,9 +92,18 @@ class Donation(models.Model):
     def charged_cents(self) -> int:
         return self.amount_cents + self.fee_covered_cents
 
+    @property
+    def monthly(self) -> bool:
+        return self.recurring_id is not None
+
 
 class StripeEvent(models.Model):
-    """Every webhook event, stored by its id before it is processed: the idempotency record."""
+    """Every webhook event, stored by its id before it is processed: the idempotency record.
+
+    An event that still fails after ``funds.services.stripe_events.MAX_ATTEMPTS`` tries is
+    *parked* (``parked_at``): nothing retries it any more until finance asks for a retry.
+    ``error`` names what went wrong with Stripe's ids only, never personal data.
+    """
 
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
@@ -103,9 +112,13 @@ class StripeEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    parked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["parked_at"], name="funds_stripeevent_parked", condition=Q(parked_at__isnull=False))
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"

@@ -1,7 +1,14 @@
 """Starting a gift through Stripe Checkout, and refunds we start.
 
-A pending ``Donation`` is keyed by the form's nonce, then a Checkout Session is created with the
-idempotency key ``checkout:<nonce>``, so a double-clicked button makes one row and one session.
+Starting a gift writes **no database row**: a card tester opening a thousand payment pages leaves
+nothing behind. The Checkout Session carries what the gift is in its metadata (fund, amount, the
+covered fee, how often, anonymous, the form's one-time key, the donor's name; Stripe has the
+e-mail as ``customer_email``), and the ``Donor``, ``Donation`` (and ``RecurringDonation``) rows are
+made from the session when Stripe says it was completed (``funds.services.stripe_events``), once.
+The session is created with the idempotency key ``checkout:<nonce>`` (the form's one-time key), so
+a double-clicked button gets the same session from Stripe. Sessions are limited per client address
+and for everyone together (``DONATION_CHECKOUTS_PER_IP_PER_HOUR``, ``DONATION_CHECKOUTS_PER_HOUR``).
+
 Refunds create our ``Refund`` row first and use ``refund:<id>`` as Stripe's idempotency key; the
 money is booked when Stripe's ``charge.refunded`` event arrives (``funds.services.stripe_events``),
 so a refund made in the Stripe dashboard and ours are booked the same way, and never twice.
@@ -10,24 +17,31 @@ Only ``funds.stripe_gateway`` talks to Stripe.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessEvent, User
 from accounts.services import access_event_record
+from accounts.throttling import address_bucket
 from funds import stripe_gateway as gateway
-from funds.models import Donation, Donor, Fund, RecurringDonation, Refund
+from funds.models import Donation, Fund, Refund
+from funds.stripe_gateway import StripeObject
 from kernel.money import format_cents
 
 logger = logging.getLogger(__name__)
@@ -36,6 +50,22 @@ logger = logging.getLogger(__name__)
 RESUME_SALT = "funds.donation-resume"
 # Checkout Sessions expire after 24 hours; the "back to the form" link lives a little longer.
 RESUME_WINDOW = timedelta(hours=25)
+# Stripe keeps an idempotency key at least 24 hours: the same form's nonce is counted once in that time.
+NONCE_MEMORY = timedelta(hours=24)
+CHECKOUT_WINDOW_SECONDS = 60 * 60
+# The metadata key that marks a Checkout Session as a gift started on our /give/ page.
+GIFT_MARKER = "amparo_gift"
+GIFT_MARKER_VERSION = "1"
+_SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
+# Thank-you pages that have to ask Stripe (the webhook has not arrived yet), per client address.
+THANKS_LOOKUPS_PER_IP = 30
+THANKS_WINDOW_SECONDS = 10 * 60
+
+
+class CheckoutThrottled(ValidationError):
+    """Too many payment pages were opened (from this address, or by everyone): try later.
+
+    A ``ValidationError`` carrying the message for the donor, so the form shows it."""
 
 
 # --- Amounts --------------------------------------------------------------------------------
@@ -52,110 +82,235 @@ def charge_for_gift(*, gift_cents: int, cover_fee: bool) -> int:
     return -(-(gift_cents + settings.STRIPE_FEE_FIXED_CENTS) * 10_000 // basis)
 
 
+# --- A gift before Stripe confirms it -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GiftDonor:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class CheckoutGift:
+    """A gift as the form and its Checkout Session describe it, before any row exists.
+
+    It reads like a pending ``Donation`` where the thank-you page and the form's "back from
+    Checkout" pre-filling read one (``charged_cents``, ``fund``, ``donor``, ``status``...).
+    """
+
+    fund: Fund
+    amount_cents: int
+    fee_covered_cents: int
+    monthly: bool
+    anonymous: bool
+    donor: GiftDonor
+    nonce: str
+    status: str = Donation.Status.PENDING
+
+    @property
+    def charged_cents(self) -> int:
+        return self.amount_cents + self.fee_covered_cents
+
+    @property
+    def fund_id(self) -> int:
+        return self.fund.pk
+
+    @property
+    def recurring_id(self) -> int | None:
+        """No ``RecurringDonation`` exists before Stripe confirms; truthy for a monthly gift, as
+        ``DonationForm.initial_for`` and templates read ``Donation.recurring_id``."""
+        return -1 if self.monthly else None
+
+    def metadata(self) -> dict[str, str]:
+        """What the Checkout Session carries, for the webhook to make the rows from (values are
+        strings, as Stripe stores them)."""
+        return {
+            GIFT_MARKER: GIFT_MARKER_VERSION,
+            "form_nonce": self.nonce,
+            "fund_id": str(self.fund.pk),
+            "gift_cents": str(self.amount_cents),
+            "fee_covered_cents": str(self.fee_covered_cents),
+            "frequency": "monthly" if self.monthly else "once",
+            "anonymous": "1" if self.anonymous else "0",
+            "donor_name": self.donor.name[:200],
+        }
+
+
+def _metadata_int(metadata: dict[str, Any], key: str) -> int | None:
+    value = str(metadata.get(key) or "")
+    return int(value) if value.isdigit() and len(value) <= 12 else None
+
+
+def checkout_gift_from_session(session: StripeObject) -> CheckoutGift | None:
+    """The gift a Checkout Session started on /give/ describes, or ``None`` for a session that is
+    not one of ours (or whose fund is gone). No side effects."""
+    metadata = session.get("metadata") or {}
+    if metadata.get(GIFT_MARKER) != GIFT_MARKER_VERSION:
+        return None
+    fund_id = _metadata_int(metadata, "fund_id")
+    gift = _metadata_int(metadata, "gift_cents")
+    fee = _metadata_int(metadata, "fee_covered_cents")
+    nonce = str(metadata.get("form_nonce") or "")
+    email = str(session.get("customer_email") or (session.get("customer_details") or {}).get("email") or "")
+    if fund_id is None or not gift or fee is None or not nonce or not email:
+        return None
+    fund = Fund.objects.filter(pk=fund_id).first()
+    if fund is None:
+        return None
+    return CheckoutGift(
+        fund=fund,
+        amount_cents=gift,
+        fee_covered_cents=fee,
+        monthly=metadata.get("frequency") == "monthly",
+        anonymous=metadata.get("anonymous") == "1",
+        donor=GiftDonor(name=str(metadata.get("donor_name") or "").strip(), email=email.strip().lower()),
+        nonce=nonce,
+    )
+
+
 # --- "Back to the form" links ---------------------------------------------------------------
 
 
-def donation_resume_token(donation: Donation) -> str:
-    """A signed token for the Checkout cancel link; deterministic, so a retried session create
+def _resume_key(nonce: str) -> str:
+    return "funds:checkout-resume:" + hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def donation_resume_token(nonce: str) -> str:
+    """A signed token for the Checkout cancel link; deterministic, so a repeated session create
     sends Stripe identical parameters (its idempotency check compares them)."""
-    return signing.Signer(salt=RESUME_SALT).sign(f"{donation.pk}.{int(donation.created_at.timestamp())}")
+    return signing.Signer(salt=RESUME_SALT).sign(nonce)
 
 
-def donation_from_resume_token(token: str) -> Donation | None:
-    """The pending donation a cancel link points to, if the link is genuine and recent."""
+def donation_from_resume_token(token: str) -> CheckoutGift | None:
+    """The gift a cancel link points to, if the link is genuine, recent, and the gift was not paid.
+
+    What the donor typed is kept in the cache for ``RESUME_WINDOW`` (never in the link, never in
+    the database); a link whose gift has since become a donation row pre-fills nothing.
+    """
     try:
-        value = signing.Signer(salt=RESUME_SALT).unsign(token)
+        nonce = signing.Signer(salt=RESUME_SALT).unsign(token)
     except signing.BadSignature:
         return None
-    pk, _sep, created = value.partition(".")
-    if not pk.isdigit() or not created.isdigit():
+    values = cache.get(_resume_key(nonce))
+    if not isinstance(values, dict) or Donation.objects.filter(form_nonce=nonce).exists():
         return None
-    donation = (
-        Donation.objects.filter(pk=int(pk), status=Donation.Status.PENDING)
-        .select_related("donor", "fund", "recurring")
-        .first()
+    fund_id = values.get("fund_id")
+    if not isinstance(fund_id, int):
+        return None
+    fund = Fund.objects.filter(pk=fund_id, active=True, accepts_donations=True).first()
+    if fund is None:
+        return None
+    return CheckoutGift(
+        fund=fund,
+        amount_cents=int(values["gift_cents"]),
+        fee_covered_cents=int(values["fee_covered_cents"]),
+        monthly=bool(values["monthly"]),
+        anonymous=bool(values["anonymous"]),
+        donor=GiftDonor(name=str(values["name"]), email=str(values["email"])),
+        nonce=nonce,
     )
-    if donation is None or int(donation.created_at.timestamp()) != int(created):
-        return None
-    if timezone.now() - donation.created_at > RESUME_WINDOW:
-        return None
-    return donation
+
+
+def _remember_for_resume(gift: CheckoutGift) -> None:
+    values = {
+        "fund_id": gift.fund.pk,
+        "gift_cents": gift.amount_cents,
+        "fee_covered_cents": gift.fee_covered_cents,
+        "monthly": gift.monthly,
+        "anonymous": gift.anonymous,
+        "name": gift.donor.name,
+        "email": gift.donor.email,
+    }
+    cache.set(_resume_key(gift.nonce), values, timeout=int(RESUME_WINDOW.total_seconds()))
+
+
+# --- Limits ---------------------------------------------------------------------------------
+
+
+def checkout_clock() -> float:
+    """Seconds since the epoch; the one place tests move the clock of the checkout limits."""
+    return time.time()
+
+
+def _hashed(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _count(key: str, *, window: int) -> int:
+    """Add one to a fixed-window counter in the shared cache and return the new count."""
+    cache.add(key, 0, timeout=window)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
+def _checkout_budget(*, nonce: str, ip_address: str | None) -> None:
+    """Count one new Checkout Session against the per-address and the global hourly limits.
+
+    The same form sent again (its nonce seen in the last 24 hours) gets the same session from
+    Stripe and is not counted again. Raises ``CheckoutThrottled`` (and forgets the nonce, so that
+    the same form can be counted when it is sent later).
+    """
+    nonce_key = f"funds:checkout-nonce:{_hashed(nonce)}"
+    if not cache.add(nonce_key, 1, timeout=int(NONCE_MEMORY.total_seconds())):
+        return
+    hour = int(checkout_clock() // CHECKOUT_WINDOW_SECONDS)
+    window = 2 * CHECKOUT_WINDOW_SECONDS
+    if ip_address is not None:
+        place = _hashed(address_bucket(ip_address))  # an IPv6 client's whole /64 is one place
+        per_ip = _count(f"funds:checkout-ip:{place}:{hour}", window=window)
+        if per_ip > settings.DONATION_CHECKOUTS_PER_IP_PER_HOUR:
+            cache.delete(nonce_key)
+            raise CheckoutThrottled(
+                _(
+                    "Too many payment pages were opened from your network in the last hour. Please try again "
+                    "later, or write to us to give by check or bank transfer."
+                ),
+                code="throttled",
+            )
+    if _count(f"funds:checkout-all:{hour}", window=window) > settings.DONATION_CHECKOUTS_PER_HOUR:
+        cache.delete(nonce_key)
+        logger.warning("donation checkouts: the hourly limit for everyone was reached")
+        raise CheckoutThrottled(
+            _("Our donation page is very busy right now. Nothing was charged; please try again in an hour."),
+            code="throttled",
+        )
 
 
 # --- Starting a gift ------------------------------------------------------------------------
 
 
-def _donor_for(*, email: str, name: str) -> Donor:
-    donor, created = Donor.objects.get_or_create(email=email.strip().lower(), defaults={"name": name.strip()})
-    if not created and not donor.name and name.strip():
-        Donor.objects.filter(pk=donor.pk, name="").update(name=name.strip())
-        donor.name = name.strip()
-    return donor
-
-
-def _pending_donation(
-    *,
-    fund: Fund,
-    gift_cents: int,
-    monthly: bool,
-    cover_fee: bool,
-    anonymous: bool,
-    name: str,
-    email: str,
-    nonce: str,
-) -> Donation:
-    related = ("donor", "fund", "recurring")
-    existing = Donation.objects.filter(form_nonce=nonce).select_related(*related).first()
-    if existing is not None:
-        return existing
-    donor = _donor_for(email=email, name=name)
-    charged = charge_for_gift(gift_cents=gift_cents, cover_fee=cover_fee)
-    try:
-        with transaction.atomic():
-            recurring = None
-            if monthly:
-                recurring = RecurringDonation.objects.create(
-                    donor=donor, fund=fund, amount_cents=gift_cents, cover_fee=cover_fee, anonymous=anonymous
-                )
-            return Donation.objects.create(
-                donor=donor,
-                fund=fund,
-                recurring=recurring,
-                amount_cents=gift_cents,
-                fee_covered_cents=charged - gift_cents,
-                anonymous=anonymous,
-                form_nonce=nonce,
-            )
-    except IntegrityError:
-        # The same form posted twice at once: the first one's row wins.
-        return Donation.objects.select_related(*related).get(form_nonce=nonce)
-
-
-def _checkout_params(donation: Donation, *, language: str) -> dict[str, Any]:
+def _checkout_params(gift: CheckoutGift, *, language: str) -> dict[str, Any]:
     site = settings.SITE_URL
     # {CHECKOUT_SESSION_ID} is filled in by Stripe; it must reach Stripe unencoded.
     success_url = f"{site}{reverse('funds:donate-thanks')}?session_id={{CHECKOUT_SESSION_ID}}"
-    cancel_url = f"{site}{reverse('funds:donate')}?{urlencode({'d': donation_resume_token(donation)})}"
-    metadata = {"donation_id": str(donation.pk)}
-    if donation.recurring_id:
-        metadata["recurring_donation_id"] = str(donation.recurring_id)
+    cancel_url = f"{site}{reverse('funds:donate')}?{urlencode({'d': donation_resume_token(gift.nonce)})}"
     with translation.override(language):
-        if donation.recurring_id:
-            product_name = _("Monthly donation to %(fund)s") % {"fund": donation.fund.name}
+        if gift.monthly:
+            product_name = _("Monthly donation to %(fund)s") % {"fund": gift.fund.name}
         else:
-            product_name = _("Donation to %(fund)s") % {"fund": donation.fund.name}
+            product_name = _("Donation to %(fund)s") % {"fund": gift.fund.name}
     return {
-        "monthly": bool(donation.recurring_id),
-        "amount_cents": donation.charged_cents,
+        "monthly": gift.monthly,
+        "amount_cents": gift.charged_cents,
         "currency": settings.DONATION_CURRENCY,
         "product_name": product_name,
-        "customer_email": donation.donor.email,
-        "client_reference_id": str(donation.pk),
-        "metadata": metadata,
+        "customer_email": gift.donor.email,
+        "client_reference_id": gift.nonce,
+        "metadata": gift.metadata(),
+        # Copied to the PaymentIntent or Subscription: only the key that finds the session again.
+        "payment_metadata": {"form_nonce": gift.nonce},
         "success_url": success_url,
         "cancel_url": cancel_url,
         "locale": language if language in {"en", "es"} else "auto",
     }
+
+
+def _thanks_url(session_id: str) -> str:
+    return f"{reverse('funds:donate-thanks')}?{urlencode({'session_id': session_id})}"
 
 
 def donation_checkout_start(
@@ -169,47 +324,78 @@ def donation_checkout_start(
     email: str,
     nonce: str,
     language: str,
+    ip_address: str | None = None,
 ) -> str:
     """Start a gift and return the URL to send the donor to (Stripe's hosted Checkout page).
 
-    Side effects: a ``Donor`` (by e-mail) if new; a pending ``Donation`` with ``form_nonce`` (and,
-    for a monthly gift, a pending ``RecurringDonation``); a Stripe Checkout Session created with the
-    idempotency key ``checkout:<nonce>``, its id stored on the donation. The same nonce posted again
-    (a double click) finds the same donation and returns the same session's URL. Nothing is booked:
-    the webhook does that once Stripe says the money arrived. Raises ``GatewayError`` if Stripe
-    cannot be reached, ``ValidationError`` if the form's session is over.
+    Side effects: a Stripe Checkout Session created with the idempotency key ``checkout:<nonce>``
+    (the same nonce posted again, a double click, gets the same session back from Stripe); the
+    form's values kept in the cache for the cancel link; the limit counters in the cache. **No
+    database row**: the webhook makes the donor and the donation once Stripe confirms the session.
+    A nonce whose gift is already a donation goes to its thank-you page. Raises
+    ``CheckoutThrottled`` past the limits (``ip_address``: the client, from ``kernel.client_ip``),
+    ``GatewayError`` if Stripe cannot be reached, ``ValidationError`` if the form's session is over
+    or the same nonce came with other values.
     """
-    donation = _pending_donation(
+    done = Donation.objects.filter(form_nonce=nonce).exclude(stripe_checkout_session_id=None).first()
+    if done is not None:
+        return _thanks_url(str(done.stripe_checkout_session_id))
+    charged = charge_for_gift(gift_cents=gift_cents, cover_fee=cover_fee)
+    gift = CheckoutGift(
         fund=fund,
-        gift_cents=gift_cents,
+        amount_cents=gift_cents,
+        fee_covered_cents=charged - gift_cents,
         monthly=monthly,
-        cover_fee=cover_fee,
         anonymous=anonymous,
-        name=name,
-        email=email,
+        donor=GiftDonor(name=name.strip(), email=email.strip().lower()),
         nonce=nonce,
     )
-    if donation.stripe_checkout_session_id:
-        session = gateway.retrieve_checkout_session(donation.stripe_checkout_session_id)
-    else:
+    _checkout_budget(nonce=nonce, ip_address=ip_address)
+    try:
         session = gateway.create_checkout_session(
-            **_checkout_params(donation, language=language), idempotency_key=f"checkout:{nonce}"
+            **_checkout_params(gift, language=language), idempotency_key=f"checkout:{nonce}"
         )
-        Donation.objects.filter(pk=donation.pk, stripe_checkout_session_id__isnull=True).update(
-            stripe_checkout_session_id=session["id"]
-        )
+    except gateway.IdempotencyConflict as exc:
+        # The same form sent again with other values (the donor went back and changed them).
+        raise ValidationError(_("This form has expired. Please fill it in again."), code="expired") from exc
+    _remember_for_resume(gift)
     if session.get("status") == "complete":
-        return f"{reverse('funds:donate-thanks')}?{urlencode({'session_id': session['id']})}"
+        return _thanks_url(str(session["id"]))
     if session.get("status") != "open" or not session.get("url"):
-        raise ValidationError(_("This form has expired. Please fill it in again."))
+        raise ValidationError(_("This form has expired. Please fill it in again."), code="expired")
     return str(session["url"])
 
 
-def donation_for_session(session_id: str) -> Donation | None:
-    """Our donation for a Checkout Session id (for the thank-you page; never marks anything paid)."""
-    if not session_id:
+def _thanks_lookup_allowed(ip_address: str | None) -> bool:
+    if ip_address is None:
+        return True  # never one bucket for everyone: that would let one visitor hide every thank-you page
+    window = int(checkout_clock() // THANKS_WINDOW_SECONDS)
+    key = f"funds:thanks-ip:{_hashed(address_bucket(ip_address))}:{window}"
+    return _count(key, window=2 * THANKS_WINDOW_SECONDS) <= THANKS_LOOKUPS_PER_IP
+
+
+def donation_for_session(session_id: str, *, ip_address: str | None = None) -> Donation | CheckoutGift | None:
+    """What the thank-you page shows for a Checkout Session id: our donation once the webhook made
+    it, else the gift the session describes (asked of Stripe; pending). Never marks anything paid.
+
+    ``None`` for a session that is not one of ours, or that Stripe does not know, or when this
+    address has asked about too many sessions lately (``THANKS_LOOKUPS_PER_IP`` per 10 minutes:
+    every lookup costs a call to Stripe). Side effect: that counter, in the cache.
+    """
+    if not session_id or not _SESSION_ID.match(session_id):
         return None
-    return Donation.objects.filter(stripe_checkout_session_id=session_id).select_related("fund", "recurring").first()
+    donation = (
+        Donation.objects.filter(stripe_checkout_session_id=session_id).select_related("fund", "recurring").first()
+    )
+    if donation is not None:
+        return donation
+    if not _thanks_lookup_allowed(ip_address):
+        return None
+    try:
+        session = gateway.retrieve_checkout_session(session_id)
+    except gateway.GatewayError:
+        return None
+    return checkout_gift_from_session(session)
 
 
 # --- Refunds started by us -------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -26,6 +27,7 @@ from funds.services.bonds import BondTerms, bond_open, bond_terms_errors
 from funds.services.ledger import account, ledger_post
 from kernel.clock import booking_day_start
 from kernel.money import format_cents
+from kernel.uploads import UploadRejected, check_upload
 
 
 def _log(by: User, disbursement: Disbursement, detail: str) -> None:
@@ -117,14 +119,22 @@ def disbursement_request(
 ) -> Disbursement:
     """An attorney on ``case`` asks for a payment from ``fund``.
 
-    Side effects: a ``Disbursement`` waiting for approval; an ``AccessEvent``. Refused (nothing
-    written) for a closed fund or a restricted fund used for another purpose, or a non-positive amount.
+    Side effects: a ``Disbursement`` waiting for approval; the attachment, if any, stored privately;
+    an ``AccessEvent``. Refused (nothing written) for a closed fund or a restricted fund used for
+    another purpose, a non-positive amount, or an attachment that fails the checks case documents
+    pass (``kernel.uploads.check_upload``: not empty, at most ``DOCUMENT_MAX_BYTES``, a PDF, image or
+    office document judged by its content).
     """
     if not cases_visible_to(by, "change").filter(pk=case.pk).exists():
         raise ValidationError(_("Only an attorney working on this case can ask for a payment for it."))
     if amount_cents <= 0:
         raise ValidationError({"amount": _("Enter an amount above zero.")})
     _check_fund(fund, purpose)
+    if attachment is not None:
+        try:
+            check_upload(attachment, max_bytes=settings.DOCUMENT_MAX_BYTES)
+        except UploadRejected as exc:
+            raise ValidationError({"attachment": exc.error_list}) from exc
     disbursement = Disbursement.objects.create(
         case=case,
         fund=fund,

@@ -2,8 +2,17 @@
 
 A donor is not a staff user and never signs in through ``django.contrib.auth``: the session
 holds only the donor's id under ``DONOR_SESSION_KEY``, so a donor session passes no staff
-check. The one-time code is never stored: the session keeps a salted HMAC of it (keyed with
-``SECRET_KEY``), its expiry and an attempt counter, for the one address it was sent to.
+check. The one-time code is never stored and never travels through the broker: it is derived
+from a random salt with a keyed HMAC (``SECRET_KEY``); the session keeps the salt, its expiry and
+an attempt counter, for the one address it was sent to, and the e-mail task receives the donor's
+id and the salt and works the code out itself in the worker.
+
+Limits, counted in the shared cache by e-mail address (hashed) and client IP (``kernel.client_ip``):
+codes asked for per address + IP and per IP (15 minutes); per e-mail address from every place
+together (an hour), so that many IPs cannot ask for code after code; wrong codes per e-mail
+address (a day). As for staff, the per-address limits count only requests and wrong codes from
+places the donor has not signed in from before: an attacker can slow a donor's sign-in from a
+new place, never block it from the donor's own computer.
 """
 
 from __future__ import annotations
@@ -16,13 +25,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from accounts.throttling import address_bucket
 from funds.models import Donation, Donor, RecurringDonation
 from funds.stripe_gateway import GatewayError, cancel_subscription
 from kernel.enqueue import enqueue_on_commit
@@ -34,6 +46,12 @@ MAX_ATTEMPTS = 5
 REQUEST_WINDOW_SECONDS = 15 * 60
 REQUESTS_PER_ADDRESS_AND_IP = 5
 REQUESTS_PER_IP = 20  # someone trying many addresses from one place
+DONOR_WINDOW_SECONDS = 60 * 60
+REQUESTS_PER_DONOR = 10  # per e-mail address and hour, from places the donor has not signed in from
+WRONG_CODES_WINDOW_SECONDS = 24 * 60 * 60
+WRONG_CODES_PER_DONOR = 15  # per e-mail address and day, from places the donor has not signed in from
+KNOWN_PLACES_SECONDS = 180 * 24 * 60 * 60
+KNOWN_PLACES_KEPT = 20
 SUBJECT_PREFIX = "[Amparo] "
 _HMAC_SALT = "amparo.funds.donor-code"
 
@@ -52,11 +70,16 @@ OPEN_RECURRING_STATUSES = (
 
 
 class CodeRequestThrottled(Exception):
-    """Too many codes asked for from this address and place; try again later."""
+    """Too many codes asked for (from this place, or for this address); try again in ``minutes``."""
+
+    def __init__(self, minutes: int = REQUEST_WINDOW_SECONDS // 60) -> None:
+        super().__init__(minutes)
+        self.minutes = minutes
 
 
 class CodeRejected(Exception):
-    """The code does not sign in. ``reason``: ``missing``, ``wrong``, ``expired`` or ``locked``."""
+    """The code does not sign in. ``reason``: ``missing``, ``wrong``, ``expired``, ``locked`` (this
+    code had too many tries) or ``paused`` (this e-mail address had too many wrong codes today)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -83,65 +106,134 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _code_hash(salt: str, code: str) -> str:
-    return salted_hmac(_HMAC_SALT, f"{salt}:{code}", algorithm="sha256").hexdigest()
+def _code_for(salt: str) -> str:
+    """The 6-digit code a salt stands for (only someone with ``SECRET_KEY`` can work it out)."""
+    digest = salted_hmac(_HMAC_SALT + ".code", salt, algorithm="sha256").digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
 
 
-def _count_request(key: str, limit: int) -> None:
-    cache.add(key, 0, timeout=REQUEST_WINDOW_SECONDS)
+def _hashed(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _count_request(key: str, limit: int, *, window: int = REQUEST_WINDOW_SECONDS) -> None:
+    cache.add(key, 0, timeout=window)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=REQUEST_WINDOW_SECONDS)
+        cache.set(key, 1, timeout=window)
         count = 1
     if count > limit:
-        raise CodeRequestThrottled
+        raise CodeRequestThrottled(minutes=window // 60)
+
+
+def _place(ip_address: str | None) -> str:
+    """A client place as kept for the donor: a keyed hash of the address, not the address."""
+    return salted_hmac(_HMAC_SALT + ".place", address_bucket(ip_address), algorithm="sha256").hexdigest()[:32]
+
+
+def _known_places_key(email: str) -> str:
+    return f"donor-code:known:{_hashed(email)}"
+
+
+def _is_known_place(email: str, ip_address: str | None) -> bool:
+    return ip_address is not None and _place(ip_address) in (cache.get(_known_places_key(email)) or [])
+
+
+def _remember_place(email: str, ip_address: str | None) -> None:
+    if ip_address is None:
+        return
+    places = [p for p in cache.get(_known_places_key(email)) or [] if p != _place(ip_address)]
+    places = [_place(ip_address), *places][:KNOWN_PLACES_KEPT]
+    cache.set(_known_places_key(email), places, timeout=KNOWN_PLACES_SECONDS)
+
+
+def _donor_window(seconds: int) -> int:
+    return int(code_clock() // seconds)
 
 
 def _throttle(email: str, ip_address: str | None) -> None:
-    ip = ip_address or "-"
-    pair = hashlib.sha256(f"{email}|{ip}".encode()).hexdigest()
-    _count_request(f"donor-code:pair:{pair}", REQUESTS_PER_ADDRESS_AND_IP)
-    _count_request(f"donor-code:ip:{hashlib.sha256(ip.encode()).hexdigest()}", REQUESTS_PER_IP)
+    ip = address_bucket(ip_address)  # an IPv6 client's whole /64 is one place
+    _count_request(f"donor-code:pair:{_hashed(f'{email}|{ip}')}", REQUESTS_PER_ADDRESS_AND_IP)
+    _count_request(f"donor-code:ip:{_hashed(ip)}", REQUESTS_PER_IP)
+    if not _is_known_place(email, ip_address):
+        window = _donor_window(DONOR_WINDOW_SECONDS)
+        _count_request(
+            f"donor-code:donor:{_hashed(email)}:{window}",
+            REQUESTS_PER_DONOR,
+            window=DONOR_WINDOW_SECONDS,
+        )
+
+
+def _wrong_codes_key(email: str) -> str:
+    return f"donor-code:wrong:{_hashed(email)}:{_donor_window(WRONG_CODES_WINDOW_SECONDS)}"
+
+
+def _paused(email: str, ip_address: str | None) -> bool:
+    if _is_known_place(email, ip_address):
+        return False
+    return int(cache.get(_wrong_codes_key(email)) or 0) >= WRONG_CODES_PER_DONOR
+
+
+def _count_wrong_code(email: str, ip_address: str | None) -> None:
+    if _is_known_place(email, ip_address):
+        return
+    key = _wrong_codes_key(email)
+    cache.add(key, 0, timeout=WRONG_CODES_WINDOW_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=WRONG_CODES_WINDOW_SECONDS)
 
 
 @transaction.atomic
 def donor_code_request(*, session: SessionBase, email: str, ip_address: str | None) -> None:
     """Start a donor sign-in for ``email``: issue a one-time 6-digit code.
 
-    Side effects: request counters in the cache (per address + IP, and per IP); a pending
-    sign-in in the session (replacing any earlier one); if the address has gifts, an e-mail
-    with the code, enqueued after commit through the task ``accounts.tasks.send_prepared_email``.
-    The caller answers the same whether or not a donor exists, so nobody learns who gives.
+    Side effects: request counters in the cache (per address + IP, per IP, and per address from
+    places the donor has not signed in from); a pending sign-in in the session (replacing any
+    earlier one); if the address has gifts, the task ``funds.tasks.send_donor_code`` after commit,
+    with the donor's id and the salt (never the code, nor a rendered e-mail). The caller answers the
+    same whether or not a donor exists, so nobody learns who gives.
 
     Raises ``CodeRequestThrottled`` past the limits (nothing is sent or stored then).
     """
     email = normalize_email(email)
     _throttle(email, ip_address)
     donor = Donor.objects.filter(email__iexact=email, donations__paid_at__isnull=False).distinct().first()
-    code = f"{secrets.randbelow(1_000_000):06d}"
     salt = secrets.token_hex(16)
     session[CHALLENGE_SESSION_KEY] = {
         "email": email,
         "donor_id": donor.pk if donor else None,
         "salt": salt,
-        "hash": _code_hash(salt, code),
         "expires_at": code_clock() + CODE_VALID_SECONDS,
         "attempts": 0,
     }
     if donor is None:
         return
-    payload = {
-        # No name, amount or address in the subject: it shows on lock screens.
-        "subject": SUBJECT_PREFIX + _("Your sign-in code"),
-        "body": render_to_string(
+    enqueue_on_commit("funds.tasks.send_donor_code", donor_id=donor.pk, salt=salt, language=get_language())
+
+
+def donor_code_send(*, donor_id: int, salt: str, language: str | None = None) -> bool:
+    """E-mail a donor the code their salt stands for (run by the worker); False if the donor is gone.
+
+    The subject names no one (it shows on lock screens); the body has the code and how long it lasts.
+    """
+    donor = Donor.objects.filter(pk=donor_id).first()
+    if donor is None:
+        return False
+    with translation.override(language or settings.LANGUAGE_CODE):
+        body = render_to_string(
             "funds/email/donor_code.txt",
-            {"code": code, "valid_minutes": CODE_VALID_SECONDS // 60, "legal_name": settings.FUND_LEGAL_NAME},
-        ),
-        "to": [donor.email],
-        "from_email": settings.DEFAULT_FROM_EMAIL,
-    }
-    enqueue_on_commit("accounts.tasks.send_prepared_email", **payload)
+            {
+                "code": _code_for(salt),
+                "valid_minutes": CODE_VALID_SECONDS // 60,
+                "legal_name": settings.FUND_LEGAL_NAME,
+            },
+        )
+        subject = SUBJECT_PREFIX + _("Your sign-in code")
+    EmailMultiAlternatives(subject=subject, body=body, to=[donor.email], from_email=settings.DEFAULT_FROM_EMAIL).send()
+    return True
 
 
 def donor_pending_sign_in(session: SessionBase) -> PendingSignIn | None:
@@ -155,34 +247,43 @@ def donor_pending_sign_in(session: SessionBase) -> PendingSignIn | None:
     )
 
 
-def donor_code_verify(*, session: SessionBase, code: str) -> Donor:
+def donor_code_verify(*, session: SessionBase, code: str, ip_address: str | None = None) -> Donor:
     """Finish a donor sign-in with the code from the e-mail.
 
-    Side effects: the attempt is counted in the session; on success the session key is
-    rotated, the pending sign-in removed and ``DONOR_SESSION_KEY`` set to the donor's id.
-    An expired code is removed. After ``MAX_ATTEMPTS`` wrong codes every further attempt is
-    refused, even the right code, until a new code is requested.
+    Side effects: the attempt is counted in the session, and a wrong code against the e-mail
+    address (in the cache, unless ``ip_address`` is a place the donor signed in from before); on
+    success the session key is rotated, the pending sign-in removed, ``DONOR_SESSION_KEY`` set to
+    the donor's id and the place remembered (hashed) for the donor. An expired code is removed.
+    After ``MAX_ATTEMPTS`` wrong codes every further attempt is refused, even the right code,
+    until a new code is requested; after ``WRONG_CODES_PER_DONOR`` wrong codes for the address in
+    a day, codes from new places are refused until the next day.
 
     Raises ``CodeRejected``.
     """
     challenge = session.get(CHALLENGE_SESSION_KEY)
     if not challenge:
         raise CodeRejected("missing")
+    email = challenge["email"]
     if challenge["attempts"] >= MAX_ATTEMPTS:
         raise CodeRejected("locked")
     if code_clock() > challenge["expires_at"]:
         del session[CHALLENGE_SESSION_KEY]
         raise CodeRejected("expired")
+    if _paused(email, ip_address):
+        del session[CHALLENGE_SESSION_KEY]
+        raise CodeRejected("paused")
     challenge["attempts"] += 1
     session[CHALLENGE_SESSION_KEY] = challenge
     code = "".join(code.split())
-    matches = constant_time_compare(_code_hash(challenge["salt"], code), challenge["hash"])
+    matches = constant_time_compare(_code_for(challenge["salt"]), code)
     donor = Donor.objects.filter(pk=challenge["donor_id"]).first() if matches and challenge["donor_id"] else None
     if donor is None:
+        _count_wrong_code(email, ip_address)
         raise CodeRejected("locked" if challenge["attempts"] >= MAX_ATTEMPTS else "wrong")
     session.cycle_key()
     del session[CHALLENGE_SESSION_KEY]
     session[DONOR_SESSION_KEY] = donor.pk
+    _remember_place(email, ip_address)
     return donor
 
 

@@ -6,21 +6,33 @@ and every handler only moves a state forward. Where the order of events matters,
 re-fetches the object from Stripe instead of trusting the (possibly stale) event body, so events
 may arrive in any order and any number of times. Money is booked only through
 ``funds.services.bookkeeping``, whose ledger keys make every booking happen at most once.
+
+A gift's ``Donor``, ``Donation`` (and ``RecurringDonation``) rows are made here, from the Checkout
+Session's metadata, when Stripe says the session was completed (``funds.services.checkout`` writes
+nothing before that) - or by an event about its payment that overtook that one, which finds the
+session through Stripe. The session id is unique on ``Donation``, so the rows are made once.
+
+An event that fails is retried with backoff; after ``MAX_ATTEMPTS`` tries it is *parked*: nothing
+retries it until finance does (``stripe_event_retry``, the "Parked Stripe events" page).
 Only ``funds.stripe_gateway`` talks to Stripe.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import AccessEvent, User
+from accounts.services import access_event_record
 from funds import stripe_gateway as gateway
 from funds.models import Dispute, Donation, Donor, Payout, RecurringDonation, Refund, StripeEvent, Transaction
 from funds.services.bookkeeping import (
@@ -31,6 +43,7 @@ from funds.services.bookkeeping import (
     book_refund,
     payout_allocation,
 )
+from funds.services.checkout import CheckoutGift, checkout_gift_from_session
 from funds.services.receipts import receipt_number_for
 from funds.stripe_gateway import StripeObject
 from kernel.enqueue import enqueue_now, enqueue_on_commit
@@ -82,15 +95,16 @@ STALE_AFTER = timedelta(minutes=30)
 
 
 def stripe_events_requeue_stale(*, older_than: timedelta = STALE_AFTER, limit: int = 500) -> int:
-    """Enqueue again every stored event still unprocessed after ``older_than``.
+    """Enqueue again every stored event still unprocessed (and not parked) after ``older_than``.
 
     The safety net for a task that was lost (a worker killed mid-run, a broker that dropped a
-    message) or that gave up after its retries. Processing skips what is already done, so a
-    second enqueue is harmless. Returns how many were enqueued.
+    message). Processing skips what is already done, so a second enqueue is harmless; each
+    failing run counts towards ``MAX_ATTEMPTS``, so a hopeless event ends up parked rather than
+    retried for ever. Returns how many were enqueued.
     """
     cutoff = timezone.now() - older_than
     stale = list(
-        StripeEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+        StripeEvent.objects.filter(processed_at__isnull=True, parked_at__isnull=True, received_at__lt=cutoff)
         .order_by("received_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -102,31 +116,96 @@ def stripe_events_requeue_stale(*, older_than: timedelta = STALE_AFTER, limit: i
 # --- Webhook events: processing -------------------------------------------------------------
 
 
+MAX_ATTEMPTS = 5
+
+
+def _error_text(exc: Exception) -> str:
+    """What finance sees of a failure: Stripe ids and our own words, never an exception's text
+    that might quote personal data (a database error quotes the values it refused)."""
+    if isinstance(exc, EventNotReady | gateway.GatewayError):
+        return f"{exc.__class__.__name__}: {exc}"[:500]
+    # Stored as written (like Stripe's own English messages above), not in the reader's language.
+    return f"{exc.__class__.__name__} (the details are in the worker's log)"
+
+
+def _where(exc: Exception) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{PurePath(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+
+
 def stripe_event_process(*, stripe_event_id: int) -> None:
     """Apply one stored event, once.
 
-    Under a row lock on the ``StripeEvent``: an event already processed is skipped; otherwise its
-    handler runs and ``processed_at`` is set, all in one database transaction. On failure nothing
-    of the handler stays, ``attempts`` and ``error`` are recorded, and the exception is re-raised
-    (the task retries with backoff). Unknown event types are marked processed and ignored.
+    Under a row lock on the ``StripeEvent``: an event already processed, or parked, is skipped;
+    otherwise its handler runs and ``processed_at`` is set, all in one database transaction. On
+    failure nothing of the handler stays; ``attempts`` and ``error`` are recorded; below
+    ``MAX_ATTEMPTS`` the exception is re-raised (the task retries with backoff), at
+    ``MAX_ATTEMPTS`` the event is parked (``parked_at``) and nothing is raised: it waits for
+    finance. Unknown event types are marked processed and ignored.
     """
     try:
         with transaction.atomic():
             event = StripeEvent.objects.select_for_update().filter(pk=stripe_event_id).first()
-            if event is None or event.processed_at is not None:
+            if event is None or event.processed_at is not None or event.parked_at is not None:
                 return
             handler = _HANDLERS.get(event.type)
             if handler is not None:
                 handler(event.payload["data"]["object"])
             event.processed_at = timezone.now()
-            event.attempts = F("attempts") + 1
+            event.attempts += 1
             event.error = ""
             event.save(update_fields=["processed_at", "attempts", "error"])
     except Exception as exc:
-        StripeEvent.objects.filter(pk=stripe_event_id).update(
-            attempts=F("attempts") + 1, error=f"{exc.__class__.__name__}: {exc}"[:2000]
+        with transaction.atomic():
+            event = StripeEvent.objects.select_for_update().filter(pk=stripe_event_id, processed_at=None).first()
+            if event is None:
+                raise
+            event.attempts += 1
+            event.error = _error_text(exc)
+            parked = event.attempts >= MAX_ATTEMPTS
+            if parked:
+                event.parked_at = timezone.now()
+            event.save(update_fields=["attempts", "error", "parked_at"])
+        logger.warning(
+            "stripe event %s (%s): attempt %s failed with %s at %s%s",
+            event.event_id,
+            event.type,
+            event.attempts,
+            exc.__class__.__name__,
+            _where(exc),
+            "; parked for finance" if parked else "",
         )
+        if parked:
+            return
         raise
+
+
+@transaction.atomic
+def stripe_event_retry(*, event: StripeEvent, by: User, ip_address: str | None = None) -> StripeEvent:
+    """Finance's "retry now" for a parked event: a fresh round of ``MAX_ATTEMPTS`` tries.
+
+    Side effects: ``parked_at`` cleared and ``attempts`` back to 0 (the last error stays until
+    the next try); an ``AccessEvent`` (change, ``stripe_event``, Stripe's event id, the type and
+    the attempts so far); the processing task enqueued after commit. Raises ``ValidationError``
+    when the event is not parked (processed meanwhile, or already being retried).
+    """
+    locked = StripeEvent.objects.select_for_update().get(pk=event.pk)
+    if locked.processed_at is not None or locked.parked_at is None:
+        raise ValidationError(_("This event is no longer parked: it was processed or is being retried."))
+    attempts = locked.attempts
+    locked.parked_at = None
+    locked.attempts = 0
+    locked.save(update_fields=["parked_at", "attempts"])
+    access_event_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        object_type="stripe_event",
+        object_ref=locked.event_id,
+        detail=f"retry of parked {locked.type} after {attempts} attempts",
+        ip_address=ip_address,
+    )
+    enqueue_on_commit("funds.tasks.process_stripe_event", stripe_event_id=locked.pk)
+    return locked
 
 
 def _fulfil(donation: Donation, *, charge: StripeObject) -> Donation:
@@ -161,25 +240,100 @@ def _fulfil(donation: Donation, *, charge: StripeObject) -> Donation:
     return donation
 
 
-def _donation_for_checkout(session: StripeObject) -> Donation | None:
+def _donor_for(*, email: str, name: str) -> Donor:
+    donor, created = Donor.objects.get_or_create(email=email.strip().lower(), defaults={"name": name.strip()})
+    if not created and not donor.name and name.strip():
+        Donor.objects.filter(pk=donor.pk, name="").update(name=name.strip())
+        donor.name = name.strip()
+    return donor
+
+
+def _donation_from_gift(gift: CheckoutGift, *, session: StripeObject) -> Donation:
+    """The rows of a gift whose Checkout Session Stripe completed, made once.
+
+    Side effects: a ``Donor`` (by e-mail) if new; for a monthly gift a pending ``RecurringDonation``;
+    a pending ``Donation`` with the session id (unique: a concurrent maker of the same rows loses on
+    the index and reads the winner's) and the form's nonce (unless an older session used it).
+    """
+    existing = Donation.objects.filter(stripe_checkout_session_id=session["id"]).first()
+    if existing is not None:
+        return existing
+    donor = _donor_for(email=gift.donor.email, name=gift.donor.name)
+    nonce_free = not Donation.objects.filter(form_nonce=gift.nonce).exists()
+    try:
+        with transaction.atomic():
+            recurring = None
+            if gift.monthly:
+                recurring = RecurringDonation.objects.create(
+                    donor=donor,
+                    fund=gift.fund,
+                    amount_cents=gift.amount_cents,
+                    cover_fee=gift.fee_covered_cents > 0,
+                    anonymous=gift.anonymous,
+                )
+            return Donation.objects.create(
+                donor=donor,
+                fund=gift.fund,
+                recurring=recurring,
+                amount_cents=gift.amount_cents,
+                fee_covered_cents=gift.fee_covered_cents,
+                anonymous=gift.anonymous,
+                form_nonce=gift.nonce if nonce_free else None,
+                stripe_checkout_session_id=session["id"],
+                created_at=_from_timestamp(session.get("created")),
+            )
+    except IntegrityError:
+        return Donation.objects.get(stripe_checkout_session_id=session["id"])
+
+
+def _donation_for_checkout(session: StripeObject, *, create: bool) -> Donation | None:
+    """Our donation for a Checkout Session; with ``create``, made from the session if it is a
+    completed gift of ours that has no row yet."""
     donation = Donation.objects.filter(stripe_checkout_session_id=session["id"]).first()
+    if donation is not None:
+        return donation
+    reference = str(session.get("client_reference_id") or "")
+    legacy = str((session.get("metadata") or {}).get("donation_id") or "")
+    if reference.isdigit() and reference == legacy:
+        # A gift started before the rows waited for Stripe: its pending donation exists already.
+        # (Both ids must agree: a form's nonce, which the client chooses, may be all digits too.)
+        donation = Donation.objects.filter(pk=int(reference), stripe_checkout_session_id__isnull=True).first()
+        if donation is not None:
+            Donation.objects.filter(pk=donation.pk).update(stripe_checkout_session_id=session["id"])
+            return donation
+    if not create or session.get("status") != "complete":
+        return None
+    gift = checkout_gift_from_session(session)
+    return _donation_from_gift(gift, session=session) if gift is not None else None
+
+
+def _donation_of_payment(metadata: StripeObject, **payment: str | None) -> Donation | None:
+    """The donation a PaymentIntent's or Subscription's ``metadata`` points to: by the form's nonce
+    (finding its Checkout Session through Stripe when the rows are not made yet), or by the
+    donation id older gifts carried. ``payment``: ``payment_intent_id=`` or ``subscription_id=``."""
+    reference = str(metadata.get("donation_id") or "")
+    if reference.isdigit():
+        return Donation.objects.filter(pk=int(reference)).first()
+    nonce = str(metadata.get("form_nonce") or "")
+    if not nonce:
+        return None
+    donation = Donation.objects.filter(form_nonce=nonce).first()
     if donation is None:
-        reference = str(session.get("client_reference_id") or "")
-        if reference.isdigit():
-            donation = Donation.objects.filter(pk=int(reference), stripe_checkout_session_id__isnull=True).first()
-            if donation is not None:
-                Donation.objects.filter(pk=donation.pk).update(stripe_checkout_session_id=session["id"])
+        session = gateway.checkout_session_of(**payment)
+        if session is not None:
+            donation = _donation_for_checkout(session, create=True)
     return donation
 
 
 def _on_checkout_completed(obj: StripeObject) -> None:
-    """``checkout.session.completed`` and ``…async_payment_succeeded``: fulfil once Stripe says *paid*.
+    """``checkout.session.completed`` and ``…async_payment_succeeded``: make the gift's rows (once),
+    and fulfil once Stripe says *paid*.
 
     The session is re-fetched, so a late or repeated event sees the current payment status.
     A monthly gift's session only links the subscription; its invoices carry the money.
     """
     session = gateway.retrieve_checkout_session(obj["id"], expand=["payment_intent.latest_charge.balance_transaction"])
-    donation = _donation_for_checkout(session)
+    donation = _donation_for_checkout(session, create=True)
     if donation is None:
         logger.info("checkout session %s is not one of ours", session["id"])
         return
@@ -200,9 +354,10 @@ def _on_checkout_completed(obj: StripeObject) -> None:
 
 def _on_checkout_failed(obj: StripeObject) -> None:
     """``checkout.session.async_payment_failed`` or ``checkout.session.expired`` (the donor left
-    Checkout without paying): a pending donation becomes failed (unless paid since)."""
+    Checkout without paying): a pending donation becomes failed (unless paid since). An expired
+    session never had rows, and gets none."""
     session = gateway.retrieve_checkout_session(obj["id"])
-    donation = _donation_for_checkout(session)
+    donation = _donation_for_checkout(session, create=False)
     if donation is None or session.get("payment_status") == "paid":
         return
     Donation.objects.filter(pk=donation.pk, status=Donation.Status.PENDING).update(status=Donation.Status.FAILED)
@@ -233,18 +388,23 @@ def _recurring_for(subscription_id: str | None, metadata: StripeObject) -> Recur
     recurring = None
     if subscription_id:
         recurring = RecurringDonation.objects.select_for_update().filter(stripe_subscription_id=subscription_id).first()
+    if recurring is not None:
+        return recurring
     reference = str(metadata.get("recurring_donation_id") or "")
-    if recurring is None and reference.isdigit():
-        # The invoice came before checkout.session.completed: link the subscription now.
-        recurring = (
-            RecurringDonation.objects.select_for_update()
-            .filter(pk=int(reference), stripe_subscription_id__isnull=True)
-            .first()
-        )
-        if recurring is not None and subscription_id:
-            recurring.stripe_subscription_id = subscription_id
-            recurring.save(update_fields=["stripe_subscription_id"])
-    return recurring
+    if reference.isdigit():
+        # A gift started before the rows waited for Stripe: its monthly gift exists already.
+        recurring = RecurringDonation.objects.filter(pk=int(reference)).first()
+    else:
+        donation = _donation_of_payment(metadata, subscription_id=subscription_id)
+        recurring = donation.recurring if donation is not None else None
+    if recurring is None:
+        return None
+    # The invoice came before checkout.session.completed: link the subscription now.
+    recurring = RecurringDonation.objects.select_for_update().get(pk=recurring.pk)
+    if recurring.stripe_subscription_id is None and subscription_id:
+        recurring.stripe_subscription_id = subscription_id
+        recurring.save(update_fields=["stripe_subscription_id"])
+    return recurring if recurring.stripe_subscription_id in {None, subscription_id} else None
 
 
 def _invoice_charge(invoice: StripeObject) -> StripeObject | None:
@@ -346,11 +506,11 @@ def _donation_for_charge(charge_id: str) -> Donation:
         return donation
     charge = gateway.retrieve_charge(charge_id)
     intent_id = _id(charge.get("payment_intent"))
-    reference = str((charge.get("metadata") or {}).get("donation_id") or "")
-    if not reference and intent_id:
-        intent = gateway.retrieve_payment_intent(intent_id)
-        reference = str((intent.get("metadata") or {}).get("donation_id") or "")
-    if not reference.isdigit() or (donation := Donation.objects.filter(pk=int(reference)).first()) is None:
+    metadata = charge.get("metadata") or {}
+    if not (metadata.get("donation_id") or metadata.get("form_nonce")) and intent_id:
+        metadata = gateway.retrieve_payment_intent(intent_id).get("metadata") or {}
+    donation = _donation_of_payment(metadata, payment_intent_id=intent_id)
+    if donation is None:
         raise EventNotReady(f"no donation for charge {charge_id} yet")
     if charge.get("paid") or charge.get("status") == "succeeded":
         donation = _fulfil(donation, charge=charge)

@@ -29,6 +29,7 @@ from funds.selectors import bond_next_step, bond_release
 from funds.services import bonds as services
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
+from kernel.readlog import logged_read
 
 Status = Bond.Status
 OPEN = "open"
@@ -250,13 +251,14 @@ def bond_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 return redirect("funds:bond-detail", pk=bond.pk)
         bond.refresh_from_db()
         return render(request, "funds/bond_detail.html", _detail_context(bond, steps), status=400)
-    access_event_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
-        object_type="bond",
-        object_ref=bond.case.number,
-        ip_address=client_ip(request),
-    )
+    with logged_read():
+        access_event_record(
+            user=request.user,
+            action=AccessEvent.Action.VIEW,
+            object_type="bond",
+            object_ref=bond.case.number,
+            ip_address=client_ip(request),
+        )
     return render(request, "funds/bond_detail.html", _detail_context(bond, _steps_for(bond)))
 
 

@@ -12,8 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from funds.forms import DonationForm, new_nonce
-from funds.services.checkout import donation_checkout_start, donation_for_session, donation_from_resume_token
+from funds.services.checkout import (
+    CHECKOUT_WINDOW_SECONDS,
+    CheckoutThrottled,
+    donation_checkout_start,
+    donation_for_session,
+    donation_from_resume_token,
+)
 from funds.stripe_gateway import GatewayError
+from kernel.client_ip import client_ip
 from kernel.money import format_cents
 
 
@@ -25,11 +32,12 @@ def _page(request: HttpRequest, form: DonationForm, *, status: int = 200) -> Htt
 @require_http_methods(["GET", "POST"])
 def donate(request: HttpRequest) -> HttpResponse:
     """GET: the form (pre-filled from ``?d=<token>`` when the donor came back from Checkout).
-    POST: start the gift and send the donor to Stripe Checkout (303)."""
+    POST: start the gift and send the donor to Stripe Checkout (303); past the limits on payment
+    pages (per client address and for everyone), the form again with the reason (429)."""
     if request.method == "GET":
         token = request.GET.get("d", "")
-        donation = donation_from_resume_token(token) if token else None
-        return _page(request, DonationForm(initial=DonationForm.initial_for(donation)))
+        gift = donation_from_resume_token(token) if token else None
+        return _page(request, DonationForm(initial=DonationForm.initial_for(gift)))
 
     form = DonationForm(request.POST)
     if not form.is_valid():
@@ -46,6 +54,7 @@ def donate(request: HttpRequest) -> HttpResponse:
             email=data["email"],
             nonce=data["nonce"],
             language=get_language() or "en",
+            ip_address=client_ip(request),
         )
     except (GatewayError, ValidationError) as exc:
         # A fresh nonce, so that a corrected form starts a new gift rather than resuming this one.
@@ -53,6 +62,11 @@ def donate(request: HttpRequest) -> HttpResponse:
         retry["nonce"] = new_nonce()
         form = DonationForm(retry)
         form.is_valid()
+        if isinstance(exc, CheckoutThrottled):
+            form.add_error(None, exc)
+            response = _page(request, form, status=429)
+            response["Retry-After"] = str(CHECKOUT_WINDOW_SECONDS)
+            return response
         if isinstance(exc, ValidationError):
             form.add_error(None, exc)
             return _page(request, form, status=400)
@@ -66,8 +80,9 @@ def donate(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def donate_thanks(request: HttpRequest) -> HttpResponse:
-    """Thank the donor for the gift of a Checkout Session. Shows, never decides: the webhook marks it paid."""
-    donation = donation_for_session(request.GET.get("session_id", ""))
+    """Thank the donor for the gift of a Checkout Session (our donation once the webhook made it, else
+    what the session says). Shows, never decides: the webhook marks it paid."""
+    donation = donation_for_session(request.GET.get("session_id", ""), ip_address=client_ip(request))
     if donation is None:
         raise Http404
     amount = format_cents(donation.charged_cents)

@@ -101,9 +101,11 @@ def donor_start(request: HttpRequest) -> HttpResponse:
             donor_portal.donor_code_request(
                 session=request.session, email=form.cleaned_data["email"], ip_address=client_ip(request)
             )
-        except CodeRequestThrottled:
+        except CodeRequestThrottled as throttled:
             form.add_error(
-                None, _("Too many codes were requested for this address. Please wait 15 minutes and try again.")
+                None,
+                _("Too many codes were requested for this address. Please wait %(minutes)s minutes and try again.")
+                % {"minutes": throttled.minutes},
             )
             status = 429
         else:
@@ -118,6 +120,10 @@ REJECTIONS = {
     "expired": gettext_lazy("That code has expired. Ask for a new one."),
     "locked": gettext_lazy("Too many wrong codes. Ask for a new one."),
     "missing": gettext_lazy("Ask for a code first."),
+    "paused": gettext_lazy(
+        "Too many wrong codes were tried for this address today. Try again tomorrow, or from a computer "
+        "you have signed in from before."
+    ),
 }
 
 
@@ -131,9 +137,11 @@ def donor_code(request: HttpRequest) -> HttpResponse:
     form = DonorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            donor_portal.donor_code_verify(session=request.session, code=form.cleaned_data["code"])
+            donor_portal.donor_code_verify(
+                session=request.session, code=form.cleaned_data["code"], ip_address=client_ip(request)
+            )
         except CodeRejected as rejected:
-            if rejected.reason in {"expired", "locked", "missing"}:
+            if rejected.reason in {"expired", "locked", "missing", "paused"}:
                 messages.error(request, REJECTIONS[rejected.reason])
                 return redirect("funds:donor-start")
             form.add_error("code", REJECTIONS[rejected.reason])

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from casework.masking import Masker
 from funds.models import AccountKind, Bond, Disbursement, Donation, Fund, Posting
 from reports.builders.period import Period, Progress, staff_label, yes_no
 from reports.data import Column, ReportData, Section
@@ -125,7 +126,11 @@ def build_disbursement_register(period: Period, fund: Fund | None, progress: Pro
     ]
     progress(10)
     rows = []
-    queryset = disbursements.select_related("case", "fund", "requested_by", "decided_by").order_by("requested_at", "id")
+    queryset = list(
+        disbursements.select_related("case", "fund", "requested_by", "decided_by").order_by("requested_at", "id")
+    )
+    # A payee is typed by a person: any known name or A-number in it is masked, as on the audit pages.
+    masker = Masker(d.payee for d in queryset)
     for d in queryset:
         paid_in_period = d.paid_on is not None and period.date_from <= d.paid_on <= period.date_to
         rows.append(
@@ -135,7 +140,7 @@ def build_disbursement_register(period: Period, fund: Fund | None, progress: Pro
                 "case": d.case.number,
                 "fund": d.fund.name,
                 "purpose": d.get_purpose_display(),
-                "payee": d.payee,
+                "payee": masker.mask(d.payee),
                 "amount": d.amount_cents,
                 "status": d.get_status_display(),
                 "requested_by": staff_label(d.requested_by),

@@ -87,3 +87,30 @@ def test_a_too_short_new_password_is_refused_with_reasons(django_capture_on_comm
 
     assert response.status_code == 200
     assert "at least 10 characters" in response.content.decode()
+
+
+def test_the_unknown_account_mail_sends_to_an_administrator_not_to_a_sign_up_page(django_capture_on_commit_callbacks):
+    _request_reset("nobody@example.org", django_capture_on_commit_callbacks)
+
+    (message,) = mail.outbox
+    assert message.subject == "[Amparo] No account for this address"
+    assert "There is no account for this address." in message.body
+    assert "ask your administrator to send you an invitation" in message.body
+    assert "sign up for an account" not in message.body
+    assert "/accounts/signup/" not in message.body
+    assert "http" not in message.body.replace("http://testserver", "")  # no link but the site's own address
+
+
+def test_the_reset_link_is_made_in_the_worker_and_never_crosses_the_broker(django_capture_on_commit_callbacks):
+    # tests/pii_watch.py records every task's arguments as it runs (eagerly here, as on a worker).
+    from tests.pii_watch import WATCH
+
+    user = UserFactory(role=Role.ATTORNEY)
+    before = len(WATCH.seen)
+
+    _request_reset(user.email, django_capture_on_commit_callbacks)
+
+    link = re.search(r"(/accounts/password/reset/key/\S+)", mail.outbox[0].body).group(1)
+    tasks = [text for (channel, text), _where in list(WATCH.seen.items())[before:] if channel == "task"]
+    assert any("send_account_email" in text and str(user.pk) in text for text in tasks)
+    assert not any(link in text or "password/reset/key" in text for text in tasks)

@@ -102,7 +102,10 @@ def test_enrolling_an_authenticator_shows_recovery_codes_and_opens_the_app():
     response = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)}, follow=True)
 
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-    codes_page = client.get("/accounts/2fa/recovery-codes/").content.decode()
+    # The codes are shown only after confirming the password (tests/accounts/test_recovery_codes.py).
+    codes_page = client.post(
+        "/accounts/reauthenticate/?next=/accounts/2fa/recovery-codes/", {"password": PASSWORD}, follow=True
+    ).content.decode()
     assert len(re.findall(r"\b[a-z0-9]{8}\b", codes_page)) >= 10
     assert response.status_code == 200
     home = client.get("/", follow=True)
@@ -142,7 +145,16 @@ def test_sign_out_ends_the_session():
             Role.SUPERVISOR,
             "/triage/",
             "Triage",
-            ["/triage/", "/intake/", "/cases/", "/workload/", "/search/", "/reports/"],
+            [
+                "/triage/",
+                "/intake/",
+                "/cases/",
+                "/workload/",
+                "/search/",
+                "/oversight/demands/",
+                "/erasures/",
+                "/reports/",
+            ],
         ),
         (
             Role.FINANCE,
@@ -155,6 +167,7 @@ def test_sign_out_ends_the_session():
                 "/finance/donations/",
                 "/finance/disputes/",
                 "/finance/payouts/",
+                "/finance/stripe-events/parked/",
                 "/reports/",
                 "/verify/",
             ],
@@ -174,7 +187,12 @@ def test_sign_out_ends_the_session():
                 "/verify/",
             ],
         ),
-        (Role.ADMIN, "/", "Staff accounts", ["/", "/staff/", "/access-log/", "/admin/"]),
+        (
+            Role.ADMIN,
+            "/",
+            "Staff accounts",
+            ["/", "/staff/", "/access-log/", "/admin/", "/oversight/demands/", "/oversight/alerts/"],
+        ),
     ],
 )
 def test_each_role_lands_on_its_home_with_its_navigation(client_for, role, landing, heading, nav):

@@ -269,7 +269,7 @@ def _old_cases(apps, user_id: int) -> dict[str, int]:
     Period = apps.get_model("casework", "CustodyPeriod")
     ids = {}
     for n, status in enumerate(["detained", "bond", "recognizance", "parole", "atd", "removed", "unknown"]):
-        person = Detainee.objects.create(given_names=f"Old{n}", family_names="Custody", created_by_id=user_id)
+        person = Detainee.objects.create(given_names=f"Old{n}", family_names="Custodio-Viejo", created_by_id=user_id)
         case = OldCase.objects.create(
             number=f"2020-{n:05d}",
             detainee=person,

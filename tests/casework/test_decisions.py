@@ -518,7 +518,7 @@ def test_old_hearing_outcomes_become_decisions_and_a_wins_appeal_task_becomes_dh
     executor.migrate(before)
     apps = executor.loader.project_state(before).apps
     person = apps.get_model("casework", "Detainee").objects.create(
-        given_names="Old", family_names="Outcome", created_by_id=user.pk
+        given_names="Old", family_names="Oyuela", created_by_id=user.pk
     )
     case = apps.get_model("casework", "Case").objects.create(
         number="2020-00001", detainee=person, registered_by_id=user.pk

@@ -10,10 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from casework.identity import (
+    BIDI_CONTROLS,
     ANumberError,
     a_number_index,
     blind_index,
+    clean_name,
     format_a_number,
+    latin_skeleton,
     name_index_keys,
     name_key,
     name_keys,
@@ -363,6 +366,119 @@ def test_name_keys_are_unique_in_token_order() -> None:
 
 def test_name_keys_of_blank_names_are_empty() -> None:
     assert name_keys("", None, "  ") == []
+
+
+# --- clean_name: bidi controls -----------------------------------------------------------
+
+RLO, LRO, PDF, RLI, PDI, LRM, RLM = "\u202e", "\u202d", "\u202c", "\u2067", "\u2069", "\u200e", "\u200f"
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        (RLO + "zehcnaS", "Sanchez"),  # the attack of the report: stored backwards, shown forwards
+        (RLO + "zehcnaS \u00e9soJ" + PDF, "Jos\u00e9 Sanchez"),  # a whole name, word order too
+        ("Jos\u00e9 " + RLO + "zehcnaS" + PDF, "Jos\u00e9 Sanchez"),  # only one word
+        (RLO + "e\u0301soJ", "Jose\u0301"),  # an accent stays on its letter
+        (RLO + LRO + "abc" + PDF + " def" + PDF, "fed abc"),  # nested: the inner run is turned twice
+        (RLI + "Ana Mar\u00eda" + PDI, "Ana Mar\u00eda"),  # an isolate alone reorders no letters
+        ("Mar\u00eda" + RLM + LRM, "Mar\u00eda"),  # marks are dropped
+        (RLO * 300 + "abc", "cba"),  # deeper than UAX #9 allows: extra levels ignored, no error
+        ("  Ana  ", "Ana"),
+        (None, ""),
+    ],
+)
+def test_clean_name_gives_the_name_as_shown_without_bidi_controls(typed, shown):
+    assert clean_name(typed) == unicodedata.normalize("NFC", shown)
+
+
+def test_clean_name_keeps_right_to_left_names_in_typed_order():
+    # Arabic is typed (and stored) in logical order; only the controls go.
+    assert (
+        clean_name("\u0645\u062d\u0645\u062f" + RLO + " \u0639\u0644\u064a" + PDF)
+        == "\u0645\u062d\u0645\u062f \u0639\u0644\u064a"
+    )
+    assert clean_name(RLM + "\u05d3\u05d5\u05d3") == "\u05d3\u05d5\u05d3"
+
+
+@given(st.text(alphabet=st.sampled_from([*BIDI_CONTROLS, "a", "b", " ", "\u0301", "\u0645"]), max_size=40))
+def test_clean_name_never_leaves_a_bidi_control_and_keeps_every_letter(text):
+    cleaned = clean_name(text)
+
+    assert not set(cleaned) & BIDI_CONTROLS
+    assert sorted(cleaned.replace(" ", "")) == sorted(
+        unicodedata.normalize("NFC", text).translate({ord(ch): None for ch in [*BIDI_CONTROLS, " "]})
+    )
+
+
+# --- latin_skeleton: look-alike letters of other scripts (Unicode TR39) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("disguised", "plain"),
+    [
+        ("\u0405\u0430nchez", "Sanchez"),  # Cyrillic capital dze, small a
+        ("J\u043es\u0435", "Jose"),  # Cyrillic o, e
+        ("\u041c\u0430ri\u0430", "Maria"),  # Cyrillic capital em: a capital M
+        ("\u0406v\u0430n", "Ivan"),  # Cyrillic capital i: TR39 reads it as l, a capital reads as I
+        ("\u0456v\u0430n", "ivan"),  # Cyrillic small i
+        ("\u0420\u0430\u0440\u0430", "PAPA"),  # all Cyrillic, read through its capitals
+        ("S\u03b1nchez", "Sanchez"),  # Greek alpha
+        ("\u13aa\u13c0\u13ac", "AGE"),  # Cherokee
+        ("\u0430-\u0435 \u043e", "A-E O"),  # separators stay where they are
+    ],
+)
+def test_latin_skeleton_reads_look_alike_letters_as_latin(disguised, plain):
+    assert latin_skeleton(disguised) == plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jos\u00e9 Hern\u00e1ndez",
+        "Stra\u00dfe",
+        "\u017fam",
+        "Mohammed rn",
+        "\u0645\u062d\u0645\u062f",
+        "\u0928\u092e\u0938\u094d\u0924\u0947",
+    ],
+    ids=["latin", "sharp-s", "long-s", "ascii", "arabic", "devanagari"],
+)
+def test_latin_skeleton_leaves_latin_and_scripts_without_look_alikes_alone(text):
+    assert latin_skeleton(text) == unicodedata.normalize("NFD", text)
+
+
+@pytest.mark.parametrize(
+    ("disguised", "plain"),
+    [
+        ("J\u043es\u00e9 \u0405\u0430nchez", "Jos\u00e9 Sanchez"),
+        ("\u0408\u041e\u0405\u0415 \u0405\u0410NCHEZ", "JOSE SANCHEZ"),
+        (RLO + "zehcn\u0430S \u00e9soJ", "Jos\u00e9 Sanchez"),  # reversed and disguised at once
+        ("\u041c\u043eh\u0430mmed", "Mohammed"),
+    ],
+)
+def test_disguised_names_give_the_keys_of_the_plain_name(disguised, plain):
+    assert name_tokens(disguised) == name_tokens(plain)
+    assert name_index_keys(disguised) == name_index_keys(plain)
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("\u041c\u0430\u0440\u0438\u044f", "\u041c\u0410\u0420\u0418\u042f", "\u043c\u0430\u0440\u0438\u044f"),  # Maria
+        ("\u0412\u0435\u0440\u0430", "\u0432\u0435\u0440\u0430", "\u0412\u0415\u0420\u0410"),  # Vera
+        ("\u039d\u03af\u03ba\u03bf\u03c2", "\u039d\u0399\u039a\u039f\u03a3", "\u03bd\u03af\u03ba\u03bf\u03c2"),  # Nikos
+    ],
+    ids=["maria", "vera", "nikos"],
+)
+def test_names_genuinely_in_cyrillic_or_greek_match_themselves_in_any_case(spellings):
+    assert len({tuple(name_keys(spelling)) for spelling in spellings}) == 1
+    assert all(name_keys(spelling) for spelling in spellings)
+
+
+def test_a_cyrillic_name_is_not_merged_with_a_latin_transliteration():
+    # A skeleton maps look-alikes, not transliterations: "и" and "я" look like no Latin letter.
+    assert name_keys("\u041c\u0430\u0440\u0438\u044f") != name_keys("Maria")
 
 
 # --- required_matches --------------------------------------------------------------------

@@ -6,11 +6,13 @@ import re
 from datetime import date
 
 import pytest
+from django import forms
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AccessEvent
 from accounts.roles import Role
+from casework import forms as casework_forms
 from casework.models import (
     Case,
     CaseStatus,
@@ -21,6 +23,7 @@ from casework.models import (
     FamilyContact,
     Note,
 )
+from kernel.forms import MoneyField
 
 pytestmark = pytest.mark.django_db
 
@@ -228,7 +231,8 @@ def test_a_second_a_number_is_normalised_and_finds_the_person(intake_client, sup
     boss = Client()
     boss.force_login(supervisor)
     for typed in ("A-012-345-678", "098765432", "A-001-234-567"):
-        assert case.number in boss.get(reverse("casework:search"), {"q": typed}).content.decode(), typed
+        results = boss.post(reverse("casework:search"), {"q": typed})["Location"]
+        assert case.number in boss.get(results).content.decode(), typed
     assert (
         "A-098-765-432, A-001-234-567" in boss.get(reverse("casework:case-detail", args=[case.number])).content.decode()
     )
@@ -269,7 +273,7 @@ def test_a_known_a_number_offers_a_new_matter_for_the_same_person(intake_client)
 
 def test_a_new_matter_is_only_for_the_person_of_that_a_number(intake_client, register_case, intake_worker):
     intake_client.post(reverse("casework:intake"), FORM)
-    stranger = register_case(by=intake_worker, a_number="222222222", given_names="Otra", family_names="Persona")
+    stranger = register_case(by=intake_worker, a_number="222222222", given_names="Otra", family_names="Parra-Sosa")
 
     response = intake_client.post(reverse("casework:intake"), {**FORM, "new_matter_of": stranger.number})
 
@@ -287,3 +291,41 @@ def test_a_new_matter_of_a_case_the_worker_cannot_see_is_not_offered(register_ca
     assert "ask a supervisor to open a new matter for this person" in offered.content.decode()
     assert forced.status_code == 404
     assert Case.objects.count() == 1
+
+
+# --- Limits on what can be typed ---------------------------------------------------------------
+
+
+def test_intake_notes_are_limited_to_twenty_thousand_characters(intake_client):
+    too_long = intake_client.post(reverse("casework:intake"), {**FORM, "notes": "x" * 20_001})
+    just_right = intake_client.post(reverse("casework:intake"), {**FORM, "notes": "x" * 20_000})
+
+    assert too_long.status_code == 400
+    assert "at most 20000 characters (it has 20001)" in too_long.content.decode()
+    assert just_right.status_code == 302
+    assert [len(n.body) for n in Note.objects.all()] == [20_000]
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("given_names", 120), ("family_names", 120), ("other_names", 300), ("contact_name", 160), ("contact_phone", 40)],
+)
+def test_too_long_input_is_a_form_error_not_a_500(intake_client, field, limit):
+    response = intake_client.post(reverse("casework:intake"), {**FORM, field: "x" * (limit + 1)})
+
+    assert response.status_code == 400
+    assert f"at most {limit} characters" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_every_free_text_field_of_casework_has_a_maximum_length():
+    unlimited = [
+        f"{form.__name__}.{name}"
+        for form in vars(casework_forms).values()
+        if isinstance(form, type) and issubclass(form, forms.Form) and form.__module__ == casework_forms.__name__
+        for name, field in form.base_fields.items()
+        # An amount is cleaned to bounded integer cents (kernel.forms.MoneyField), whatever its length.
+        if isinstance(field, forms.CharField) and not isinstance(field, MoneyField) and field.max_length is None
+    ]
+
+    assert unlimited == []

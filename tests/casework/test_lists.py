@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
@@ -40,6 +41,19 @@ def _make_cases(n, *, register_case, intake_worker, supervisor, attorney, court,
         )
         cases.append(case)
     return cases
+
+
+def searched(client, words: str, url_name: str = "casework:search", **filters) -> str:
+    """Search as the page's form does (a POST), follow to the results, and return the results' URL.
+
+    The URL must not carry the words: they stay in the session behind a token.
+    """
+    response = client.post(reverse(url_name), {"q": words, **filters})
+    assert response.status_code == 303, response.status_code
+    location = response["Location"]
+    sent = parse_qs(urlsplit(location).query)
+    assert set(sent) == {"s", *filters} and sent["s"] != [words]
+    return location
 
 
 def _queries(client, url, params=None) -> int:
@@ -85,10 +99,11 @@ def test_triage_and_search_use_the_same_number_of_queries_for_1_and_3_items(regi
     client = _client(supervisor)
     register_case(by=intake_worker, a_number="", given_names="Rosa", family_names="Demo")
     client.get(reverse("casework:triage"))
-    one = (_queries(client, reverse("casework:triage")), _queries(client, reverse("casework:search"), {"q": "demo"}))
+    results = searched(client, "demo")
+    one = (_queries(client, reverse("casework:triage")), _queries(client, results))
     for name in ("Luz", "Mar"):
         register_case(by=intake_worker, a_number="", given_names=name, family_names="Demo")
-    three = (_queries(client, reverse("casework:triage")), _queries(client, reverse("casework:search"), {"q": "demo"}))
+    three = (_queries(client, reverse("casework:triage")), _queries(client, results))
 
     assert one == three
 
@@ -136,15 +151,16 @@ def test_case_list_search_filter_sort_and_paginate(register_case, intake_worker,
     assert cases[0].number in released and cases[1].number not in released
     detained = client.get(url, {"custody": "detained"}).content.decode()
     assert cases[0].number not in detained and cases[1].number in detained
-    by_name = client.get(url, {"q": "person1 demo"}).content.decode()
+    by_name = client.get(searched(client, "person1 demo", "casework:case-list")).content.decode()
     assert cases[1].number in by_name and cases[2].number not in by_name
-    by_a_number = client.get(url, {"q": "A-200-000-002"}).content.decode()
+    by_a_number = client.get(searched(client, "A-200-000-002", "casework:case-list")).content.decode()
     assert cases[2].number in by_a_number and cases[0].number not in by_a_number
     sorted_page = client.get(url, {"sort": "number"}).content.decode()
     assert sorted_page.index(cases[0].number) < sorted_page.index(cases[2].number)
     assert client.get(url, {"status": "nonsense"}).status_code == 200  # a bad filter is ignored, not a 500
-    fragment = client.get(url, {"q": "person1"}, HTTP_HX_REQUEST="true").content.decode()
+    fragment = client.get(searched(client, "person1", "casework:case-list"), HTTP_HX_REQUEST="true").content.decode()
     assert fragment.lstrip().startswith('<div id="case-table">')
+    assert cases[1].number in fragment and cases[0].number not in fragment
 
 
 def test_attorney_list_never_shows_other_attorneys_cases(
@@ -155,8 +171,9 @@ def test_attorney_list_never_shows_other_attorneys_cases(
     services.case_assign(case=mine, attorney=attorney, role=AssignmentRole.LEAD, by=supervisor)
     services.case_assign(case=theirs, attorney=other_attorney, role=AssignmentRole.LEAD, by=supervisor)
 
-    page = _client(attorney).get(reverse("casework:case-list"), {"q": "theirs demo"}).content.decode()
-    full = _client(attorney).get(reverse("casework:case-list")).content.decode()
+    client = _client(attorney)
+    page = client.get(searched(client, "theirs demo", "casework:case-list")).content.decode()
+    full = client.get(reverse("casework:case-list")).content.decode()
 
     assert theirs.number not in page
     assert theirs.number not in full and mine.number in full
@@ -222,14 +239,15 @@ def test_search_finds_by_number_a_number_and_accent_free_name(register_case, int
         "HERNANDEZ, José",
         "Hernández-López",
     ]:
-        assert case.number in client.get(reverse("casework:search"), {"q": q}).content.decode(), q
-    assert case.number not in client.get(reverse("casework:search"), {"q": "Maria Garcia"}).content.decode()
+        assert case.number in client.get(searched(client, q)).content.decode(), q
+    assert case.number not in client.get(searched(client, "Maria Garcia")).content.decode()
 
 
 def test_search_is_only_for_supervisors(client_for, register_case, intake_worker):
     register_case(by=intake_worker)
     for role in (Role.ATTORNEY, Role.INTAKE, Role.FINANCE, Role.AUDITOR):
-        assert client_for(role).get(reverse("casework:search"), {"q": "jose"}).status_code == 404
+        assert client_for(role).post(reverse("casework:search"), {"q": "jose"}).status_code == 404
+        assert client_for(role).get(reverse("casework:search")).status_code == 404
 
 
 def test_other_supervisors_and_new_attorney_see_nothing_extra(register_case, intake_worker):

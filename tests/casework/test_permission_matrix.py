@@ -14,14 +14,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from casework import services
-from casework.models import AssignmentRole, CaseStatus
+from casework.models import AlertKind, AssignmentRole, CaseStatus, DemandKind, DemandSource, ReadAlert
+from casework.services import oversight, retention
 from casework.services.calendar import calendar_feed_create
 from casework.urls import urlpatterns
 from tests.factories import UserFactory
 from tests.personas import (
+    ADMIN,
     ATTORNEY_ON_CASE,
     ATTORNEYS,
     INTAKE,
@@ -41,11 +44,12 @@ MATRIX = {
     "intake": staff_page({INTAKE, SUPERVISOR}, 200, 400),
     "intake-check": staff_page({INTAKE, SUPERVISOR}, 405, 200),
     "dashboard": staff_page(ATTORNEYS | {SUPERVISOR}, 200, 405),
-    "case-list": staff_page({INTAKE, *ATTORNEYS, SUPERVISOR}, 200, 405),
+    # Search words are POSTed and answered with a 303 to the results (never in the URL).
+    "case-list": staff_page({INTAKE, *ATTORNEYS, SUPERVISOR}, 200, 303),
     "triage": staff_page({SUPERVISOR}, 200, 405),
     "workload": staff_page({SUPERVISOR}, 200, 405),
     "bulk-reassign": staff_page({SUPERVISOR}, 200, 400),
-    "search": staff_page({SUPERVISOR}, 200, 405),
+    "search": staff_page({SUPERVISOR}, 200, 400),
     "calendar": staff_page(ATTORNEYS | {SUPERVISOR}, 200, 302),
     # The feed's secret token is its credential (here ``attorney_on_case``'s): calendar apps
     # read it without signing in, and it is GET only.
@@ -72,6 +76,21 @@ MATRIX = {
     "deadline-status": staff_page(CASE_PEOPLE, 405, 400),
     "case-assign": staff_page({SUPERVISOR}, 200, 400),
     "assignment-end": staff_page({SUPERVISOR}, 405, 302),
+    # Erasure: supervisors only. The matrix's case is active, so a request for it is refused (400);
+    # the pending request below is the supervisor's own, so confirming it is refused too.
+    "erasure-request": staff_page({SUPERVISOR}, 200, 400),
+    "erasure-list": staff_page({SUPERVISOR}, 200, 405),
+    "erasure-confirm": staff_page({SUPERVISOR}, 405, 400),
+    "erasure-cancel": staff_page({SUPERVISOR}, 405, 302),
+    # Oversight: the legal-demand log and read histories for administrators and supervisors, the
+    # read alerts for administrators (tests/casework/test_legal_demands.py, test_read_*.py).
+    "legal-demand-list": staff_page({ADMIN, SUPERVISOR}, 200, 405),
+    "legal-demand-new": staff_page({ADMIN, SUPERVISOR}, 200, 400),
+    "legal-demand-detail": staff_page({ADMIN, SUPERVISOR}, 200, 400),
+    "case-reads": staff_page({ADMIN, SUPERVISOR}, 200, 405),
+    "staff-reads": staff_page({ADMIN, SUPERVISOR}, 200, 405),
+    "read-alert-list": staff_page({ADMIN}, 200, 405),
+    "read-alert-acknowledge": staff_page({ADMIN}, 200, 400),
 }
 
 
@@ -95,6 +114,11 @@ def world(personas, court):
     document = services.document_upload(case=case, upload=pdf, kind="other", title="Notice", by=supervisor)
     case.refresh_from_db()
     assert case.status == CaseStatus.ACTIVE
+    closed = services.case_register(
+        data=services.IntakeData(given_names="Ya", family_names="Cerezo-Vidal"), by=supervisor
+    )
+    services.case_close(case=closed, reason="other", note="", by=supervisor)
+    erasure = retention.erasure_request(case=closed, by=supervisor, why="client asked")
     kwargs = {
         "calendar-feed": {"token": calendar_feed_create(user=personas.user(ATTORNEY_ON_CASE))},
         "hearing-edit": {"pk": hearing.pk},
@@ -103,8 +127,40 @@ def world(personas, court):
         "deadline-status": {"pk": deadline.pk},
         "document-download": {"pk": document.pk},
         "assignment-end": {"pk": assignment.pk},
+        "erasure-confirm": {"pk": erasure.pk},
+        "erasure-cancel": {"pk": erasure.pk},
+        **_oversight_kwargs(personas),
     }
     return personas, kwargs
+
+
+def _oversight_kwargs(personas) -> dict[str, dict]:
+    """A real legal demand, staff member and read alert for the oversight pages' URLs."""
+    demand = oversight.legal_demand_record(
+        received_at=timezone.now(),
+        received_how="mail",
+        source=DemandSource.COURT,
+        source_detail="Superior Court",
+        kind=DemandKind.COURT_ORDER,
+        asked="Records",
+        respond_by=None,
+        counsel="",
+        cases=[personas.case],
+        by=personas.user(SUPERVISOR),
+    )
+    end = timezone.now()
+    alert = ReadAlert.objects.create(
+        user=personas.user(ATTORNEY_ON_CASE),
+        kind=AlertKind.BULK_EXPORTS,
+        count=11,
+        window_start=end - timedelta(hours=24),
+        window_end=end,
+    )
+    return {
+        "legal-demand-detail": {"reference": demand.reference},
+        "staff-reads": {"user_id": personas.user(ATTORNEY_ON_CASE).pk},
+        "read-alert-acknowledge": {"pk": alert.pk},
+    }
 
 
 def _url(name: str, case, kwargs) -> str:

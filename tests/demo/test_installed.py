@@ -18,6 +18,8 @@ SERVER = {
     "SITE_URL": "https://amparo.example.org",
     "ALLOWED_HOSTS": "amparo.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
+    "FIELD_ENCRYPTION_KEYS": "c2VydmVyLWZpZWxkLWtleS0wMDAwMDAwMDAwMDAwMDA=",
+    "BLIND_INDEX_KEY": "server-blind-index-key-0123456789abcdef",
 }
 
 

@@ -52,7 +52,7 @@ def test_demo_admin_sees_staff_navigation_and_signs_out(live_server, page, demo_
     page.wait_for_url(f"{live_server.url}/")
 
     nav_links = [text.strip() for text in page.locator(".site-nav a").all_text_contents()]
-    assert nav_links == ["Home", "Staff", "Access log", "Admin site", "Security"]
+    assert nav_links == ["Home", "Staff", "Access log", "Admin site", "Legal demands", "Read alerts", "Security"]
     page.goto(f"{live_server.url}/staff/")
     assert page.get_by_role("cell", name="attorney2@demo.amparo.test").is_visible()
 

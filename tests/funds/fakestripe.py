@@ -5,8 +5,9 @@ and JSON responses for the endpoints ``funds.stripe_gateway`` calls, so the real
 library is exercised over HTTP. Objects have Stripe's documented shapes (``object``, id prefixes,
 ``livemode``, ``created``, amounts in cents, expandable ``balance_transaction`` with ``fee``).
 Every request is recorded (method, path, decoded params, ``Idempotency-Key``), and a repeated
-idempotency key replays the first response (a different body with the same key is refused, as
-Stripe does).
+idempotency key replays the first response (the same session for the same donation form; a
+different body with the same key is refused with an ``idempotency_error``, as Stripe does).
+Checkout Sessions can be listed by ``payment_intent`` or ``subscription``.
 
 Test helpers play Stripe's side of the story: ``complete_session`` (the donor paid),
 ``succeed_async``, ``pay_invoice`` (a monthly charge), ``refund`` (from the dashboard),
@@ -160,6 +161,8 @@ class FakeStripe:
             if match[1] not in self.objects:
                 return 404, _error("invalid_request_error", "No such subscription", code="resource_missing")
             return 200, self.cancel_subscription(match[1])
+        if method == "GET" and path == "/v1/checkout/sessions":
+            return 200, self._list_sessions(params)
         match = re.fullmatch(
             r"/v1/(?:checkout/sessions|payment_intents|charges|invoices|payouts|subscriptions)/(\w+)", path
         )
@@ -169,6 +172,16 @@ class FakeStripe:
                 return 404, _error("invalid_request_error", f"No such object: '{match[1]}'", code="resource_missing")
             return 200, self._expanded(obj, expand)
         return 404, _error("invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
+
+    def _list_sessions(self, params: dict) -> dict:
+        """``GET /v1/checkout/sessions``, filtered by ``payment_intent`` or ``subscription`` as Stripe does."""
+        sessions = [o for o in self.objects.values() if o.get("object") == "checkout.session"]
+        for key in ("payment_intent", "subscription"):
+            if params.get(key):
+                sessions = [o for o in sessions if o.get(key) == params[key]]
+        sessions.sort(key=lambda o: o["created"], reverse=True)
+        data = [copy.deepcopy(o) for o in sessions[: int(params.get("limit") or 10)]]
+        return {"object": "list", "data": data, "has_more": len(sessions) > len(data), "url": "/v1/checkout/sessions"}
 
     def _expanded(self, obj: dict, paths: list[str]) -> dict:
         result = copy.deepcopy(obj)

@@ -81,6 +81,134 @@ def test_assigned_attorney_requests_a_payment_from_the_case_page(people, case):
     assert "$1,250.50" in listing
 
 
+# --- Attachments: the checks case documents pass -------------------------------------------
+
+SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)">'
+    b"<script>fetch('/cases/')</script></svg>"
+)
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 64
+TYPE_REFUSED = "This file type is not accepted. Upload a PDF, an image (JPEG, PNG, HEIC…) or an office document."
+
+
+@pytest.fixture
+def private_root(settings, tmp_path):
+    """Attachments go to a fresh private directory for each test."""
+    root = tmp_path / "private"
+    root.mkdir()
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**default, "OPTIONS": {**default["OPTIONS"], "location": str(root)}},
+    }
+    return root
+
+
+def _request_with(people, case, attachment):
+    return client(people["attorney"]).post(
+        reverse("funds:disbursement-new", args=[case.number]),
+        {
+            "fund": Fund.objects.get(slug="general").pk,
+            "purpose": "filing_fee",
+            "amount": "250",
+            "payee": "EOIR",
+            "reason": "Fee for motion",
+            "attachment": attachment,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("notice.svg", SVG), ("invoice.pdf", SVG), ("invoice.html", HTML), ("invoice.pdf", HTML), ("setup.exe", EXE)],
+    ids=["svg", "svg-as-pdf", "html", "html-as-pdf", "exe"],
+)
+def test_attachment_of_a_refused_type_is_a_form_error_and_nothing_is_stored(people, case, private_root, name, content):
+    response = _request_with(people, case, SimpleUploadedFile(name, content, content_type="application/pdf"))
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["attachment"] == [TYPE_REFUSED]
+    assert "This file type is not accepted." in response.content.decode()
+    assert not Disbursement.objects.exists()
+    assert [path for path in private_root.rglob("*") if path.is_file()] == []
+
+
+def test_attachment_error_shows_beside_the_other_fields_errors(people, case, private_root):
+    response = client(people["attorney"]).post(
+        reverse("funds:disbursement-new", args=[case.number]),
+        {
+            "fund": Fund.objects.get(slug="general").pk,
+            "purpose": "filing_fee",
+            "amount": "lots",
+            "payee": "EOIR",
+            "reason": "Fee",
+            "attachment": SimpleUploadedFile("notice.svg", SVG),
+        },
+    )
+
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"amount", "attachment"}
+    assert response.context["form"].errors["attachment"] == [TYPE_REFUSED]
+
+
+def test_attachment_over_the_limit_is_a_form_error_with_the_sizes(people, case, private_root, settings):
+    settings.DOCUMENT_MAX_BYTES = 1024  # 20 MB in production; the 21 MB file of the report, scaled down
+    content = b"%PDF-1.4\n%" + b"x" * 2048 + b"\n%%EOF\n"
+
+    response = _request_with(people, case, SimpleUploadedFile("big.pdf", content))
+
+    assert response.status_code == 400
+    [message] = response.context["form"].errors["attachment"]
+    assert message.startswith("This file is 2.0\xa0KB") and message.endswith("the limit is 1.0\xa0KB.")
+    assert not Disbursement.objects.exists()
+    assert [path for path in private_root.rglob("*") if path.is_file()] == []
+
+
+def test_attachment_that_is_a_pdf_is_kept_and_finance_can_download_it(people, case, private_root):
+    content = b"%PDF-1.4\n% the bond notice\n%%EOF\n"
+
+    response = _request_with(people, case, SimpleUploadedFile("notice.pdf", content))
+
+    assert response.status_code == 302
+    disbursement = Disbursement.objects.get()
+    download = client(people["finance"]).get(reverse("funds:disbursement-attachment", args=[disbursement.pk]))
+    assert b"".join(download.streaming_content) == content
+
+
+def test_service_refuses_a_disguised_attachment_on_its_field(people, case, private_root):
+    with pytest.raises(ValidationError) as raised:
+        disbursement_request(
+            case=case,
+            fund=Fund.objects.get(slug="general"),
+            purpose="filing_fee",
+            amount_cents=25_000,
+            payee="EOIR",
+            reason="Fee",
+            by=people["attorney"],
+            attachment=SimpleUploadedFile("invoice.pdf", HTML),
+        )
+
+    assert raised.value.message_dict == {"attachment": [TYPE_REFUSED]}
+    assert not Disbursement.objects.exists()
+
+
+def test_request_form_warns_not_to_write_personal_data_in_the_payee(people, case):
+    page = client(people["attorney"]).get(reverse("funds:disbursement-new", args=[case.number])).content.decode()
+
+    assert "never write the detainee&#x27;s or a relative&#x27;s name, an A-number" in page
+    assert "a PDF, an image or an office document, up to 20.0\xa0MB." in page
+
+
+def test_payee_warning_is_translated_into_spanish(people, case):
+    attorney = client(people["attorney"])
+    attorney.cookies["django_language"] = "es"
+
+    page = attorney.get(reverse("funds:disbursement-new", args=[case.number]), HTTP_ACCEPT_LANGUAGE="es").content
+
+    assert b"nunca escriba el nombre de la persona detenida" in page
+
+
 @pytest.mark.parametrize("amount", ["0", "-5", "12.345", "lots", ""])
 def test_bad_amounts_are_refused_with_a_message(people, case, amount):
     response = client(people["attorney"]).post(
@@ -329,7 +457,7 @@ def test_finance_pages_are_404_for_everyone_but_finance(people, case, role):
     assert request.status == "requested"
 
 
-def test_finance_sees_case_number_and_name_but_cannot_open_the_case(people, case):
+def test_finance_sees_case_number_but_not_the_name_and_cannot_open_the_case(people, case):
     donate("general", 100_000)
     request = disbursement_request(
         case=case,
@@ -344,7 +472,9 @@ def test_finance_sees_case_number_and_name_but_cannot_open_the_case(people, case
 
     page = finance.get(reverse("funds:disbursement-detail", args=[request.pk])).content.decode()
 
-    assert case.number in page and "Rosa Ejemplo" in page
+    # Finance needs the case number and the payee, not the person (issue 10).
+    assert case.number in page
+    assert "Rosa" not in page and "Echeverría" not in page
     assert finance.get(reverse("casework:case-detail", args=[case.number])).status_code == 404
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
+from django.core.signing import Signer
 
 from funds.models import Donation, Donor, Fund, RecurringDonation
 from funds.services.checkout import charge_for_gift
-from tests.funds.conftest import nonce_of
+from tests.funds.conftest import nonce_of, session_of
 
 pytestmark = pytest.mark.django_db
 
@@ -77,30 +78,41 @@ def test_donate_without_any_amount_is_refused(give, fake_stripe):
     assert Donation.objects.count() == 0
 
 
-def test_donate_once_redirects_to_checkout(give, fake_stripe, general_fund):
+def _no_rows() -> bool:
+    return (Donation.objects.count(), Donor.objects.count(), RecurringDonation.objects.count()) == (0, 0, 0)
+
+
+def test_donate_once_redirects_to_checkout_and_writes_no_row(give, fake_stripe, general_fund):
     response = give(amount_choice="5000")
 
     assert response.status_code == 303
     (session_id,) = fake_stripe.session_params
     assert response.url == f"{fake_stripe.url}/c/pay/{session_id}"
-    donation = Donation.objects.get()
-    assert donation.stripe_checkout_session_id == session_id
-    assert (donation.status, donation.amount_cents, donation.fee_covered_cents) == ("pending", 5000, 0)
-    assert donation.fund == general_fund
-    assert donation.donor.email == "rosa@example.org"
+    # Nothing is stored before Stripe confirms: the webhook makes the donor and the donation.
+    assert _no_rows()
 
 
-def test_donate_once_checkout_parameters(give, fake_stripe, general_fund):
-    give(amount_choice="custom", custom_amount="75.50")
+def test_donate_once_checkout_parameters_carry_the_gift(give, fake_stripe, general_fund):
+    give(amount_choice="custom", custom_amount="75.50", name="Rosa Parks", email="Rosa@Example.org")
 
     params = _create_params(fake_stripe)
-    donation = Donation.objects.get()
+    nonce = params["metadata"]["form_nonce"]
     assert params["mode"] == "payment"
     assert params["submit_type"] == "donate"
     assert params["customer_email"] == "rosa@example.org"
-    assert params["client_reference_id"] == str(donation.pk)
-    assert params["metadata"] == {"donation_id": str(donation.pk)}
-    assert params["payment_intent_data"] == {"metadata": {"donation_id": str(donation.pk)}}
+    assert params["client_reference_id"] == nonce
+    assert params["metadata"] == {
+        "amparo_gift": "1",
+        "form_nonce": nonce,
+        "fund_id": str(general_fund.pk),
+        "gift_cents": "7550",
+        "fee_covered_cents": "0",
+        "frequency": "once",
+        "anonymous": "0",
+        "donor_name": "Rosa Parks",
+    }
+    # The PaymentIntent carries only the key back to the session: no name, no e-mail.
+    assert params["payment_intent_data"] == {"metadata": {"form_nonce": nonce}}
     assert params["line_items"] == [
         {
             "quantity": "1",
@@ -113,16 +125,16 @@ def test_donate_once_checkout_parameters(give, fake_stripe, general_fund):
     ]
     assert params["success_url"] == "http://testserver/give/thanks/?session_id={CHECKOUT_SESSION_ID}"
     assert params["cancel_url"].startswith("http://testserver/give/?d=")
-    assert "rosa" not in str(params["metadata"])
+    assert "rosa" not in params["cancel_url"].lower()
 
 
 def test_donate_covering_the_fee_charges_the_grossed_up_amount(give, fake_stripe):
     give(amount_choice="10000", cover_fee="on")
 
+    params = _create_params(fake_stripe)
     # ceil((10000 + 30) / (1 - 0.029)) = 10330
-    assert _create_params(fake_stripe)["line_items"][0]["price_data"]["unit_amount"] == "10330"
-    donation = Donation.objects.get()
-    assert (donation.amount_cents, donation.fee_covered_cents, donation.charged_cents) == (10000, 330, 10330)
+    assert params["line_items"][0]["price_data"]["unit_amount"] == "10330"
+    assert (params["metadata"]["gift_cents"], params["metadata"]["fee_covered_cents"]) == ("10000", "330")
 
 
 @pytest.mark.parametrize("gift", [500, 2500, 5001, 10000, 2_500_000])
@@ -135,25 +147,22 @@ def test_charge_for_gift_leaves_the_fund_the_full_gift(gift):
 
 
 def test_donate_monthly_creates_a_subscription_session(give, fake_stripe, bond_fund):
-    give(frequency="monthly", fund=str(bond_fund.pk), amount_choice="2500")
+    give(frequency="monthly", fund=str(bond_fund.pk), amount_choice="2500", anonymous="on")
 
     params = _create_params(fake_stripe)
-    donation = Donation.objects.get()
-    recurring = RecurringDonation.objects.get()
+    nonce = params["metadata"]["form_nonce"]
     assert params["mode"] == "subscription"
     assert "submit_type" not in params  # not sent in subscription mode
     assert "payment_intent_data" not in params
     assert params["line_items"][0]["price_data"]["recurring"] == {"interval": "month"}
     assert params["line_items"][0]["price_data"]["product_data"] == {"name": "Monthly donation to Bond fund"}
-    assert params["subscription_data"]["metadata"] == {
-        "donation_id": str(donation.pk),
-        "recurring_donation_id": str(recurring.pk),
-    }
-    assert donation.recurring == recurring
-    assert (recurring.status, recurring.amount_cents, recurring.fund) == ("pending", 2500, bond_fund)
+    assert params["subscription_data"]["metadata"] == {"form_nonce": nonce}
+    assert (params["metadata"]["frequency"], params["metadata"]["anonymous"]) == ("monthly", "1")
+    assert params["metadata"]["fund_id"] == str(bond_fund.pk)
+    assert _no_rows()
 
 
-def test_donate_double_post_with_one_nonce_makes_one_session(client, give, fake_stripe):
+def test_donate_double_post_with_one_nonce_gets_one_session(client, give, fake_stripe):
     nonce = nonce_of(client.get("/give/"))
 
     first = give(nonce=nonce)
@@ -162,19 +171,45 @@ def test_donate_double_post_with_one_nonce_makes_one_session(client, give, fake_
     assert first.status_code == second.status_code == 303
     assert first.url == second.url
     creates = fake_stripe.calls("POST", "/v1/checkout/sessions")
-    assert [c.idempotency_key for c in creates] == [f"checkout:{nonce}"]
-    assert Donation.objects.count() == 1
+    assert [c.idempotency_key for c in creates] == [f"checkout:{nonce}"] * 2
+    assert len(fake_stripe.session_params) == 1  # Stripe answered the repeat with the same session
+    assert _no_rows()
 
 
-def test_donate_gateway_down_shows_an_error_and_a_fresh_nonce(give, fake_stripe, settings):
+def test_donate_same_nonce_with_other_values_asks_to_fill_the_form_again(client, give, fake_stripe):
+    nonce = nonce_of(client.get("/give/"))
+    give(nonce=nonce, amount_choice="5000")
+
+    changed = give(nonce=nonce, amount_choice="10000")  # back in the browser, another amount
+
+    assert changed.status_code == 400
+    assert "This form has expired. Please fill it in again." in changed.content.decode()
+    assert nonce_of(changed) != nonce
+    assert len(fake_stripe.session_params) == 1
+
+
+def test_donate_repeated_after_the_gift_was_made_goes_to_its_thank_you_page(client, give, fake_stripe, deliver):
+    nonce = nonce_of(client.get("/give/"))
+    session = fake_stripe.complete_session(session_of(give(nonce=nonce)))
+    deliver("checkout.session.completed", session)
+
+    again = give(nonce=nonce)
+
+    assert again.status_code == 303
+    assert again.url == f"/give/thanks/?session_id={session['id']}"
+
+
+def test_donate_gateway_down_shows_an_error_and_a_fresh_nonce(client, give, fake_stripe, settings):
     settings.STRIPE_SECRET_KEY = "rk_live_wrong_kind_of_key"  # the fake answers 401
+    nonce = nonce_of(client.get("/give/"))
 
-    response = give()
+    response = give(nonce=nonce)
 
     assert response.status_code == 503
     page = response.content.decode()
     assert "We could not reach our payment processor" in page
-    assert nonce_of(response) != Donation.objects.get().form_nonce
+    assert nonce_of(response) != nonce
+    assert _no_rows()
 
 
 def test_donate_cancel_link_prefills_the_form(client, give, fake_stripe, bond_fund):
@@ -188,8 +223,8 @@ def test_donate_cancel_link_prefills_the_form(client, give, fake_stripe, bond_fu
         name="Ana Pérez",
         email="ana@example.org",
     )
-    cancel_url = _create_params(fake_stripe)["cancel_url"]
-    split = urlsplit(cancel_url)
+    params = _create_params(fake_stripe)
+    split = urlsplit(params["cancel_url"])
 
     response = client.get(f"{split.path}?{split.query}")
 
@@ -202,16 +237,17 @@ def test_donate_cancel_link_prefills_the_form(client, give, fake_stripe, bond_fu
     assert form.initial["anonymous"] is True
     assert form.initial["cover_fee"] is True
     assert form.initial["email"] == "ana@example.org"
+    assert form.initial["name"] == "Ana Pérez"
     page = response.content.decode()
     assert 'value="ana@example.org"' in page
-    assert form.initial["nonce"] != Donation.objects.get().form_nonce
+    assert form.initial["nonce"] != params["metadata"]["form_nonce"]
+    assert "ana" not in params["cancel_url"]  # the link carries a signed key, not what was typed
 
 
 def test_donate_forged_cancel_link_prefills_nothing(client, give, fake_stripe):
     give()
-    donation = Donation.objects.get()
-    token = parse_qs(urlsplit(_create_params(fake_stripe)["cancel_url"]).query)["d"][0]
-    forged = token.replace(f"{donation.pk}.", f"{donation.pk + 1}.", 1)
+    nonce = _create_params(fake_stripe)["metadata"]["form_nonce"]
+    forged = Signer(salt="someone-else").sign(nonce)
 
     response = client.get("/give/", {"d": forged})
 
@@ -220,22 +256,44 @@ def test_donate_forged_cancel_link_prefills_nothing(client, give, fake_stripe):
     assert "rosa@example.org" not in response.content.decode()
 
 
-def test_thanks_page_shows_fund_and_amount_without_marking_paid(client, give, fake_stripe):
-    give(amount_choice="10000", cover_fee="on")
-    donation = Donation.objects.get()
+def test_donate_cancel_link_of_a_gift_already_made_prefills_nothing(client, give, fake_stripe, deliver):
+    session = fake_stripe.complete_session(session_of(give()))
+    deliver("checkout.session.completed", session)
+    split = urlsplit(_create_params(fake_stripe)["cancel_url"])
 
-    response = client.get("/give/thanks/", {"session_id": donation.stripe_checkout_session_id})
+    response = client.get(f"{split.path}?{split.query}")
+
+    assert "email" not in response.context["form"].initial
+
+
+def test_thanks_page_before_the_webhook_shows_fund_and_amount_from_stripe(client, give, fake_stripe):
+    session_id = session_of(give(amount_choice="10000", cover_fee="on"))
+
+    response = client.get("/give/thanks/", {"session_id": session_id})
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "$103.30" in page
-    assert "General fund" in page
-    assert "receipt is on its way" in page
-    donation.refresh_from_db()
-    assert donation.status == "pending"
+    assert "Your gift of $103.30 to General fund" in page
+    assert "We are confirming your payment with the bank" in page
+    assert _no_rows()  # shows, never decides
 
 
-def test_thanks_page_for_an_unknown_session_is_404(client, general_fund):
+def test_thanks_page_for_a_monthly_gift_says_monthly(client, give, fake_stripe, bond_fund):
+    session_id = session_of(give(frequency="monthly", fund=str(bond_fund.pk), amount_choice="2500"))
+
+    page = client.get("/give/thanks/", {"session_id": session_id}).content.decode()
+
+    assert "Your monthly gift of $25.00 to Bond fund" in page
+
+
+def test_thanks_page_for_an_unknown_session_is_404(client, fake_stripe, general_fund):
     response = client.get("/give/thanks/", {"session_id": "cs_test_not_ours"})
 
     assert response.status_code == 404
+
+
+def test_thanks_page_for_something_that_is_no_session_id_does_not_ask_stripe(client, fake_stripe, general_fund):
+    response = client.get("/give/thanks/", {"session_id": "../v1/charges"})
+
+    assert response.status_code == 404
+    assert fake_stripe.requests == []

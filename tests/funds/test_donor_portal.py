@@ -42,7 +42,7 @@ def paid(donor, fund, *, cents, when=datetime(2026, 3, 14, 15, tzinfo=UTC), **fi
 
 @pytest.fixture
 def donor(general):
-    donor = Donor.objects.create(email="maria@example.org", name="María López")
+    donor = Donor.objects.create(email="maria@example.org", name="María Donante Núñez")
     donation_send_receipt(donation=paid(donor, general, cents=12500))
     mail.outbox.clear()
     return donor
@@ -334,3 +334,17 @@ def test_another_donors_monthly_gift_cannot_be_cancelled(signed_in, stranger, ge
     theirs.refresh_from_db()
     assert theirs.status == RecurringDonation.Status.ACTIVE
     assert fake_stripe.requests == []
+
+
+def test_the_code_is_worked_out_in_the_worker_and_never_crosses_the_broker(donor, django_capture_on_commit_callbacks):
+    # tests/pii_watch.py records every task's arguments as it runs (eagerly here, as on a worker).
+    from tests.pii_watch import WATCH
+
+    before = len(WATCH.seen)
+
+    code = request_code(Client(), "maria@example.org", django_capture_on_commit_callbacks)
+
+    tasks = [text for (channel, text), _where in list(WATCH.seen.items())[before:] if channel == "task"]
+    assert any("send_donor_code" in text for text in tasks)
+    assert code and not any(code in text for text in tasks)
+    assert not any("maria@example.org" in text for text in tasks)

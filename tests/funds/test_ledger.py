@@ -168,7 +168,7 @@ def people_and_case(db):
     # Nobody both approves and pays a request.
     paymaster = UserFactory(role=Role.FINANCE)
     case = casework_services.case_register(
-        data=casework_services.IntakeData(given_names="Test", family_names="Person"), by=intake
+        data=casework_services.IntakeData(given_names="Test", family_names="Pérsico"), by=intake
     )
     casework_services.case_assign(case=case, attorney=lawyer, role=AssignmentRole.LEAD, by=boss)
     return lawyer, finance, paymaster, case

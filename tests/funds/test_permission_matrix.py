@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.roles import Role
-from funds.models import Donation, Fund, RecurringDonation
+from funds.models import Donation, Fund, RecurringDonation, StripeEvent
 from funds.services import bookkeeping
 from funds.services.disbursements import disbursement_approve, disbursement_pay, disbursement_request
 from tests.factories import UserFactory
@@ -63,10 +63,14 @@ MATRIX = {
     "disbursement-attachment": staff_page({FINANCE}, 200, 405),
     "bond-register": staff_page({FINANCE}, 200, 405),
     "bond-detail": staff_page({FINANCE}, 200, 400),
-    "donation-list": staff_page({FINANCE}, 200, 405),
+    # A search is posted, then shown at a short-lived token (no donor's name in the URL).
+    "donation-list": staff_page({FINANCE}, 200, 303),
     "donation-refund": staff_page({FINANCE}, 405, 400),
     "payout-list": staff_page({FINANCE}, 200, 405),
     "dispute-list": staff_page({FINANCE}, 200, 405),
+    "webhook-parked": staff_page({FINANCE}, 200, 405),
+    # "Retry now" on a parked event, then back to the list (the second click says it is not parked).
+    "webhook-event-retry": staff_page({FINANCE}, 405, 302),
     "case-disbursements": staff_page({ATTORNEY_ON_CASE, SUPERVISOR}, 200, 405),
     "disbursement-new": staff_page({ATTORNEY_ON_CASE, SUPERVISOR}, 200, 400),
 }
@@ -112,7 +116,11 @@ def world(personas, fake_stripe):
     )
     disbursement_approve(disbursement=request, by=finance)
     disbursement_pay(disbursement=request, paid_on=paid_at.date(), method="wire", reference="W1", by=finance2)
+    parked = StripeEvent.objects.create(
+        event_id="evt_matrix", type="invoice.paid", payload={}, attempts=5, parked_at=paid_at, error="EventNotReady"
+    )
     ids = {
+        "webhook-event-retry": {"args": [parked.pk]},
         "donate-thanks": {"query": {"session_id": "cs_test_matrix"}},
         "donor-receipt": {"args": [donation.pk]},
         "donor-statement": {"args": [2026]},

@@ -35,7 +35,7 @@ def _private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "kernel.storage.EncryptedFileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
         },
     }
@@ -48,7 +48,7 @@ def general():
 
 @pytest.fixture
 def donor():
-    return Donor.objects.create(email="maria@example.org", name="María López")
+    return Donor.objects.create(email="maria@example.org", name="María Donante Núñez")
 
 
 def paid(donor, fund, *, cents=12500, fee=0, when=datetime(2026, 3, 14, 15, 0, tzinfo=UTC), **fields) -> Donation:
@@ -86,7 +86,7 @@ def test_receipt_pdf_shows_fund_donor_amount_number_and_statement(donor, general
     assert TAX_ID in text
     assert "1 Test Plaza, Testville, NY 10001" in text
     # Anonymous gifts stay out of public listings; the donor's own receipt still names them.
-    assert "María López" in text
+    assert "María Donante Núñez" in text
     assert "$125.00" in text
     assert "General fund" in text
     assert donation.receipt_number in text
@@ -256,7 +256,7 @@ def test_statement_lists_paid_gifts_of_the_year_net_of_refunds(donor, general):
     assert (statement.charged_cents, statement.refunded_cents, statement.net_cents) == (19680, 1000, 18680)
     assert statement.fund_totals() == [("Bond fund", 4180), ("General fund", 14500)]
     assert "Annual giving statement 2026" in text
-    assert "María López" in text
+    assert "María Donante Núñez" in text
     assert TAX_ID in text
     assert "$186.80" in text  # the net total
     assert "-$10.00" in text  # the partial refund
@@ -271,6 +271,8 @@ def test_statement_for_an_empty_year_says_no_donations(donor, general):
     statement = donor_statement(donor=donor, year=2024)
     text = pdf_text(render_statement_pdf(statement))
 
-    assert statement == Statement(donor_name="María López", donor_email="maria@example.org", year=2024, lines=[])
+    assert statement == Statement(
+        donor_name="María Donante Núñez", donor_email="maria@example.org", year=2024, lines=[]
+    )
     assert "No donations in 2024." in text
     assert "$" not in text

@@ -13,6 +13,7 @@ from funds.models import (
     AccountKind,
     Dispute,
     Donation,
+    Donor,
     Payout,
     RecurringDonation,
     Refund,
@@ -22,7 +23,7 @@ from funds.models import (
 from funds.services.checkout import donation_refund
 from funds.services.receipts import receipt_number_for
 from funds.services.stripe_events import EventNotReady, stripe_event_process
-from tests.funds.conftest import OLD_WEBHOOK_SECRET, WEBHOOK_SECRET, assert_ledger_sound
+from tests.funds.conftest import OLD_WEBHOOK_SECRET, WEBHOOK_SECRET, assert_ledger_sound, session_of
 from tests.funds.fakestripe import sign, stripe_fee
 
 pytestmark = pytest.mark.django_db
@@ -38,10 +39,15 @@ def post_raw(payload: str, header: str):
     )
 
 
-def started_gift(give, **fields) -> Donation:
-    response = give(**fields)
-    assert response.status_code == 303
-    return Donation.objects.get(stripe_checkout_session_id=response.url.rsplit("/", 1)[1])
+def started_gift(give, **fields) -> str:
+    """The Checkout Session id of a gift sent to Stripe: no database row exists for it yet."""
+    session_id = session_of(give(**fields))
+    assert Donation.objects.count() == 0
+    return session_id
+
+
+def gift_of(session_id: str) -> Donation:
+    return Donation.objects.get(stripe_checkout_session_id=session_id)
 
 
 # --- Signatures -----------------------------------------------------------------------------
@@ -120,10 +126,8 @@ def test_webhook_signed_with_the_previous_secret_is_accepted(fake_stripe, delive
 
 
 def test_webhook_redelivery_of_an_unprocessed_event_processes_it(give, fake_stripe, deliver):
-    donation = started_gift(give)
-    event = fake_stripe.event(
-        "checkout.session.completed", fake_stripe.complete_session(donation.stripe_checkout_session_id)
-    )
+    session_id = started_gift(give)
+    event = fake_stripe.event("checkout.session.completed", fake_stripe.complete_session(session_id))
     StripeEvent.objects.create(event_id=event["id"], type=event["type"], payload=event)  # stored, never enqueued
 
     response = deliver(event)
@@ -141,15 +145,19 @@ def test_webhook_get_is_not_allowed(client, fake_stripe):
 # --- One-off gifts --------------------------------------------------------------------------
 
 
-def test_checkout_completed_fulfils_and_books_the_gift(give, fake_stripe, deliver, general_fund):
-    donation = started_gift(give, amount_choice="5000")
-    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+def test_checkout_completed_makes_the_gift_s_rows_and_books_it(give, fake_stripe, deliver, general_fund):
+    session_id = started_gift(give, amount_choice="5000", name="Rosa Parks", email="Rosa@Example.org")
+    session = fake_stripe.complete_session(session_id)
     charge = fake_stripe.charge_of_session(session["id"])
 
     response = deliver("checkout.session.completed", session)
 
     assert response.status_code == 200
-    donation.refresh_from_db()
+    donation = gift_of(session_id)
+    assert (donation.donor.email, donation.donor.name) == ("rosa@example.org", "Rosa Parks")
+    assert (donation.fund, donation.amount_cents, donation.fee_covered_cents) == (general_fund, 5000, 0)
+    assert (donation.anonymous, donation.recurring) == (False, None)
+    assert donation.form_nonce == session["metadata"]["form_nonce"]
     fee = stripe_fee(5000)
     assert donation.status == "paid"
     assert donation.stripe_charge_id == charge["id"]
@@ -167,39 +175,40 @@ def test_checkout_completed_fulfils_and_books_the_gift(give, fake_stripe, delive
 
 
 def test_checkout_completed_delivered_twice_books_once(give, fake_stripe, deliver):
-    donation = started_gift(give)
-    event = fake_stripe.event(
-        "checkout.session.completed", fake_stripe.complete_session(donation.stripe_checkout_session_id)
-    )
+    session_id = started_gift(give)
+    event = fake_stripe.event("checkout.session.completed", fake_stripe.complete_session(session_id))
 
     first = deliver(event)
     second = deliver(event)
 
     assert first.status_code == second.status_code == 200
     assert StripeEvent.objects.count() == 1
-    assert Donation.objects.get().status == "paid"
+    donation = Donation.objects.get()
+    assert donation.status == "paid"
+    assert Donor.objects.count() == 1
     assert Transaction.objects.filter(key=f"donation:{donation.pk}").count() == 1
     assert_ledger_sound()
 
 
-def test_checkout_completed_twice_as_two_events_books_once(give, fake_stripe, deliver, general_fund):
-    donation = started_gift(give)
-    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+def test_checkout_completed_twice_as_two_events_makes_one_donation_and_books_once(
+    give, fake_stripe, deliver, general_fund
+):
+    session = fake_stripe.complete_session(started_gift(give))
 
     deliver("checkout.session.completed", session)
     deliver("checkout.session.completed", session)  # Stripe re-sent it under a new event id
 
     assert StripeEvent.objects.count() == 2
+    assert (Donation.objects.count(), Donor.objects.count()) == (1, 1)
     assert balances(general_fund)[AccountKind.DONATIONS] == -5000
     assert_ledger_sound()
 
 
 def test_checkout_async_payment_waits_then_succeeds_once(give, fake_stripe, deliver, general_fund):
-    donation = started_gift(give)
-    session = fake_stripe.complete_session(donation.stripe_checkout_session_id, paid=False)
+    session = fake_stripe.complete_session(started_gift(give), paid=False)
 
     deliver("checkout.session.completed", session)
-    donation.refresh_from_db()
+    donation = gift_of(session["id"])  # completed: the rows exist, the money does not yet
     assert donation.status == "pending"
     assert Transaction.objects.count() == 0
 
@@ -215,26 +224,65 @@ def test_checkout_async_payment_waits_then_succeeds_once(give, fake_stripe, deli
 
 
 def test_checkout_async_payment_failed_marks_failed(give, fake_stripe, deliver):
-    donation = started_gift(give)
-    session = fake_stripe.complete_session(donation.stripe_checkout_session_id, paid=False)
+    session = fake_stripe.complete_session(started_gift(give), paid=False)
 
     deliver("checkout.session.completed", session)
     deliver("checkout.session.async_payment_failed", session)
 
-    donation.refresh_from_db()
-    assert donation.status == "failed"
+    assert gift_of(session["id"]).status == "failed"
     assert Transaction.objects.count() == 0
 
 
-def test_abandoned_checkout_expires_and_the_gift_is_no_longer_pending(give, fake_stripe, deliver):
-    donation = started_gift(give)
-    session = dict(fake_stripe.objects[donation.stripe_checkout_session_id], status="expired")
+def test_an_abandoned_checkout_leaves_no_row_at_all(give, fake_stripe, deliver):
+    session_id = started_gift(give)
+    fake_stripe.objects[session_id]["status"] = "expired"
 
-    deliver("checkout.session.expired", session)
+    response = deliver("checkout.session.expired", fake_stripe.objects[session_id])
+
+    assert response.status_code == 200
+    assert StripeEvent.objects.get().processed_at is not None
+    assert (Donation.objects.count(), Donor.objects.count(), RecurringDonation.objects.count()) == (0, 0, 0)
+    assert Transaction.objects.count() == 0
+
+
+def test_a_completed_session_that_is_not_from_our_form_is_ignored(fake_stripe, deliver):
+    # Made in the Stripe dashboard, say: no metadata of our donation form.
+    foreign = fake_stripe._create_session(
+        {"line_items": [{"price_data": {"unit_amount": "900", "currency": "usd"}}], "customer_email": "x@example.org"}
+    )
+
+    deliver("checkout.session.completed", fake_stripe.complete_session(foreign["id"]))
+
+    assert StripeEvent.objects.get().processed_at is not None
+    assert (Donation.objects.count(), Donor.objects.count()) == (0, 0)
+
+
+@pytest.mark.parametrize("session_id_stored", [True, False])
+def test_a_gift_started_before_rows_waited_for_stripe_is_still_fulfilled_once(
+    fake_stripe, deliver, general_fund, session_id_stored
+):
+    """Pending donations made by the old /give/ (row first, then the session) complete as before."""
+    donor = Donor.objects.create(email="early@example.org", name="Early Donor")
+    donation = Donation.objects.create(donor=donor, fund=general_fund, amount_cents=5000, form_nonce="n" * 20)
+    old_metadata = {"donation_id": str(donation.pk)}
+    session = fake_stripe._create_session(
+        {
+            "line_items": [{"price_data": {"unit_amount": "5000", "currency": "usd"}}],
+            "customer_email": donor.email,
+            "client_reference_id": str(donation.pk),
+            "metadata": old_metadata,
+            "payment_intent_data": {"metadata": old_metadata},
+        }
+    )
+    if session_id_stored:
+        Donation.objects.filter(pk=donation.pk).update(stripe_checkout_session_id=session["id"])
+
+    deliver("checkout.session.completed", fake_stripe.complete_session(session["id"]))
 
     donation.refresh_from_db()
-    assert donation.status == "failed"
-    assert Transaction.objects.count() == 0
+    assert (donation.status, donation.stripe_checkout_session_id) == ("paid", session["id"])
+    assert (Donation.objects.count(), Donor.objects.count()) == (1, 1)
+    assert_ledger_sound()
 
 
 def test_expired_event_after_payment_changes_nothing(paid_gift, deliver, fake_stripe):
@@ -258,15 +306,15 @@ def test_a_paid_gift_gets_exactly_one_receipt_with_its_pdf(give, fake_stripe, de
     from django.core import mail
 
     settings.FUNDS_SEND_RECEIPTS = True
-    donation = started_gift(give)
-    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+    session = fake_stripe.complete_session(started_gift(give))
 
     deliver("checkout.session.completed", session)
     deliver("checkout.session.completed", session)
+    donation = gift_of(session["id"])
 
     receipts = [m for m in mail.outbox if m.subject.startswith("[Amparo] Your donation receipt")]
     assert len(receipts) == 1
-    assert receipts[0].to == [donation.donor.email]
+    assert receipts[0].to == ["rosa@example.org"]
     ((filename, content, mimetype),) = receipts[0].attachments
     assert filename.endswith(".pdf") and mimetype == "application/pdf" and content.startswith(b"%PDF")
     donation.refresh_from_db()
@@ -310,15 +358,16 @@ def test_partial_refunds_out_of_order_add_up(paid_gift, fake_stripe, deliver, ge
 
 
 def test_refund_before_completion_ends_paid_then_refunded(give, fake_stripe, deliver, general_fund):
-    donation = started_gift(give)
-    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+    session = fake_stripe.complete_session(started_gift(give))
     charge = fake_stripe.charge_of_session(session["id"])
     fake_stripe.refund(charge["id"], 5000)
 
+    # The refund overtook the completion: its charge leads to the session, which makes the rows.
     deliver("charge.refunded", fake_stripe.objects[charge["id"]])
     deliver("checkout.session.completed", session)
 
-    donation.refresh_from_db()
+    donation = gift_of(session["id"])
+    assert Donation.objects.count() == 1
     fee = stripe_fee(5000)
     assert (donation.status, donation.refunded_cents, donation.stripe_charge_id) == ("refunded", 5000, charge["id"])
     assert balances(general_fund) == {
@@ -373,19 +422,21 @@ def test_donation_refund_more_than_was_paid_is_refused(paid_gift, fake_stripe, m
 @pytest.fixture
 def monthly(give, fake_stripe, deliver, bond_fund):
     """A monthly gift of $25 to the bond fund, through Checkout (first invoice included)."""
-    donation = started_gift(give, frequency="monthly", amount_choice="2500", fund=str(bond_fund.pk))
-    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
-    return donation, session
+    session = fake_stripe.complete_session(
+        started_gift(give, frequency="monthly", amount_choice="2500", fund=str(bond_fund.pk))
+    )
+    return None, session
 
 
 def test_monthly_first_invoice_activates_and_books(monthly, fake_stripe, deliver, bond_fund):
-    donation, session = monthly
+    _nothing, session = monthly
 
     deliver("checkout.session.completed", session)
     deliver("invoice.paid", fake_stripe.objects[session["invoice"]])
 
     recurring = RecurringDonation.objects.get()
-    donation.refresh_from_db()
+    donation = gift_of(session["id"])
+    assert (recurring.amount_cents, recurring.fund, recurring.cover_fee) == (2500, bond_fund, False)
     assert recurring.status == "active"
     assert recurring.stripe_subscription_id == session["subscription"]
     assert (donation.status, donation.recurring, donation.stripe_invoice_id) == ("paid", recurring, session["invoice"])
@@ -534,8 +585,7 @@ def test_payout_moves_clearing_to_bank_across_funds(paid_gift, fake_stripe, deli
 
 @pytest.mark.django_db(transaction=True)
 def test_two_identical_deliveries_at_once_make_one_event_one_booking(give, fake_stripe, general_fund):
-    donation = started_gift(give)
-    session = fake_stripe.complete_session(donation.stripe_checkout_session_id)
+    session = fake_stripe.complete_session(started_gift(give))
     payload = json.dumps(fake_stripe.event("checkout.session.completed", session))
     header = sign(payload, WEBHOOK_SECRET)
     barrier = threading.Barrier(2)
@@ -557,7 +607,8 @@ def test_two_identical_deliveries_at_once_make_one_event_one_booking(give, fake_
     assert statuses == [200, 200]
     assert StripeEvent.objects.count() == 1
     assert StripeEvent.objects.get().processed_at is not None
-    assert Donation.objects.get().status == "paid"
+    donation = Donation.objects.get()
+    assert donation.status == "paid"
     assert Transaction.objects.filter(key=f"donation:{donation.pk}").count() == 1
     assert_ledger_sound()
 

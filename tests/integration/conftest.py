@@ -95,7 +95,7 @@ def private_storage(settings, tmp_path):
     """Uploaded and generated files (receipts, report PDFs) in a directory of this test's own."""
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+        "default": {"BACKEND": "kernel.storage.EncryptedFileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
     }
     return tmp_path
 

@@ -48,10 +48,11 @@ while not set(expected) <= answered:
         sys.exit(f"no ping reply from {sorted(set(expected) - answered)} (got {sorted(answered)})")
     for reply in app.control.ping(timeout=1.0):
         answered.update(name.partition("@")[0] for name in reply)
+# An e-mail the worker renders itself from ids (no database needed for it): its subject is ``subject``.
 app.send_task(
-    "accounts.tasks.send_prepared_email",
-    kwargs={"subject": subject, "body": "sent through var/celery-queue",
-            "to": ["tree-check@example.org"], "from_email": "amparo@example.org"},
+    "accounts.tasks.send_account_email",
+    kwargs={"template_prefix": "account/email/unknown_account", "email": "tree-check@example.org",
+            "user_id": None},
 )
 print("pinged", " ".join(sorted(answered)))
 """
@@ -177,7 +178,7 @@ def test_demo_workers_and_beat_write_only_under_var(tmp_path):
     _copy_checkout(checkout)
     subprocess.run(["make", "-s", "var-dirs"], cwd=checkout, env=_demo_env(), check=True)
     commands = _procfile_commands(checkout)
-    subject = "Demo tree check"
+    subject = "[Amparo] No account for this address"
     demo = DemoProcesses(checkout=checkout, logs=logs)
     try:
         # The workers need no database; beat's DatabaseScheduler does, so it waits for migrate.

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_registered_task_is_found_by_name():
-    assert registered_task("accounts.tasks.send_prepared_email").name == "accounts.tasks.send_prepared_email"
+    assert registered_task("accounts.tasks.send_account_email").name == "accounts.tasks.send_account_email"
 
 
 def test_an_unknown_task_name_is_a_key_error():
@@ -26,18 +26,18 @@ def test_an_unknown_task_name_is_a_key_error():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_task_runs_only_after_the_transaction_commits():
-    payload = {"subject": "Hello", "body": "Body", "to": ["a@example.org"], "from_email": "x@example.org"}
+    payload = {"template_prefix": "account/email/unknown_account", "email": "a@example.org", "user_id": None}
     with transaction.atomic():
-        enqueue_on_commit("accounts.tasks.send_prepared_email", **payload)
+        enqueue_on_commit("accounts.tasks.send_account_email", **payload)
         assert mail.outbox == []
-    assert [m.subject for m in mail.outbox] == ["Hello"]
+    assert [m.subject for m in mail.outbox] == ["[Amparo] No account for this address"]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_nothing_is_queued_when_the_transaction_rolls_back():
-    payload = {"subject": "Hello", "body": "Body", "to": ["a@example.org"], "from_email": "x@example.org"}
+    payload = {"template_prefix": "account/email/unknown_account", "email": "a@example.org", "user_id": None}
     with pytest.raises(RuntimeError), transaction.atomic():
-        enqueue_on_commit("accounts.tasks.send_prepared_email", **payload)
+        enqueue_on_commit("accounts.tasks.send_account_email", **payload)
         raise RuntimeError("rolled back")
     assert mail.outbox == []
 

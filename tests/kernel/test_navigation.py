@@ -13,7 +13,17 @@ from kernel.navigation import NavEntry, check_navigation_urls, nav_entries_for, 
 MENUS = {
     Role.INTAKE: ["New intake", "Cases", "Security"],
     Role.ATTORNEY: ["My day", "Cases", "Calendar", "Security"],
-    Role.SUPERVISOR: ["Triage", "New intake", "Cases", "Workload", "Search", "Reports", "Security"],
+    Role.SUPERVISOR: [
+        "Triage",
+        "New intake",
+        "Cases",
+        "Workload",
+        "Search",
+        "Legal demands",
+        "Erasure",
+        "Reports",
+        "Security",
+    ],
     Role.FINANCE: [
         "Funds",
         "Disbursements",
@@ -21,6 +31,7 @@ MENUS = {
         "Donations",
         "Disputes",
         "Payouts",
+        "Parked Stripe events",
         "Reports",
         "Verify a file",
         "Security",
@@ -36,7 +47,7 @@ MENUS = {
         "Verify a file",
         "Security",
     ],
-    Role.ADMIN: ["Home", "Staff", "Access log", "Admin site", "Security"],
+    Role.ADMIN: ["Home", "Staff", "Access log", "Admin site", "Legal demands", "Read alerts", "Security"],
 }
 
 

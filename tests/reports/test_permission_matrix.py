@@ -127,7 +127,7 @@ def test_supervisor_cannot_request_a_kind_not_offered(world):
 
 
 def _casework_urls(case_number: str) -> list[tuple[str, str]]:
-    samples = {"number": case_number, "pk": 1, "token": "sample"}
+    samples = {"number": case_number, "pk": 1, "token": "sample", "reference": "LD-2026-001", "user_id": 1}
     urls = []
     for pattern in urlpatterns:
         kwargs = {name: samples[name] for name in pattern.pattern.converters}

@@ -45,9 +45,10 @@ from django_celery_beat.models import (
 
 from accounts.roles import Role
 from casework import services as casework_services
-from casework.models import AssignmentRole, ImmigrationCourt
+from casework.models import AlertKind, AssignmentRole, DemandKind, DemandSource, ImmigrationCourt, ReadAlert
+from casework.services import oversight, retention
 from casework.services.calendar import calendar_feed_create
-from funds.models import Donation, Fund, RecurringDonation
+from funds.models import Donation, Fund, RecurringDonation, StripeEvent
 from funds.services import bookkeeping
 from funds.services.disbursements import disbursement_approve, disbursement_pay, disbursement_request
 from tests.factories import UserFactory, finished_report_run
@@ -238,6 +239,34 @@ def world(personas, settings, tmp_path) -> World:
     )
 
     run = finished_report_run(by=personas.user(FINANCE), name="walk")
+    parked = StripeEvent.objects.create(
+        event_id="evt_walk", type="invoice.paid", payload={}, attempts=5, parked_at=paid_at, error="EventNotReady"
+    )
+    closed = casework_services.case_register(
+        data=casework_services.IntakeData(given_names="Ya", family_names="Cerezo-Vidal"), by=supervisor
+    )
+    casework_services.case_close(case=closed, reason="other", note="", by=supervisor)
+    erasure = retention.erasure_request(case=closed, by=supervisor, why="client asked")
+
+    demand = oversight.legal_demand_record(
+        received_at=timezone.now(),
+        received_how="mail",
+        source=DemandSource.COURT,
+        source_detail="Superior Court",
+        kind=DemandKind.COURT_ORDER,
+        asked="Records",
+        respond_by=None,
+        counsel="",
+        cases=[case],
+        by=supervisor,
+    )
+    alert = ReadAlert.objects.create(
+        user=attorney,
+        kind=AlertKind.BULK_EXPORTS,
+        count=11,
+        window_start=timezone.now() - timedelta(hours=24),
+        window_end=timezone.now(),
+    )
 
     staff = UserFactory(role=Role.INTAKE)
     _one_row_for_every_admin_model(staff)
@@ -252,10 +281,16 @@ def world(personas, settings, tmp_path) -> World:
             "casework:deadline-status": {"pk": str(deadline.pk)},
             "casework:assignment-end": {"pk": str(co_counsel.pk)},
             "casework:calendar-feed": {"token": calendar_feed_create(user=attorney)},
+            "casework:legal-demand-detail": {"reference": demand.reference},
+            "casework:staff-reads": {"user_id": str(attorney.pk)},
+            "casework:read-alert-acknowledge": {"pk": str(alert.pk)},
+            "casework:erasure-confirm": {"pk": str(erasure.pk)},
+            "casework:erasure-cancel": {"pk": str(erasure.pk)},
             "funds:donate-thanks": {QUERY: f"session_id={gift.stripe_checkout_session_id}"},
             "funds:donor-receipt": {"pk": str(gift.pk)},
             "funds:donor-recurring-cancel": {"pk": str(monthly.pk)},
             "funds:donation-refund": {"pk": str(gift.pk)},
+            "funds:webhook-event-retry": {"pk": str(parked.pk)},
             "funds:disbursement-detail": {"pk": str(bond_request.pk)},
             "funds:disbursement-attachment": {"pk": str(bond_request.pk)},
             "funds:bond-detail": {"pk": str(bond_request.bond.pk)},

@@ -15,7 +15,11 @@ PRODUCTION = {
     "SITE_URL": "https://amparo.example.org",
     "ALLOWED_HOSTS": "amparo.example.org",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    # The limits count in a cache every web process shares (the deploy check accounts.W001).
+    "CACHE_URL": "rediscache://127.0.0.1:6379/1",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+    "FIELD_ENCRYPTION_KEYS": "c2VydmVyLWZpZWxkLWtleS0wMDAwMDAwMDAwMDAwMDA=",
+    "BLIND_INDEX_KEY": "server-blind-index-key-0123456789abcdef",
 }
 
 
@@ -49,6 +53,11 @@ def test_production_settings_pass_the_deploy_check():
         ({"DATABASE_URL": "nonsense"}, "DATABASE_URL names no database engine"),
         ({"AXES_FAILURE_LIMIT": "five"}, "AXES_FAILURE_LIMIT='five' is not an integer"),
         ({"SITE_URL": ""}, "SITE_URL must be set"),
+        ({"FIELD_ENCRYPTION_KEYS": ""}, "FIELD_ENCRYPTION_KEYS must be set"),
+        ({"FIELD_ENCRYPTION_KEYS": "c2hvcnQ="}, "Encryption key number 1 is 5 bytes; it must be 32"),
+        ({"FIELD_ENCRYPTION_KEYS": "not base64!"}, "Encryption key number 1 is not base64"),
+        ({"BLIND_INDEX_KEY": "short"}, "BLIND_INDEX_KEY must be set to a random value of 32+ characters"),
+        ({"BLIND_INDEX_KEY": "k3y-" + "x7Qp9zR2" * 8}, "BLIND_INDEX_KEY must not be the SECRET_KEY"),
     ],
 )
 def test_bad_settings_stop_start_up_with_a_clear_message(env, message):
