@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from amparo.celery import app
 
@@ -31,7 +31,7 @@ def _broker_ok() -> bool:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Public liveness check for load balancers: is the database and the broker reachable?"""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
