@@ -42,6 +42,8 @@ NONCE_BYTES = 12
 KEY_ID_CHARS = 8
 TEXT_PREFIX = "v1."
 FILE_MAGIC = b"AMPARO-ENC1"
+# What sealing adds to a file: the header, the key id, the nonce and GCM's 16-byte tag.
+SEALED_OVERHEAD = len(FILE_MAGIC) + KEY_ID_CHARS + NONCE_BYTES + 16
 
 
 class DecryptionError(Exception):

@@ -22,7 +22,6 @@ from django.core import exceptions
 from django.core.exceptions import FieldError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.expressions import Expression
 from django.db.models.lookups import Exact, IsNull
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
@@ -83,7 +82,7 @@ class EncryptedTextField(_TextFieldBase):
         return text
 
     def get_prep_value(self, value: Any) -> Any:
-        if isinstance(value, Expression) or hasattr(value, "resolve_expression"):
+        if hasattr(value, "resolve_expression"):  # F(), Value(), a subquery: left to the database
             return value
         text = self.to_plain(value)
         if text is None or text == "":

@@ -18,7 +18,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
-from kernel.crypto import bytes_key_id, keyring
+from kernel.crypto import SEALED_OVERHEAD, bytes_key_id, keyring
 
 
 class EncryptedFileSystemStorage(FileSystemStorage):
@@ -40,9 +40,8 @@ class EncryptedFileSystemStorage(FileSystemStorage):
         return opened
 
     def size(self, name: str) -> int:
-        """The size of the plain content (what a download sends), not of the sealed file."""
-        with self._open(name) as opened:
-            return opened.size
+        """The size of the plain content (what a download sends): the sealed file less its fixed framing."""
+        return super().size(name) - SEALED_OVERHEAD
 
     def rewrite_with_newest_key(self, name: str) -> bool:
         """Re-seal one stored file with the first key if it is under an older one (or not sealed).

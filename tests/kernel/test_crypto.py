@@ -66,3 +66,12 @@ def test_keys_must_be_32_bytes_of_base64_and_not_repeated():
         parse_keys("not base64!")
     with pytest.raises(ImproperlyConfigured, match="same key twice"):
         Keyring(tuple(parse_keys(f"{NEW},{NEW}")))
+
+
+def test_a_sealed_file_is_its_content_plus_a_fixed_overhead():
+    from kernel.crypto import SEALED_OVERHEAD
+
+    ring = Keyring(tuple(parse_keys(NEW)))
+
+    for content in (b"", b"x", b"%PDF-1.7" * 1000):
+        assert len(ring.encrypt_bytes(content)) == len(content) + SEALED_OVERHEAD
