@@ -11,8 +11,15 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import get_language
 
+from accounts.mfa import mfa_secret_open, mfa_secret_seal, security_event
 from kernel.client_ip import client_ip
 from kernel.enqueue import enqueue_on_commit
+
+# allauth's e-mails that answer a password-reset request (for an account, for an unknown address).
+PASSWORD_RESET_REQUESTED = {
+    "account/email/password_reset_key": "password reset requested",
+    "account/email/unknown_account": "password reset requested for an address with no account",
+}
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
@@ -62,6 +69,12 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         is never used: the "unknown account" mail points to an administrator.)
         """
         user = context.get("user")
+        if template_prefix in PASSWORD_RESET_REQUESTED:
+            security_event(
+                PASSWORD_RESET_REQUESTED[template_prefix],
+                user_id=getattr(user, "pk", None),
+                ip_address=client_ip(self.request),
+            )
         enqueue_on_commit(
             "accounts.tasks.send_account_email",
             template_prefix=template_prefix,
@@ -74,8 +87,15 @@ class StaffAccountAdapter(DefaultAccountAdapter):
 class StaffMFAAdapter(DefaultMFAAdapter):
     """Two-step sign-in is compulsory: staff cannot remove their own authenticator.
 
-    An administrator resets it instead (``accounts.services.staff_reset_mfa``).
+    An administrator resets it instead (``accounts.services.staff_reset_mfa``). The secrets allauth
+    stores (TOTP secrets, recovery-code seeds) are sealed with the field keyring (``accounts.mfa``).
     """
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         return False
+
+    def encrypt(self, text: str) -> str:
+        return mfa_secret_seal(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secret_open(encrypted_text)

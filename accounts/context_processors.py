@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from accounts.receivers import SIGNED_IN_AT
 from accounts.roles import user_role
 from kernel.navigation import nav_entries_for
 
@@ -19,3 +23,19 @@ def navigation(request: HttpRequest) -> dict:
         active = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"label": entry.label, "url": url, "active": active})
     return {"nav_items": items, "user_role_label": role.label}
+
+
+def session_expiry(request: HttpRequest) -> dict:
+    """For a signed-in staff member: the idle limit, and the seconds left before the 12-hour limit.
+
+    ``templates/base.html`` puts them on ``<body>``; ``static/js/session-expiry.js`` clears the
+    page when either has passed (the server has ended the session by then).
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    started = request.session.get(SIGNED_IN_AT)
+    left = settings.SESSION_ABSOLUTE_MAX_AGE
+    if started is not None:
+        left = max(int(started + settings.SESSION_ABSOLUTE_MAX_AGE - time.time()), 0)
+    return {"session_idle_seconds": settings.SESSION_COOKIE_AGE, "session_left_seconds": left}

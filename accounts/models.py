@@ -7,6 +7,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,6 +41,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     invited_at = models.DateTimeField(null=True, blank=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
     deactivated_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # When an administrator last reset the authenticator (``accounts.services.staff_reset_mfa``).
+    # While set and no authenticator is enrolled, enrolment needs the e-mailed link in the same
+    # session (``accounts.middleware.RequireMFAMiddleware``); the link's token is bound to this value.
+    mfa_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -67,19 +72,36 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class StaffSession(models.Model):
-    """A signed-in session of a staff member, so that it can be ended from outside."""
+    """A signed-in session of a staff member, so that it can be seen and ended from outside.
+
+    ``session_key`` follows the session when its key changes (re-authentication, password
+    change: ``accounts.middleware.StaffSessionMiddleware``). Of the browser only a coarse
+    description is kept (``browser``, ``platform``: "Chrome", "Android"), never the User-Agent.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_sessions")
     session_key = models.CharField(max_length=40, unique=True)
     started_at = models.DateTimeField(default=timezone.now)
+    # Updated at most once a minute (``accounts.services.staff_session_seen``).
+    last_seen_at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
+    browser = models.CharField(max_length=40, blank=True)
+    platform = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
         return f"session of user {self.user_id} since {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def device(self) -> str:
+        """The browser and its system, e.g. "Chrome on Android", as far as the browser told."""
+        if self.browser and self.platform:
+            return gettext("%(browser)s on %(platform)s") % {"browser": self.browser, "platform": self.platform}
+        if self.browser or self.platform:
+            return self.browser or gettext("A browser on %(platform)s") % {"platform": self.platform}
+        return gettext("Unknown browser")
 
 
 class AccessEvent(models.Model):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.mfa import mfa_enrolment_needs_link
 from accounts.models import User
-from accounts.services import account_email_send, staff_send_invitation_email
+from accounts.services import account_email_send, staff_send_invitation_email, staff_send_mfa_enrolment_email
 
 
 @shared_task(
@@ -33,3 +34,17 @@ def send_invitation_email(*, user_id: int) -> None:
 def send_account_email(*, template_prefix: str, email: str, user_id: int | None, language: str | None = None) -> None:
     """One of allauth's e-mails (password reset, unknown account), rendered here from ids."""
     account_email_send(template_prefix=template_prefix, email=email, user_id=user_id, language=language)
+
+
+@shared_task(
+    name="accounts.tasks.send_mfa_enrolment_email",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+)
+def send_mfa_enrolment_email(*, user_id: int) -> None:
+    """The link to enrol a new authenticator after an administrator's reset, rendered here from the id."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not mfa_enrolment_needs_link(user):
+        return  # deactivated, or already enrolled again
+    staff_send_mfa_enrolment_email(user=user)

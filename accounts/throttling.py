@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import staff_sign_in_addresses
+from kernel.counters import counter_add
 
 _PREFIX = "amparo:mfa-code"
 
@@ -104,11 +105,7 @@ def _increment(counter: str) -> None:
     current, _previous = _windows()
     key = counter.format(window=current)
     # Kept two windows: the next window still adds this one up.
-    cache.add(key, 0, timeout=2 * _window_seconds())
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=2 * _window_seconds())
+    counter_add(key, timeout=2 * _window_seconds())
 
 
 def is_known_address(*, user: User, ip_address: str | None) -> bool:

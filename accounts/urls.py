@@ -14,5 +14,10 @@ urlpatterns = [
     path("staff/<int:pk>/reactivate/", views.staff_reactivate, name="staff-reactivate"),
     path("staff/<int:pk>/resend-invitation/", views.staff_resend_invitation, name="staff-resend-invitation"),
     path("staff/<int:pk>/reset-authenticator/", views.staff_reset_mfa, name="staff-reset-mfa"),
+    path("staff/<int:pk>/sign-out/", views.staff_sign_out_everywhere, name="staff-sign-out-everywhere"),
+    path("sessions/", views.my_sessions, name="sessions"),
+    path("sessions/end/", views.my_session_end, name="session-end"),
+    path("sessions/end-others/", views.my_sessions_end_others, name="sessions-end-others"),
+    path("sessions/after-change/", views.sessions_after_change, name="sessions-after-change"),
     path("access-log/", views.access_log, name="access-log"),
 ]

@@ -14,15 +14,16 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import InviteForm, RoleForm, StaffFilterForm
-from accounts.models import User
+from accounts.models import StaffSession, User
 from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role, user_role
 from kernel.client_ip import client_ip
@@ -99,7 +100,7 @@ def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "staff_role": user_role(staff),
         "role_form": RoleForm(initial={"role": user_role(staff)}),
         "has_totp": Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists(),
-        "sessions": staff.staff_sessions.all(),
+        "sessions": services.staff_sessions_open(user=staff),
         "events": selectors.access_events(user=staff)[:20],
         "is_self": staff.pk == request.user.pk,
     }
@@ -170,6 +171,12 @@ def staff_reset_mfa(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
+@require_POST
+def staff_sign_out_everywhere(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _staff_action(request, pk, services.staff_sign_out_everywhere, _("%(name)s is signed out of every session."))
+
+
+@role_required(Role.ADMIN)
 @require_GET
 def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     events = selectors.access_events()
@@ -228,4 +235,122 @@ def recovery_codes_page(view: Callable[..., HttpResponse], *, shows_codes: bool)
 
 view_recovery_codes = recovery_codes_page(recovery_code_views.view_recovery_codes, shows_codes=True)
 download_recovery_codes = recovery_codes_page(recovery_code_views.download_recovery_codes, shows_codes=True)
-generate_recovery_codes = recovery_codes_page(recovery_code_views.generate_recovery_codes, shows_codes=False)
+_generate_recovery_codes = recovery_codes_page(recovery_code_views.generate_recovery_codes, shows_codes=False)
+
+
+@wraps(_generate_recovery_codes)
+def generate_recovery_codes(request: AuthenticatedHttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """allauth's page that makes new recovery codes; once they are made, someone signed in
+    elsewhere may be the reason, so a person with other open sessions is first asked whether to
+    end them (``sessions_after_change``), then sees the codes."""
+    response = _generate_recovery_codes(request, *args, **kwargs)
+    codes_made = (
+        request.method == "POST"
+        and response.status_code == 302
+        and response["Location"] == reverse("mfa_view_recovery_codes")
+    )
+    if codes_made and request.user.is_authenticated and _other_open_sessions(request):
+        request.session[FACTOR_CHANGED] = {"what": "recovery_codes", "at": time.time()}
+        return redirect("accounts:sessions-after-change")
+    return response
+
+
+# --- One's own sessions ----------------------------------------------------------------------
+
+# What a person just changed about their sign-in, so that the next page may offer to end their
+# other sessions (ASVS 7.4.3); kept in the session for FACTOR_CHANGED_SECONDS, used once.
+FACTOR_CHANGED = "amparo_factor_changed"
+FACTOR_CHANGED_SECONDS = 10 * 60
+
+
+def _other_open_sessions(request: AuthenticatedHttpRequest) -> list[StaffSession]:
+    current = request.session.session_key
+    return [row for row in services.staff_sessions_open(user=request.user) if row.session_key != current]
+
+
+@role_required(*Role)
+@require_GET
+def my_sessions(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Where one is signed in: each open session with its start, last activity and browser."""
+    current = request.session.session_key
+    sessions = [(row, row.session_key == current) for row in services.staff_sessions_open(user=request.user)]
+    return render(
+        request,
+        "accounts/sessions.html",
+        {"sessions": sessions, "others": sum(1 for _row, is_current in sessions if not is_current)},
+    )
+
+
+@role_required(*Role)
+@require_POST
+def my_session_end(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """End one of one's other sessions; only after re-authenticating (ASVS 7.5.2)."""
+    try:
+        session_id = int(request.POST.get("session", ""))
+    except ValueError:
+        return HttpResponseBadRequest(_("Choose a session to end."))
+    if not fresh_reauthentication(request):
+        raise ReauthenticationRequired  # allauth asks again, then sends this request on
+    try:
+        services.staff_session_end(
+            user=request.user,
+            session_id=session_id,
+            current_session_key=request.session.session_key,
+            ip_address=client_ip(request),
+        )
+    except StaffSession.DoesNotExist as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("That session is signed out."))
+    return redirect("accounts:sessions")
+
+
+@role_required(*Role)
+@require_POST
+def my_sessions_end_others(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Sign out everywhere but here; only after re-authenticating (ASVS 7.5.2)."""
+    if not fresh_reauthentication(request):
+        raise ReauthenticationRequired
+    ended = services.staff_sessions_end_others(
+        user=request.user, current_session_key=request.session.session_key, ip_address=client_ip(request)
+    )
+    messages.success(
+        request,
+        ngettext("%(count)d other session is signed out.", "%(count)d other sessions are signed out.", ended)
+        % {"count": ended},
+    )
+    return redirect("accounts:sessions")
+
+
+@require_http_methods(["GET", "POST"])
+def sessions_after_change(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Right after one's recovery codes were renewed: "Sign out of your other sessions?".
+
+    Only then (a 404 otherwise). The renewal itself needed a re-authentication, so this answer
+    does not ask again; it is taken once, and either way the new codes are shown next.
+    """
+    changed = request.session.get(FACTOR_CHANGED)
+    if not isinstance(changed, dict) or time.time() - float(changed.get("at", 0)) > FACTOR_CHANGED_SECONDS:
+        raise Http404
+    if request.method == "POST":
+        choice = request.POST.get("choice")
+        if choice not in {"end", "keep"}:
+            return HttpResponseBadRequest(_("Choose whether to sign out of your other sessions."))
+        del request.session[FACTOR_CHANGED]
+        if choice == "end":
+            ended = services.staff_sessions_end_others(
+                user=request.user,
+                current_session_key=request.session.session_key,
+                ip_address=client_ip(request),
+                reason="recovery codes renewed",
+            )
+            messages.success(
+                request,
+                ngettext("%(count)d other session is signed out.", "%(count)d other sessions are signed out.", ended)
+                % {"count": ended},
+            )
+        return redirect("mfa_view_recovery_codes")
+    return render(request, "accounts/sessions_after_change.html", {"others": _other_open_sessions(request)})

@@ -456,3 +456,71 @@ CELERY_BEAT_SCHEDULE["read-alerts"] = {
 }
 
 # (oversight block)
+
+# --- Passwords and authenticators (ASVS review) ----------------------------------------
+
+# What a new password must pass (accounts/passwords.py lists the rules and the context words):
+# 10 characters or more and no maximum; not common, nor a common one with digits or punctuation
+# around it; no word tied to Amparo, the fund, a role or the person's e-mail address; not in a
+# known breach. No composition rules (ASVS 6.2.5): Django's NumericPasswordValidator is left out.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "accounts.passwords.ContextWordsValidator"},
+    {"NAME": "accounts.passwords.BreachedPasswordValidator"},
+]
+# Words refused in passwords beyond the built-in list (comma-separated: the city, the building).
+PASSWORD_CONTEXT_WORDS = env.string_list("PASSWORD_CONTEXT_WORDS", [])
+# The Pwned Passwords range API that new passwords are checked against (k-anonymity: only the first
+# 5 hex digits of the password's SHA-1 are sent), or a self-hosted mirror of it; empty turns the
+# check off (the default with DEBUG on). When it cannot be reached the check falls back to the
+# common-password list and logs a warning.
+PWNED_PASSWORDS_API_URL = env.string(
+    "PWNED_PASSWORDS_API_URL", "" if DEBUG else "https://api.pwnedpasswords.com/range/"
+).strip()
+if PWNED_PASSWORDS_API_URL and (
+    not PWNED_PASSWORDS_API_URL.startswith(("https://", "http://")) or not PWNED_PASSWORDS_API_URL.endswith("/")
+):
+    raise ImproperlyConfigured(
+        "PWNED_PASSWORDS_API_URL must be an http(s) URL ending in '/' (the hash prefix is appended), or empty."
+    )
+
+# (passwords block)
+
+# --- Sessions (ASVS review) -------------------------------------------------------------
+
+# Staff sessions: a re-authentication gets a new session key, StaffSession rows follow key
+# changes, a password change ends the other sessions, signing out sends Clear-Site-Data
+# (accounts.middleware.StaffSessionMiddleware). It comes before SessionLifetimeMiddleware, whose
+# 12-hour sign-out it must see.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("accounts.middleware.SessionLifetimeMiddleware"), "accounts.middleware.StaffSessionMiddleware"
+)
+# Signed-in pages learn the idle limit and the time left before the 12-hour limit, so that
+# static/js/session-expiry.js can clear a page left open once the session is over.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]  # a list, as written above
+    "accounts.context_processors.session_expiry"
+)
+# A donor-portal session ends this long after the donor signed in with the e-mailed code,
+# however active (funds/donor_session.py); the 30-minute idle limit (SESSION_COOKIE_AGE) applies too.
+DONOR_SESSION_ABSOLUTE_SECONDS = env.integer("DONOR_SESSION_ABSOLUTE_SECONDS", 2 * 60 * 60, minimum=60)
+
+# (sessions block)
+
+# --- Limits on expensive work one account may ask for (ASVS review) ---------------------
+
+# Report runs (reports/services.py): at most this many waiting or running per person, and this many
+# asked for per hour; past either the page answers 429 and says when to come back.
+REPORT_RUNS_PER_USER_ACTIVE = env.integer("REPORT_RUNS_PER_USER_ACTIVE", 3, minimum=1)
+REPORT_RUNS_PER_USER_HOUR = env.integer("REPORT_RUNS_PER_USER_HOUR", 20, minimum=1)
+# Annual statement PDFs a signed-in donor may have rendered per hour (funds/limits.py).
+DONOR_STATEMENTS_PER_HOUR = env.integer("DONOR_STATEMENTS_PER_HOUR", 10, minimum=1)
+
+# --- Uploads (ASVS review) --------------------------------------------------------------
+
+# (uploads block)
+
+# --- Browser and transport rules (ASVS review) --------------------------------------------
+
+# (frontend block)

@@ -51,17 +51,10 @@ from casework.selectors import DETAINED, attorneys
 from casework.services.case import DETAINEE_FIELDS
 from casework.services.deadlines import RuleOptions
 from casework.services.decisions import DecisionFields
-from kernel.forms import MoneyField
+from kernel.forms import CASE_DAYS, LIFETIME_DAYS, BoundedDateField, MoneyField, PhoneField
 
 # A note (at intake or on the case) is at most this many characters: some twelve typed pages.
 NOTE_MAX_LENGTH = 20_000
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class TimeInput(forms.TimeInput):
@@ -186,14 +179,19 @@ class DetaineeAndDetentionFields(forms.Form):
     )
     a_number = ANumberField()
     other_a_numbers = OtherANumbersField()
-    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput)
+    date_of_birth = BoundedDateField(
+        days=LIFETIME_DAYS,
+        label=_("Date of birth"),
+        required=False,
+        error_messages={"too_late": _("The date of birth cannot be in the future.")},
+    )
     country_of_birth = forms.CharField(label=_("Country of birth"), max_length=80, required=False)
     citizenship = forms.CharField(label=_("Citizenship"), max_length=80, required=False)
     languages = forms.CharField(
         label=_("Languages"), max_length=200, required=False, help_text=_("Separate with commas.")
     )
     needs_interpreter = forms.BooleanField(label=_("Needs an interpreter"), required=False)
-    detained_on = forms.DateField(label=_("Detained on"), required=False, widget=DateInput)
+    detained_on = BoundedDateField(days=CASE_DAYS, label=_("Detained on"), required=False)
     detained_where = forms.CharField(
         label=_("Where detained"),
         max_length=200,
@@ -203,12 +201,6 @@ class DetaineeAndDetentionFields(forms.Form):
     flag_imminent_removal = forms.BooleanField(label=_("Imminent removal"), required=False)
     flag_medical = forms.BooleanField(label=_("Medical needs"), required=False)
     flag_minor_children = forms.BooleanField(label=_("Minor children"), required=False)
-
-    def clean_date_of_birth(self) -> date | None:
-        value = self.cleaned_data.get("date_of_birth")
-        if value and value > timezone.localdate():
-            raise forms.ValidationError(_("The date of birth cannot be in the future."))
-        return value
 
     def clean_detained_on(self) -> date | None:
         value = self.cleaned_data.get("detained_on")
@@ -232,12 +224,7 @@ class IntakeForm(DetaineeAndDetentionFields):
     )
     contact_name = forms.CharField(label=_("Family contact: name"), max_length=160, required=False)
     contact_relationship = forms.CharField(label=_("Relationship"), max_length=60, required=False)
-    contact_phone = forms.CharField(
-        label=_("Phone"),
-        max_length=40,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "type": "tel"}),
-    )
+    contact_phone = PhoneField(label=_("Phone"), required=False)
     contact_language = forms.CharField(label=_("Preferred language"), max_length=60, required=False)
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
@@ -272,7 +259,7 @@ class CaseDetailsForm(DetaineeAndDetentionFields):
     stage = forms.ChoiceField(label=_("Stage"), choices=CaseStage.choices, required=False)
     scope = forms.ChoiceField(label=_("Scope of representation"), choices=RepresentationScope.choices, required=False)
     court = CourtChoiceField(required=False, empty_label=_("Not yet known"))
-    last_arrival_on = forms.DateField(label=_("Last arrival in the US"), required=False, widget=DateInput)
+    last_arrival_on = BoundedDateField(days=LIFETIME_DAYS, label=_("Last arrival in the US"), required=False)
     asylum_exception = forms.ChoiceField(
         label=_("Exception to the asylum one-year deadline claimed"),
         choices=AsylumException.choices,
@@ -318,7 +305,7 @@ class CustodyForm(forms.Form):
     )
     supervision = forms.ChoiceField(label=_("Supervision"), choices=Supervision.choices, required=False)
     facility = FacilityChoiceField(help_text=_("For a transfer, the new facility."))
-    started_on = forms.DateField(label=_("From"), widget=DateInput, initial=timezone.localdate)
+    started_on = BoundedDateField(days=CASE_DAYS, label=_("From"), initial=timezone.localdate)
 
     def clean_started_on(self) -> date:
         value = self.cleaned_data["started_on"]
@@ -329,14 +316,14 @@ class CustodyForm(forms.Form):
 
 class SupervisionForm(forms.Form):
     supervision = forms.ChoiceField(label=_("Supervision"), choices=Supervision.choices, required=False)
-    next_check_in_on = forms.DateField(label=_("Next check-in"), widget=DateInput, required=False)
+    next_check_in_on = BoundedDateField(days=CASE_DAYS, label=_("Next check-in"), required=False)
 
 
 class UacDeterminationForm(forms.Form):
     determination = forms.ChoiceField(label=_("Unaccompanied child?"), choices=UacDetermination.choices)
-    determined_on = forms.DateField(
+    determined_on = BoundedDateField(
+        days=CASE_DAYS,
         label=_("Determined on"),
-        widget=DateInput,
         required=False,
         help_text=_(
             "HHS must be notified within 48 hours and the child transferred to ORR within 72 (8 U.S.C. 1232(b))."
@@ -347,7 +334,7 @@ class UacDeterminationForm(forms.Form):
 class AppearanceForm(forms.Form):
     forum = forms.ChoiceField(label=_("Before"), choices=AppearanceForum.choices)
     attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Attorney of record"), queryset=None)
-    filed_on = forms.DateField(label=_("Filed on"), widget=DateInput, initial=timezone.localdate)
+    filed_on = BoundedDateField(days=CASE_DAYS, label=_("Filed on"), initial=timezone.localdate)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -371,7 +358,7 @@ class HearingForm(forms.Form):
         required=False,
         help_text=_("E.g. the ICE field office, the ISAP office, the USCIS office or the federal district court."),
     )
-    date = forms.DateField(label=_("Date"), widget=DateInput)
+    date = BoundedDateField(days=CASE_DAYS, label=_("Date"))
     time = forms.TimeField(label=_("Time (as the notice gives it)"), widget=TimeInput)
     timezone_override = forms.ChoiceField(
         label=_("Time zone of the notice"),
@@ -424,14 +411,14 @@ class DecisionForm(forms.Form):
 
     forum = forms.ChoiceField(label=_("Decided by"), choices=Forum.choices, initial=Forum.IJ)
     outcome = forms.ChoiceField(label=_("Outcome"))
-    decided_on = forms.DateField(label=_("Decided on"), widget=DateInput)
+    decided_on = BoundedDateField(days=CASE_DAYS, label=_("Decided on"))
     service = forms.ChoiceField(
         label=_("How the decision was given"),
         choices=Service.choices,
         initial=Service.ORAL,
         help_text=_("The appeal clock runs from an oral decision, or from the mailing or service of a written one."),
     )
-    served_on = forms.DateField(label=_("Mailed or served on"), widget=DateInput, required=False)
+    served_on = BoundedDateField(days=CASE_DAYS, label=_("Mailed or served on"), required=False)
     appeal = forms.ChoiceField(
         label=_("Appeal"),
         choices=[
@@ -450,11 +437,9 @@ class DecisionForm(forms.Form):
     )
     dhs_custody = forms.ChoiceField(label=_("DHS's custody determination"), choices=DhsCustody.choices, required=False)
     dhs_bond = MoneyField(label=_("Bond set by DHS (USD)"), required=False)
-    dhs_stay_filed_on = forms.DateField(label=_("DHS filed Form EOIR-43 on"), widget=DateInput, required=False)
-    dhs_appeal_filed_on = forms.DateField(
-        label=_("DHS filed its notice of appeal on"), widget=DateInput, required=False
-    )
-    stay_ended_on = forms.DateField(label=_("Automatic stay ended on"), widget=DateInput, required=False)
+    dhs_stay_filed_on = BoundedDateField(days=CASE_DAYS, label=_("DHS filed Form EOIR-43 on"), required=False)
+    dhs_appeal_filed_on = BoundedDateField(days=CASE_DAYS, label=_("DHS filed its notice of appeal on"), required=False)
+    stay_ended_on = BoundedDateField(days=CASE_DAYS, label=_("Automatic stay ended on"), required=False)
     vd_days = forms.IntegerField(label=_("Days allowed to depart"), min_value=1, max_value=120, required=False)
     vd_bond = MoneyField(label=_("Voluntary departure bond (USD)"), required=False)
     alternate_order = forms.CharField(label=_("Alternate order: removal to"), max_length=80, required=False)
@@ -519,8 +504,8 @@ class DecisionForm(forms.Form):
 class HearingOutcomeForm(DecisionForm):
     """What happened at a hearing; a judge's decision there is recorded with it."""
 
-    decided_on = forms.DateField(
-        label=_("Decided on"), widget=DateInput, required=False, help_text=_("Empty: the day of the hearing.")
+    decided_on = BoundedDateField(
+        days=CASE_DAYS, label=_("Decided on"), required=False, help_text=_("Empty: the day of the hearing.")
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -554,9 +539,9 @@ class HearingOutcomeForm(DecisionForm):
 
 class DeadlineRuleForm(forms.Form):
     rule = forms.ChoiceField(label=_("Rule"), choices=[c for c in Rule.choices if c[0] != Rule.MANUAL])
-    source_date = forms.DateField(
+    source_date = BoundedDateField(
+        days=CASE_DAYS,
         label=_("Counted from"),
-        widget=DateInput,
         help_text=_("The decision, its service, the arrival, the final order or the hearing, as the rule says."),
     )
     forum = forms.ChoiceField(
@@ -596,7 +581,7 @@ class DeadlineRuleForm(forms.Form):
 
 class DeadlineManualForm(forms.Form):
     title = forms.CharField(label=_("What is due"), max_length=200)
-    due_on = forms.DateField(label=_("Due on"), widget=DateInput)
+    due_on = BoundedDateField(days=CASE_DAYS, label=_("Due on"))
 
 
 class DeadlineEditForm(DeadlineManualForm):
@@ -623,8 +608,8 @@ class DocumentForm(forms.Form):
 class ReliefForm(forms.Form):
     kind = forms.ChoiceField(label=_("Relief"), choices=ReliefKind.choices)
     status = forms.ChoiceField(label=_("Status"), choices=ReliefStatus.choices)
-    filed_on = forms.DateField(label=_("Filed on"), widget=DateInput, required=False)
-    decided_on = forms.DateField(label=_("Decided on"), widget=DateInput, required=False)
+    filed_on = BoundedDateField(days=CASE_DAYS, label=_("Filed on"), required=False)
+    decided_on = BoundedDateField(days=CASE_DAYS, label=_("Decided on"), required=False)
 
 
 class CloseForm(forms.Form):

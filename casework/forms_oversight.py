@@ -9,17 +9,13 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import Case, DemandKind, DemandSource, DemandStatus, LegalDemand
 from casework.selectors_oversight import cases_by_number
 from kernel.clock import fund_time_zone
+from kernel.forms import PERIOD_DAYS, RECORD_DAYS, BoundedDateField
 
-# The days a form here may name: nothing the fund records is from before 2000, and a day far in the
-# future (9999-12-31) would overflow the arithmetic of "the end of that day". Outside: a form error.
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2100, 12, 31)
 TEXT_MAX_LENGTH = 5000
 # A demand names at most this many cases in the form (a larger one is recorded in several parts).
 MAX_CASES = 200
@@ -27,34 +23,11 @@ CASE_NUMBER = re.compile(r"^\d{4}-\d{5,7}$")
 CASE_NUMBER_SEPARATORS = re.compile(r"[\s,;]+")
 
 
-class DayInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        attrs = {"min": EARLIEST_DAY.isoformat(), "max": LATEST_DAY.isoformat(), **(attrs or {})}
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
 class TimeInput(forms.TimeInput):
     input_type = "time"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format="%H:%M")
-
-
-class DayField(forms.DateField):
-    """A day between ``EARLIEST_DAY`` and ``LATEST_DAY``, typed ``YYYY-MM-DD`` (the date picker's format)."""
-
-    widget = DayInput
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if value and not EARLIEST_DAY <= value <= LATEST_DAY:
-            raise forms.ValidationError(
-                _("Choose a day between %(earliest)s and %(latest)s.")
-                % {"earliest": date_format(EARLIEST_DAY), "latest": date_format(LATEST_DAY)},
-                code="out_of_range",
-            )
 
 
 def _at(day: date, moment: time | None) -> datetime:
@@ -115,7 +88,7 @@ class CaseNumbersField(forms.CharField):
 
 
 class LegalDemandForm(forms.Form):
-    received_on = DayField(label=_("Received on"), initial=timezone.localdate)
+    received_on = BoundedDateField(days=RECORD_DAYS, label=_("Received on"), initial=timezone.localdate)
     received_time = forms.TimeField(label=_("At"), widget=TimeInput, help_text=_("The time it was served or arrived."))
     received_how = forms.CharField(
         label=_("How it arrived"),
@@ -142,7 +115,7 @@ class LegalDemandForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Which records, about whom, for which period. Refer to clients by case number where you can."),
     )
-    respond_by = DayField(label=_("Response due"), required=False)
+    respond_by = BoundedDateField(days=RECORD_DAYS, label=_("Response due"), required=False)
     counsel = forms.CharField(
         label=_("Counsel"), max_length=200, required=False, help_text=_("The lawyer who handles it for the fund.")
     )
@@ -175,7 +148,7 @@ class LegalDemandForm(forms.Form):
 class LegalDemandUpdateForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=DemandStatus.choices)
     counsel = forms.CharField(label=_("Counsel"), max_length=200, required=False)
-    counsel_notified_on = DayField(label=_("Counsel notified on"), required=False)
+    counsel_notified_on = BoundedDateField(days=RECORD_DAYS, label=_("Counsel notified on"), required=False)
     counsel_notified_time = forms.TimeField(label=_("At"), widget=TimeInput, required=False)
     response = forms.CharField(
         label=_("Response"),
@@ -220,8 +193,8 @@ class LegalDemandUpdateForm(forms.Form):
 class ReadsFilterForm(forms.Form):
     """A period of local days, both ends optional and included."""
 
-    date_from = DayField(label=_("From"), required=False)
-    date_to = DayField(label=_("To"), required=False)
+    date_from = BoundedDateField(days=PERIOD_DAYS, label=_("From"), required=False)
+    date_to = BoundedDateField(days=PERIOD_DAYS, label=_("To"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from funds.models import BondType, BreachService, Donation, Fund, ObligorKind, PostingMethod, Purpose
 from funds.services.bonds import BondTerms
 from funds.services.checkout import CheckoutGift
-from kernel.forms import MoneyField
+from kernel.forms import MONEY_DAYS, BoundedDateField, MoneyField, PhoneField
 from kernel.money import cents_as_decimal_text, format_cents
 from kernel.uploads import check_upload
 
@@ -197,9 +197,7 @@ class DecisionForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    paid_on = forms.DateField(
-        label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    paid_on = BoundedDateField(days=MONEY_DAYS, label=_("Paid on"), initial=timezone.localdate)
     method = forms.ChoiceField(
         label=_("Method"),
         choices=[("check", _("Check")), ("wire", _("Wire")), ("ach", _("ACH")), ("other", _("Other"))],
@@ -207,8 +205,8 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(label=_("Check number or wire reference"), max_length=100, help_text=NO_PERSONAL_DATA)
 
 
-def _date(label, **kwargs) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+def _date(label, **kwargs) -> BoundedDateField:
+    return BoundedDateField(days=MONEY_DAYS, label=label, **kwargs)
 
 
 def _note(label=None, *, required: bool = False) -> forms.CharField:
@@ -237,7 +235,7 @@ class BondPaymentForm(PaymentForm):
         help_text=_("ICE refunds the bond to the obligor. A person-obligor must pass the refund back to the fund."),
     )
     obligor_name = forms.CharField(label=_("Obligor's name (a person only)"), max_length=200, required=False)
-    obligor_phone = forms.CharField(label=_("Obligor's phone (a person only)"), max_length=40, required=False)
+    obligor_phone = PhoneField(label=_("Obligor's phone (a person only)"), required=False)
 
     def clean(self):
         cleaned = super().clean()

@@ -1,7 +1,9 @@
 """Re-encrypting what is stored under an older field key (``manage.py reencrypt``).
 
 Generic on purpose: it finds every ``EncryptedTextField`` of every installed model and every file in
-the encrypted storage, so a new encrypted field needs no change here.
+the encrypted storage, so a new encrypted field needs no change here. Values sealed where that scan
+cannot see them (inside a JSON column of a third-party model, such as allauth's authenticator
+secrets) are re-sealed by the app that seals them, through the ``reencrypting`` signal.
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.dispatch import Signal
 
 from kernel.crypto import bytes_key_id, keyring, text_key_id
 from kernel.fields import EncryptedTextField
 from kernel.storage import EncryptedFileSystemStorage
 
 _BATCH = 500
+
+# Sent by ``reencrypt`` after the encrypted fields, with ``dry_run``. A receiver re-seals the values
+# it owns that are not under the newest key (unless ``dry_run``) and returns ``(found, rewritten)``:
+# a ``Counter`` of the values it found by key id (``"plain"`` for unsealed ones) and how many it
+# rewrote. Both are added to the ``Tally``.
+reencrypting = Signal()
 
 
 @dataclass
@@ -88,6 +97,11 @@ def reencrypt(*, dry_run: bool = False) -> Tally:
             if len(rows) < _BATCH:
                 break
             last = rows[-1][0]
+    for _receiver, result in reencrypting.send(sender=Tally, dry_run=dry_run):
+        if isinstance(result, tuple):
+            found, rewritten = result
+            tally.values.update(found)
+            tally.rewritten_values += rewritten
     for storage, path, head in list(_stored_files()):
         if path.endswith((".reencrypt", ".open")):
             continue  # a rewrite interrupted half-way: the original is still in place

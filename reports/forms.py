@@ -3,51 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessEvent, User
 from casework.services.oversight import legal_demand_for_export
 from funds.models import AccountKind, Bond, Disbursement, Donation, Fund
+from kernel.forms import PERIOD_DAYS, BoundedDateField
 from reports.permissions import KindChoices
 
 MAX_REPORT_SPAN_DAYS = 5 * 366  # five years, leap days included
 VERIFY_MAX_BYTES = 50 * 1024 * 1024
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-# The days a filter or a report may name. The fund keeps no record from before 2000, and a day far in
-# the future (9999-12-31) would overflow the date arithmetic of a period's end: such dates are a form
-# error, not a server error.
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2100, 12, 31)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("attrs", {}).update(min=EARLIEST_DAY.isoformat(), max=LATEST_DAY.isoformat())
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class DayField(forms.DateField):
-    """A day between ``EARLIEST_DAY`` and ``LATEST_DAY``, typed as ``YYYY-MM-DD`` (the date picker's format)."""
-
-    widget = DateInput
-
-    def validate(self, value):
-        super().validate(value)
-        if value and not EARLIEST_DAY <= value <= LATEST_DAY:
-            raise forms.ValidationError(
-                _("Choose a day between %(earliest)s and %(latest)s.")
-                % {"earliest": date_format(EARLIEST_DAY), "latest": date_format(LATEST_DAY)},
-                code="out_of_range",
-            )
+# The days a filter or a report may name are ``kernel.forms.PERIOD_DAYS`` (2000 to 2100): the fund keeps no
+# record from before 2000, and a day far in the future (9999-12-31) would overflow the date arithmetic of a
+# period's end. Such dates are a form error, not a server error.
 
 
 def _fund_field(label=None) -> forms.ModelChoiceField:
@@ -63,8 +37,8 @@ def _fund_field(label=None) -> forms.ModelChoiceField:
 class PeriodFilterForm(forms.Form):
     """Date range shared by the list filters: both ends optional, inclusive, local days."""
 
-    date_from = DayField(label=_("From"), required=False)
-    date_to = DayField(label=_("To"), required=False)
+    date_from = BoundedDateField(days=PERIOD_DAYS, label=_("From"), required=False)
+    date_to = BoundedDateField(days=PERIOD_DAYS, label=_("To"), required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -121,8 +95,8 @@ class AccessLogFilterForm(PeriodFilterForm):
 
 class ReportRequestForm(forms.Form):
     kind = forms.ChoiceField(label=_("Report"))
-    date_from = DayField(label=_("From"))
-    date_to = DayField(label=_("To"))
+    date_from = BoundedDateField(days=PERIOD_DAYS, label=_("From"))
+    date_to = BoundedDateField(days=PERIOD_DAYS, label=_("To"))
     fund = _fund_field(_("Fund (optional)"))
     legal_demand = forms.CharField(
         label=_("In answer to a legal demand (optional)"),

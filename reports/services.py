@@ -40,6 +40,12 @@ ACTIVE_STATUSES = (ReportRun.Status.QUEUED, ReportRun.Status.RUNNING)
 STALE_AFTER = timedelta(minutes=30)
 # Share of the progress bar for each step: building the rows, then the CSV, then the PDF.
 BUILD_UNTIL, CSV_UNTIL = 40, 50
+# How many runs one person may have waiting or being produced at once, and ask for in an hour (settings
+# ``REPORT_RUNS_PER_USER_ACTIVE`` and ``REPORT_RUNS_PER_USER_HOUR``): one account must not fill the one
+# worker of the ``reports`` queue by varying the dates.
+DEFAULT_RUNS_PER_USER_ACTIVE = 3
+DEFAULT_RUNS_PER_USER_HOUR = 20
+RUNS_WINDOW = timedelta(hours=1)
 
 
 # The normalised parameters of a run, as stored in ``ReportRun.parameters`` ("from" is a keyword).
@@ -66,6 +72,53 @@ def report_parameters(
     return parameters
 
 
+class ReportRunsLimited(Exception):
+    """The user has as many runs waiting or being produced as allowed, or asked for as many this hour.
+
+    ``message`` says which, for the page; ``retry_after`` is in seconds (for the ``Retry-After`` header).
+    """
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def _check_run_limits(*, by: User, now: datetime) -> None:
+    """``ReportRunsLimited`` if ``by`` may not ask for another run now. No side effects.
+
+    A run still waiting or running after ``STALE_AFTER`` lost its task (see ``report_request``) and
+    no longer counts as active; every run asked for in the last hour counts for the hourly limit.
+    """
+    active_limit = getattr(settings, "REPORT_RUNS_PER_USER_ACTIVE", DEFAULT_RUNS_PER_USER_ACTIVE)
+    hour_limit = getattr(settings, "REPORT_RUNS_PER_USER_HOUR", DEFAULT_RUNS_PER_USER_HOUR)
+    stale = now - STALE_AFTER
+    active = ReportRun.objects.filter(requested_by=by, status__in=ACTIVE_STATUSES).filter(
+        Q(started_at__gte=stale) | Q(started_at__isnull=True, requested_at__gte=stale)
+    )
+    if active.count() >= active_limit:
+        raise ReportRunsLimited(
+            _(
+                "You already have %(limit)s reports waiting or being produced, the most one person may. "
+                "Wait until one of them is ready, then ask again."
+            )
+            % {"limit": active_limit},
+            retry_after=60,
+        )
+    this_hour = ReportRun.objects.filter(requested_by=by, requested_at__gt=now - RUNS_WINDOW)
+    if this_hour.count() >= hour_limit:
+        oldest = this_hour.order_by("requested_at").values_list("requested_at", flat=True).first() or now
+        seconds = max(60, int((oldest + RUNS_WINDOW - now).total_seconds()) + 1)
+        raise ReportRunsLimited(
+            _(
+                "You have asked for %(limit)s reports in the last hour, the most one person may. "
+                "Please try again in %(minutes)s min."
+            )
+            % {"limit": hour_limit, "minutes": -(-seconds // 60)},
+            retry_after=seconds,
+        )
+
+
 @transaction.atomic
 def report_request(
     *, kind: str, date_from: date, date_to: date, fund: Fund | None = None, by: User, legal_demand: str = ""
@@ -74,6 +127,9 @@ def report_request(
 
     Two clicks (or two tabs) must not start two runs: the requesting user's row is locked, so
     concurrent requests by one person queue up here and the second one finds the first's run.
+    A new run is refused with ``ReportRunsLimited`` (nothing written) when the user already has
+    ``REPORT_RUNS_PER_USER_ACTIVE`` runs waiting or running, or asked for ``REPORT_RUNS_PER_USER_HOUR``
+    runs in the last hour; the lock makes the count exact. Asking again for a waiting run is no new run.
     Side effects: a ``ReportRun`` (queued); after commit, the Celery task ``generate_report``
     (also for an identical run waiting or running for longer than ``STALE_AFTER``, whose task
     was lost; producing a run twice is harmless, see ``report_generate``).
@@ -81,12 +137,14 @@ def report_request(
     ReportKind(kind)  # a programming error, not a user's: the form offers only known kinds
     User.objects.select_for_update().only("pk").get(pk=by.pk)
     parameters = report_parameters(date_from=date_from, date_to=date_to, fund=fund, legal_demand=legal_demand)
-    stale = timezone.now() - STALE_AFTER
+    now = timezone.now()
+    stale = now - STALE_AFTER
     for run in ReportRun.objects.filter(requested_by=by, kind=kind, status__in=ACTIVE_STATUSES).order_by("id"):
         if run.parameters == parameters:
             if (run.started_at or run.requested_at) < stale:
                 enqueue_report_run(run.pk)  # its task was lost (broker or worker gone): send it again
             return run
+    _check_run_limits(by=by, now=now)
     run = ReportRun.objects.create(kind=kind, parameters=parameters, requested_by=by)
     enqueue_report_run(run.pk)
     return run

@@ -120,14 +120,20 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ReportRequestForm(request.POST, kinds=kinds)
         if form.is_valid():
-            run = services.report_request(
-                kind=form.cleaned_data["kind"],
-                date_from=form.cleaned_data["date_from"],
-                date_to=form.cleaned_data["date_to"],
-                fund=form.cleaned_data["fund"],
-                by=request.user,
-                legal_demand=form.cleaned_data["legal_demand"],
-            )
+            try:
+                run = services.report_request(
+                    kind=form.cleaned_data["kind"],
+                    date_from=form.cleaned_data["date_from"],
+                    date_to=form.cleaned_data["date_to"],
+                    fund=form.cleaned_data["fund"],
+                    by=request.user,
+                    legal_demand=form.cleaned_data["legal_demand"],
+                )
+            except services.ReportRunsLimited as limited:
+                form.add_error(None, limited.message)
+                response = render(request, "reports/report_new.html", {"form": form}, status=429)
+                response["Retry-After"] = str(limited.retry_after)
+                return response
             return redirect("reports:report-detail", pk=run.pk)
         return render(request, "reports/report_new.html", {"form": form}, status=400)
     today = timezone.localdate()

@@ -12,6 +12,7 @@ os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("HTTPS", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ.setdefault("PWNED_PASSWORDS_API_URL", "")  # no network: tests that need it serve a fake
 # Fixed test keys (two field keys, so every test also runs with a rotation in progress: the
 # second only decrypts).
 os.environ.setdefault(

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from casework.forms import IntakeForm
 from casework.models import Detainee
 from casework.permissions import get_case_for_user
 from kernel.client_ip import client_ip
+from kernel.counters import counter_add
 from kernel.forms import add_validation_errors
 from kernel.readlog import logged_read
 
@@ -56,12 +56,7 @@ def lookup_spend(request: AuthenticatedHttpRequest, cost: int) -> None:
     """
     window = settings.INTAKE_LOOKUP_WINDOW_SECONDS
     key = f"intake-lookups:{request.user.pk}:{int(lookup_clock()) // window}"
-    cache.add(key, 0, timeout=window)
-    try:
-        used = cache.incr(key, cost)
-    except ValueError:  # expired between add and incr
-        cache.set(key, cost, timeout=window)
-        used = cost
+    used = counter_add(key, timeout=window, amount=cost)
     if used > settings.INTAKE_LOOKUPS_PER_WINDOW:
         raise LookupsExhausted
 

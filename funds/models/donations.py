@@ -2,23 +2,63 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from funds.identity import donor_email_index, normalise_donor_email
 from funds.models.ledger import Fund
+from kernel.fields import EncryptedTextField
+
+
+class DonorManager(models.Manager["Donor"]):
+    def for_email(self, email: str, *, name: str = "") -> tuple[Donor, bool]:
+        """The donor with this e-mail address (found by its blind index) and whether it was made now.
+
+        A new donor gets the normalised address and ``name``; an existing one keeps its own.
+        """
+        return self.get_or_create(
+            email_index=donor_email_index(email), defaults={"email": normalise_donor_email(email), "name": name}
+        )
 
 
 class Donor(models.Model):
-    email = models.EmailField(unique=True)
-    name = models.CharField(max_length=200, blank=True)
+    """Someone who gave. The name and e-mail address are encrypted at rest (``kernel.fields``).
+
+    A donor is found by ``email_index`` (``funds.identity.donor_email_index``), never by ``email``:
+    an encrypted column cannot be compared in SQL. The index is unique, so one address is one donor
+    whatever its case or surrounding spaces.
+    """
+
+    email = EncryptedTextField(_("e-mail address"), max_length=254, single_line=True)
+    email_index = models.CharField(max_length=64, unique=True, editable=False)
+    name = EncryptedTextField(_("name"), max_length=200, blank=True, single_line=True)
     stripe_customer_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = DonorManager()
+
+    class Meta:
+        constraints = [
+            # An empty index would be a donor no lookup finds (and a second one a unique clash).
+            models.CheckConstraint(condition=~Q(email_index=""), name="funds_donor_email_indexed"),
+        ]
+
     def __str__(self) -> str:
-        return self.email
+        return f"donor {self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The index is derived from the e-mail address, like a slug: kept in step on every save, so
+        # no writer can store a donor that a lookup by the same address would not find.
+        self.email_index = donor_email_index(self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_index"}
+        super().save(*args, **kwargs)
 
 
 class RecurringDonation(models.Model):

@@ -40,8 +40,10 @@ from accounts.models import AccessEvent, User
 from accounts.services import access_event_record
 from accounts.throttling import address_bucket
 from funds import stripe_gateway as gateway
+from funds.identity import normalise_donor_email
 from funds.models import Donation, Fund, Refund
 from funds.stripe_gateway import StripeObject
+from kernel.counters import counter_add
 from kernel.money import format_cents
 
 logger = logging.getLogger(__name__)
@@ -164,7 +166,7 @@ def checkout_gift_from_session(session: StripeObject) -> CheckoutGift | None:
         fee_covered_cents=fee,
         monthly=metadata.get("frequency") == "monthly",
         anonymous=metadata.get("anonymous") == "1",
-        donor=GiftDonor(name=str(metadata.get("donor_name") or "").strip(), email=email.strip().lower()),
+        donor=GiftDonor(name=str(metadata.get("donor_name") or "").strip(), email=normalise_donor_email(email)),
         nonce=nonce,
     )
 
@@ -239,12 +241,7 @@ def _hashed(value: str) -> str:
 
 def _count(key: str, *, window: int) -> int:
     """Add one to a fixed-window counter in the shared cache and return the new count."""
-    cache.add(key, 0, timeout=window)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        return 1
+    return counter_add(key, timeout=window)
 
 
 def _checkout_budget(*, nonce: str, ip_address: str | None) -> None:
@@ -347,7 +344,7 @@ def donation_checkout_start(
         fee_covered_cents=charged - gift_cents,
         monthly=monthly,
         anonymous=anonymous,
-        donor=GiftDonor(name=name.strip(), email=email.strip().lower()),
+        donor=GiftDonor(name=name.strip(), email=normalise_donor_email(email)),
         nonce=nonce,
     )
     _checkout_budget(nonce=nonce, ip_address=ip_address)

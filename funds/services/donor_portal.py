@@ -35,8 +35,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.throttling import address_bucket
+from funds.identity import donor_email_index, normalise_donor_email
 from funds.models import Donation, Donor, RecurringDonation
 from funds.stripe_gateway import GatewayError, cancel_subscription
+from kernel.counters import counter_add
 from kernel.enqueue import enqueue_on_commit
 
 DONOR_SESSION_KEY = "amparo_donor_id"
@@ -102,10 +104,6 @@ def code_clock() -> float:
     return time.time()
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def _code_for(salt: str) -> str:
     """The 6-digit code a salt stands for (only someone with ``SECRET_KEY`` can work it out)."""
     digest = salted_hmac(_HMAC_SALT + ".code", salt, algorithm="sha256").digest()
@@ -117,13 +115,7 @@ def _hashed(value: str) -> str:
 
 
 def _count_request(key: str, limit: int, *, window: int = REQUEST_WINDOW_SECONDS) -> None:
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    if count > limit:
+    if counter_add(key, timeout=window) > limit:
         raise CodeRequestThrottled(minutes=window // 60)
 
 
@@ -179,11 +171,7 @@ def _count_wrong_code(email: str, ip_address: str | None) -> None:
     if _is_known_place(email, ip_address):
         return
     key = _wrong_codes_key(email)
-    cache.add(key, 0, timeout=WRONG_CODES_WINDOW_SECONDS)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=WRONG_CODES_WINDOW_SECONDS)
+    counter_add(key, timeout=WRONG_CODES_WINDOW_SECONDS)
 
 
 @transaction.atomic
@@ -198,9 +186,11 @@ def donor_code_request(*, session: SessionBase, email: str, ip_address: str | No
 
     Raises ``CodeRequestThrottled`` past the limits (nothing is sent or stored then).
     """
-    email = normalize_email(email)
+    email = normalise_donor_email(email)
     _throttle(email, ip_address)
-    donor = Donor.objects.filter(email__iexact=email, donations__paid_at__isnull=False).distinct().first()
+    donor = (
+        Donor.objects.filter(email_index=donor_email_index(email), donations__paid_at__isnull=False).distinct().first()
+    )
     salt = secrets.token_hex(16)
     session[CHALLENGE_SESSION_KEY] = {
         "email": email,

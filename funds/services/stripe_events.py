@@ -241,7 +241,8 @@ def _fulfil(donation: Donation, *, charge: StripeObject) -> Donation:
 
 
 def _donor_for(*, email: str, name: str) -> Donor:
-    donor, created = Donor.objects.get_or_create(email=email.strip().lower(), defaults={"name": name.strip()})
+    """The donor with this e-mail address (found by its blind index), made if new; a name fills a blank one."""
+    donor, created = Donor.objects.for_email(email, name=name.strip())
     if not created and not donor.name and name.strip():
         Donor.objects.filter(pk=donor.pk, name="").update(name=name.strip())
         donor.name = name.strip()

@@ -22,6 +22,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.middleware import clear_site_data
+from funds import donor_session
+from funds.limits import statement_renders_limited
 from funds.models import Donor
 from funds.receipt_pdf import render_receipt_pdf
 from funds.services import donor_portal, receipts
@@ -67,6 +70,9 @@ def donor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
     @wraps(view)
     def wrapped(request: DonorRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if donor_session.donor_session_ended_by_limit(request.session):
+            messages.info(request, _("Your donor session has ended. Please sign in again."))
+            return clear_site_data(redirect("funds:donor-start"))
         donor = donor_portal.donor_from_session(request.session)
         if donor is None:
             messages.info(request, _("Please sign in with your e-mail address first."))
@@ -92,6 +98,9 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def donor_start(request: HttpRequest) -> HttpResponse:
+    if donor_session.donor_session_ended_by_limit(request.session):
+        messages.info(request, _("Your donor session has ended. Please sign in again."))
+        return clear_site_data(redirect("funds:donor-start"))
     if donor_portal.donor_from_session(request.session) is not None:
         return redirect("funds:donor-gifts")
     form = DonorEmailForm(request.POST or None)
@@ -147,6 +156,7 @@ def donor_code(request: HttpRequest) -> HttpResponse:
             form.add_error("code", REJECTIONS[rejected.reason])
             pending = donor_portal.donor_pending_sign_in(request.session)
         else:
+            donor_session.donor_session_began(request.session)
             return redirect("funds:donor-gifts")
     status = 400 if request.method == "POST" else 200
     return render(request, "funds/donor/code.html", {"form": form, "pending": pending}, status=status)
@@ -157,8 +167,10 @@ def donor_code(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def donor_sign_out(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        donor_portal.donor_sign_out(session=request.session)
+        donor_session.donor_session_end(request.session)
         messages.success(request, _("You have signed out of your donor page."))
+        # The browser drops what it kept of the donor pages (see accounts.middleware.CLEAR_SITE_DATA).
+        return clear_site_data(redirect("funds:donor-start"))
     return redirect("funds:donor-start")
 
 
@@ -213,6 +225,7 @@ def donor_receipt(request: DonorRequest, pk: int) -> HttpResponse:
 @login_not_required
 @never_cache
 @donor_required
+@statement_renders_limited
 @require_GET
 def donor_statement(request: DonorRequest, year: int) -> HttpResponse:
     if not FIRST_STATEMENT_YEAR <= year <= local_date(timezone.now()).year:

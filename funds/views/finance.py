@@ -28,6 +28,7 @@ from casework.views.search import (
     without_search_words,
 )
 from funds.forms import BondPaymentForm, DecisionForm, PaymentForm
+from funds.identity import donor_email_index
 from funds.models import Disbursement, Dispute, Donation, Fund, Payout, Purpose, Transaction
 from funds.permissions import FINANCE_ROLES, get_disbursement_for_finance
 from funds.selectors import bond_counts, fund_balances, ledger_mismatches, unbalanced_transactions
@@ -161,7 +162,7 @@ def disbursement_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileR
     return response
 
 
-# The donation list's filters that may travel in its URL; a donor's name or e-mail address may not.
+# The donation list's filters that may travel in its URL; a donor's e-mail address may not.
 DONATION_FILTERS = ("status", "min", "max", "days")
 DONATION_SEARCH_MAX_LENGTH = 254  # the longest e-mail address
 
@@ -169,7 +170,8 @@ DONATION_SEARCH_MAX_LENGTH = 254  # the longest e-mail address
 @role_required(*FINANCE_ROLES)
 @require_http_methods(["GET", "POST"])
 def donation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Donations, filtered. The donor search is POSTed and comes back as ``?s=<token>`` (never a name in a URL)."""
+    """Donations, filtered. The search (a donor's exact e-mail address or a receipt number) is POSTed and
+    comes back as ``?s=<token>``: never an address in a URL."""
     if request.method == "POST":
         params = {name: request.POST[name] for name in DONATION_FILTERS if request.POST.get(name)}
         words = request.POST.get("q", "").strip()[:DONATION_SEARCH_MAX_LENGTH]
@@ -182,7 +184,9 @@ def donation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     donations = Donation.objects.select_related("donor", "fund").order_by("-created_at")
     q = search_recall(request, request.GET.get(SEARCH_TOKEN_PARAMETER, "")) or ""
     if q:
-        donations = donations.filter(Q(donor__email__icontains=q) | Q(donor__name__icontains=q) | Q(receipt_number=q))
+        # Donors' names and e-mail addresses are encrypted: a donor is found by the exact address
+        # (its blind index), not by part of it, and not by name.
+        donations = donations.filter(Q(donor__email_index=donor_email_index(q)) | Q(receipt_number=q))
     status = request.GET.get("status", "")
     if status in Donation.Status.values:
         donations = donations.filter(status=status)

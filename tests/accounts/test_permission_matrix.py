@@ -28,6 +28,7 @@ from tests.personas import (
     NO_ROLE,
     PERSONAS,
     SIGNED_IN,
+    STAFF_ROLES,
     SUPERVISOR,
     namespace_url_names,
     outcome,
@@ -53,7 +54,14 @@ MATRIX = {
     "staff-reactivate": staff_page({ADMIN}, 405, 302),
     "staff-resend-invitation": staff_page({ADMIN}, 405, 302),
     "staff-reset-mfa": staff_page({ADMIN}, 405, 302),
+    "staff-sign-out-everywhere": staff_page({ADMIN}, 405, 302),
     "access-log": staff_page({ADMIN}, 200, 405),
+    # Everyone with a role manages their own sessions; the page after a password change is reached
+    # only from that change (it needs the marker the change leaves in the session).
+    "sessions": staff_page(frozenset(STAFF_ROLES), 200, 405),
+    "session-end": staff_page(frozenset(STAFF_ROLES), 405, 400),
+    "sessions-end-others": staff_page(frozenset(STAFF_ROLES), 405, 302),
+    "sessions-after-change": staff_page(frozenset(), 404, 404),
 }
 
 

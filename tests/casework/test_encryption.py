@@ -28,7 +28,7 @@ from casework.services.keys import identities_reindex, keys_verify
 from demo.accounts import DEMO_ACCOUNTS, demo_account_save
 from demo.cases import seed_casework
 from demo.money import seed_funds
-from funds.models import Bond
+from funds.models import Bond, Donor
 from kernel.crypto import key_id, keyring, parse_keys, text_key_id
 from kernel.rotation import reencrypt
 
@@ -85,7 +85,11 @@ def test_no_table_holds_a_seeded_name_a_number_or_phone_number(private_root):
         secrets |= {bond.obligor_name, bond.obligor_phone} - {""}
     for note in Note.objects.all()[:50]:
         secrets.add(note.body[:40])
+    donors = list(Donor.objects.all())
+    for donor in donors:
+        secrets |= {donor.email, donor.name} - {""}
     assert len(people) == 30 and FamilyContact.objects.exists() and Note.objects.exists()
+    assert len(donors) >= 5 and all("@" in donor.email for donor in donors)
     assert any(p.a_number for p in people) and Bond.objects.exclude(obligor_name="").exists()
 
     stored = "\n".join(_every_stored_value())
@@ -174,7 +178,10 @@ def test_the_triage_queue_puts_a_child_first_without_reading_the_date_of_birth(r
 
 @pytest.mark.django_db
 def test_field_keys_rotate_without_losing_a_value(settings, register_case, intake_worker, private_root):
-    settings.FIELD_ENCRYPTION_KEYS = parse_keys(OLD)
+    # The staff fixtures' authenticator secrets were sealed under the suite's keys: those stay
+    # configured (after OLD and NEW) until the rewrite, which moves everything to NEW.
+    suite_keys = list(settings.FIELD_ENCRYPTION_KEYS)
+    settings.FIELD_ENCRYPTION_KEYS = parse_keys(OLD) + suite_keys
     case = register_case(by=intake_worker, given_names="Rosa", family_names="Quispe Mamani")
     services.document_upload(
         case=case,
@@ -185,7 +192,7 @@ def test_field_keys_rotate_without_losing_a_value(settings, register_case, intak
     )
     assert text_key_id(_raw(Detainee, case.detainee_id, "family_names")) == key_id(parse_keys(OLD)[0])
 
-    settings.FIELD_ENCRYPTION_KEYS = parse_keys(f"{NEW},{OLD}")
+    settings.FIELD_ENCRYPTION_KEYS = parse_keys(f"{NEW},{OLD}") + suite_keys
     counted = reencrypt(dry_run=True)
     assert counted.behind > 0 and counted.rewritten_values == 0 and counted.files
     with pytest.raises(CommandError, match="not under the newest key"):

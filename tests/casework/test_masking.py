@@ -89,7 +89,7 @@ def test_the_template_filter_masks_and_escapes(person):
 
 def _fund_with(cents: int, slug: str) -> Fund:
     fund = Fund.objects.get(slug=slug)
-    donor, _ = Donor.objects.get_or_create(email="giver@example.org")
+    donor, _ = Donor.objects.for_email("giver@example.org")
     gift = Donation.objects.create(donor=donor, fund=fund, amount_cents=cents, status="paid")
     on = datetime(2025, 1, 2, tzinfo=UTC)
     bookkeeping.book_donation(donation=gift, fee_cents=0, occurred_at=on)

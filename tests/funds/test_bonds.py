@@ -34,7 +34,7 @@ OBLIGOR_NAME, OBLIGOR_PHONE = "Quetzalcoatl Obligado-Zyx", "+1 555 0142"
 def bond_fund(db) -> Fund:
     """The bond fund with $50,000 in the bank."""
     fund = Fund.objects.get(slug="bond")
-    donor, _ = Donor.objects.get_or_create(email="giver@example.org")
+    donor, _ = Donor.objects.for_email("giver@example.org")
     gift = Donation.objects.create(donor=donor, fund=fund, amount_cents=5_000_000, status="paid")
     on = datetime(2025, 1, 2, tzinfo=UTC)
     bookkeeping.book_donation(donation=gift, fee_cents=0, occurred_at=on)

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 
 def donate(slug: str, cents: int, *, to_bank: bool = True) -> Donation:
     """A gift booked as the webhook books it; by default Stripe has paid it out to the bank too."""
-    donor, _ = Donor.objects.get_or_create(email="giver@example.org")
+    donor, _ = Donor.objects.for_email("giver@example.org")
     fund = Fund.objects.get(slug=slug)
     donation = Donation.objects.create(donor=donor, fund=fund, amount_cents=cents, status="paid")
     on = datetime(2025, 1, 1, tzinfo=UTC)
@@ -576,7 +576,7 @@ def test_a_payment_the_bank_cannot_cover_is_refused_although_clearing_could(peop
 
 def test_a_backdated_payment_is_refused_when_the_bank_was_short_that_day(people, case):
     general = Fund.objects.get(slug="general")
-    donor, _ = Donor.objects.get_or_create(email="giver@example.org")
+    donor, _ = Donor.objects.for_email("giver@example.org")
     gift = Donation.objects.create(donor=donor, fund=general, amount_cents=80_000, status="paid")
     arrived = datetime(2026, 3, 10, 15, tzinfo=UTC)
     bookkeeping.book_donation(donation=gift, fee_cents=0, occurred_at=arrived)

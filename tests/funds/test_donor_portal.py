@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from funds.identity import donor_email_index
 from funds.models import Donation, Donor, Fund, RecurringDonation
 from funds.services import donor_portal
 from funds.services.receipts import donation_send_receipt
@@ -234,6 +235,18 @@ def test_donor_downloads_annual_statement(signed_in):
     assert signed_in.get("/donor/statements/1999.pdf").status_code == 404
 
 
+def test_a_donor_gets_ten_statements_an_hour_then_a_page_saying_when_to_come_back(signed_in, settings):
+    settings.DONOR_STATEMENTS_PER_HOUR = 10
+    answers = [signed_in.get("/donor/statements/2026.pdf") for _ in range(11)]
+
+    assert [a.status_code for a in answers[:10]] == [200] * 10
+    refused = answers[10]
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    assert b"%PDF" not in refused.content
+    assert "try again in" in refused.content.decode()
+
+
 @pytest.mark.parametrize(
     "url", ["/donor/gifts/", "/donor/receipts/1.pdf", "/donor/statements/2026.pdf", "/donor/recurring/1/cancel/"]
 )
@@ -254,7 +267,10 @@ def test_donor_session_is_no_staff_sign_in(signed_in):
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert "_auth_user_id" not in signed_in.session
-    assert signed_in.session[donor_portal.DONOR_SESSION_KEY] == Donor.objects.get(email="maria@example.org").pk
+    assert (
+        signed_in.session[donor_portal.DONOR_SESSION_KEY]
+        == Donor.objects.get(email_index=donor_email_index("maria@example.org")).pk
+    )
 
 
 def test_sign_out_ends_the_donor_session(signed_in):

@@ -213,7 +213,7 @@ def test_any_sequence_keeps_every_transaction_balanced_and_balances_true(people_
 
 def _open_the_books(lawyer, finance, paymaster, case) -> tuple[list[Donation], list[Bond]]:
     """Gifts to both funds, most of them paid out to the bank, and one bond paid from the bond fund."""
-    donor, _ = Donor.objects.get_or_create(email="opening@example.org")
+    donor, _ = Donor.objects.for_email("opening@example.org")
     donations = []
     for slug, cents in OPENING_GIFTS_CENTS.items():
         donation = Donation.objects.create(
@@ -303,7 +303,7 @@ def _run_and_check(people_and_case, operations) -> Counter[str]:
     lawyer, finance, paymaster, case = people_and_case
     donations, paid_bonds = _open_the_books(lawyer, finance, paymaster, case)
     opening = set(Transaction.objects.values_list("pk", flat=True))
-    donor, _ = Donor.objects.get_or_create(email="donor@example.org")
+    donor, _ = Donor.objects.for_email("donor@example.org")
     for step, operation in enumerate(operations):
         name = operation[0]
         savepoint = transaction.savepoint()

@@ -96,7 +96,7 @@ def donate(
     name: str = "Dolores Donante",
 ) -> Donation:
     """A gift paid by card, booked as the webhook books it."""
-    donor, _created = Donor.objects.get_or_create(email=DONOR_EMAIL, defaults={"name": name})
+    donor, _created = Donor.objects.for_email(DONOR_EMAIL, name=name)
     recurring = (
         RecurringDonation.objects.create(donor=donor, fund=fund(slug), amount_cents=cents, status="active")
         if monthly

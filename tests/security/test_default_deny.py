@@ -306,6 +306,7 @@ def world(personas, settings, tmp_path) -> World:
                     "staff-reactivate",
                     "staff-resend-invitation",
                     "staff-reset-mfa",
+                    "staff-sign-out-everywhere",
                 ]
             },
             "account_reset_password_from_key": {

@@ -34,7 +34,7 @@ def _client(user) -> Client:
 
 
 def _money_in(fund: Fund, cents: int) -> None:
-    donor, _ = Donor.objects.get_or_create(email="giver@example.org")
+    donor, _ = Donor.objects.for_email("giver@example.org")
     gift = Donation.objects.create(donor=donor, fund=fund, amount_cents=cents, status="paid")
     on = datetime(2025, 1, 2, tzinfo=UTC)
     bookkeeping.book_donation(donation=gift, fee_cents=0, occurred_at=on)
