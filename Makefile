@@ -32,7 +32,7 @@ help:
 venv: $(STAMP)
 
 # Reinstall only when a requirements file is newer than the stamp.
-$(STAMP): requirements.txt requirements-test.txt
+$(STAMP): requirements.txt requirements-test.txt constraints.txt
 	@if ! $(PY) -c 'import sys' >/dev/null 2>&1; then \
 		if ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then \
 			scripts/system-packages.sh "$$($(PYTHON) -c 'import sys; print("python%d.%d-venv" % sys.version_info[:2])')"; \
@@ -82,6 +82,19 @@ demo: venv messages var-dirs
 .PHONY: scan
 scan: venv
 	scripts/scan.sh
+
+# The software bill of materials: every installed package with its version, licence and hashes,
+# as CycloneDX JSON in var/sbom.cdx.json (the vendored browser files are listed in static/README.md).
+.PHONY: sbom constraints
+sbom: venv
+	@mkdir -p var
+	$(VENV)/bin/cyclonedx-py environment --pyproject pyproject.toml --output-reproducible --output-file var/sbom.cdx.json $(VENV)
+	@echo "SBOM written to var/sbom.cdx.json"
+
+# Re-pin the whole dependency tree after a change to requirements*.txt (see constraints.txt).
+constraints: venv
+	@{ sed -n '/^#/p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf

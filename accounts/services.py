@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -421,6 +421,31 @@ def staff_sign_out_everywhere(*, user: User, by: User, ip_address: str | None = 
     ended = _end_sessions(user)
     _staff_changed(
         user=user, by=by, detail=f"signed out of every session; {ended} session(s) ended", ip_address=ip_address
+    )
+    return ended
+
+
+@transaction.atomic
+def sessions_end_all(*, by: User, current_session_key: str | None, ip_address: str | None = None) -> int:
+    """An administrator signs everyone out at once (a suspected breach, a stolen key): every staff
+    and donor session but the administrator's own ends.
+
+    Returns how many sessions ended. Everyone can sign in again. Side effects: the sessions are
+    deleted from the session store, the ``StaffSession`` rows go, an ``AccessEvent`` (change, staff).
+    """
+    store = _session_store()
+    if not hasattr(store, "get_model_class"):
+        raise ImproperlyConfigured("Signing everyone out needs a database-backed SESSION_ENGINE.")
+    sessions = store.get_model_class().objects.exclude(session_key=current_session_key or "")
+    ended, _per_model = sessions.delete()
+    StaffSession.objects.exclude(session_key=current_session_key or "").delete()
+    access_event_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        object_type="staff",
+        object_ref="everyone",
+        detail=f"signed everyone out; {ended} session(s) ended",
+        ip_address=ip_address,
     )
     return ended
 

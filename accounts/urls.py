@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/<int:pk>/resend-invitation/", views.staff_resend_invitation, name="staff-resend-invitation"),
     path("staff/<int:pk>/reset-authenticator/", views.staff_reset_mfa, name="staff-reset-mfa"),
     path("staff/<int:pk>/sign-out/", views.staff_sign_out_everywhere, name="staff-sign-out-everywhere"),
+    path("staff/sign-out-everyone/", views.staff_sign_out_everyone, name="staff-sign-out-everyone"),
     path("sessions/", views.my_sessions, name="sessions"),
     path("sessions/end/", views.my_session_end, name="session-end"),
     path("sessions/end-others/", views.my_sessions_end_others, name="sessions-end-others"),

@@ -177,6 +177,22 @@ def staff_sign_out_everywhere(request: AuthenticatedHttpRequest, pk: int) -> Htt
 
 
 @role_required(Role.ADMIN)
+@require_POST
+def staff_sign_out_everyone(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Every session but this one ends (ASVS 7.4.5); only after re-authenticating."""
+    if not fresh_reauthentication(request):
+        raise ReauthenticationRequired  # allauth asks again, then sends this request on
+    ended = services.sessions_end_all(
+        by=request.user, current_session_key=request.session.session_key, ip_address=client_ip(request)
+    )
+    messages.success(
+        request,
+        ngettext("%(count)d session is signed out.", "%(count)d sessions are signed out.", ended) % {"count": ended},
+    )
+    return redirect("accounts:staff-list")
+
+
+@role_required(Role.ADMIN)
 @require_GET
 def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     events = selectors.access_events()

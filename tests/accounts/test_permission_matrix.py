@@ -55,6 +55,7 @@ MATRIX = {
     "staff-resend-invitation": staff_page({ADMIN}, 405, 302),
     "staff-reset-mfa": staff_page({ADMIN}, 405, 302),
     "staff-sign-out-everywhere": staff_page({ADMIN}, 405, 302),
+    "staff-sign-out-everyone": staff_page({ADMIN}, 405, 302),
     "access-log": staff_page({ADMIN}, 200, 405),
     # Everyone with a role manages their own sessions; the page after a password change is reached
     # only from that change (it needs the marker the change leaves in the session).
@@ -71,7 +72,7 @@ def target(personas) -> User:
 
 
 def _url(name: str, target: User) -> str:
-    takes_pk = name.startswith("staff-") and name not in {"staff-list", "staff-invite"}
+    takes_pk = name.startswith("staff-") and name not in {"staff-list", "staff-invite", "staff-sign-out-everyone"}
     return reverse(f"accounts:{name}", kwargs={"pk": target.pk} if takes_pk else {})
 
 

@@ -4,6 +4,7 @@ deactivation, and a password change, each finding every session however its key 
 from __future__ import annotations
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.test import Client
 
@@ -123,3 +124,27 @@ def test_sessions_that_a_password_reset_ended_are_not_shown_and_are_forgotten_at
     assert list(StaffSession.objects.filter(user=person).values_list("session_key", flat=True)) == [
         laptop.session.session_key
     ]
+
+
+def test_an_administrator_signs_everyone_out_at_once_but_stays_signed_in():
+    admin_user = UserFactory(role=Role.ADMIN)
+    admin = sign_in(admin_user)
+    attorney, intake = sign_in(UserFactory(role=Role.ATTORNEY)), sign_in(UserFactory(role=Role.INTAKE))
+    donor_session = SessionStore()
+    donor_session["amparo_donor_id"] = 1
+    donor_session.create()
+
+    asked = admin.post("/staff/sign-out-everyone/")
+    assert asked.status_code == 302 and "/reauthenticate/" in asked["Location"]
+    assert signed_in(attorney) and Session.objects.filter(session_key=donor_session.session_key).exists()
+
+    admin.post("/accounts/reauthenticate/?next=/staff/", {"password": PASSWORD})
+    response = admin.post("/staff/sign-out-everyone/", follow=True)
+
+    assert "sessions are signed out." in response.content.decode()
+    assert not signed_in(attorney) and not signed_in(intake)
+    assert not Session.objects.filter(session_key=donor_session.session_key).exists()
+    assert admin.get("/staff/").status_code == 200  # still signed in
+    assert list(StaffSession.objects.values_list("user_id", flat=True)) == [admin_user.pk]
+    event = AccessEvent.objects.filter(user=admin_user, object_ref="everyone").get()
+    assert event.detail.startswith("signed everyone out; ")
