@@ -92,6 +92,8 @@ class OtherANumbersField(forms.CharField):
     """Further A-numbers of the same person (unconsolidated files), separated by commas; cleans to a list of 9 digits."""
 
     SEPARATORS = re.compile(r"[,;\n]+")
+    # Stored as 9 digits each, comma-separated, in ``Detainee.other_a_numbers`` (100 characters).
+    MAX_NUMBERS = 10
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -113,6 +115,10 @@ class OtherANumbersField(forms.CharField):
                 raise forms.ValidationError(str(exc), code="a_number") from exc
             if number and number not in numbers:
                 numbers.append(number)
+        if len(numbers) > self.MAX_NUMBERS:
+            raise forms.ValidationError(
+                _("At most %(count)d other A-numbers can be recorded.") % {"count": self.MAX_NUMBERS}, code="too_many"
+            )
         return numbers
 
     def prepare_value(self, value: Any) -> Any:

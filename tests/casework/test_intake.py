@@ -220,6 +220,16 @@ def test_finance_and_auditors_cannot_reach_intake(client_for):
 # --- A second A-number, and a new matter for a person already registered ------------------------
 
 
+def test_more_other_a_numbers_than_the_record_holds_is_a_form_error_and_nothing_is_saved(intake_client):
+    eleven = ",".join(f"{n:09d}" for n in range(100000001, 100000012))
+
+    response = intake_client.post(reverse("casework:intake"), {**FORM, "other_a_numbers": eleven})
+
+    assert response.status_code == 400
+    assert "At most 10 other A-numbers can be recorded." in response.content.decode()
+    assert not Case.objects.exists()
+
+
 def test_a_second_a_number_is_normalised_and_finds_the_person(intake_client, supervisor):
     response = intake_client.post(reverse("casework:intake"), {**FORM, "other_a_numbers": "A 98-765-432; 1234567"})
 
