@@ -447,7 +447,7 @@ def sessions_end_all(*, by: User, current_session_key: str | None, ip_address: s
         detail=f"signed everyone out; {ended} session(s) ended",
         ip_address=ip_address,
     )
-    return ended
+    return int(ended)
 
 
 @transaction.atomic

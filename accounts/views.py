@@ -304,7 +304,7 @@ def my_session_end(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         session_id = int(request.POST.get("session", ""))
     except ValueError:
-        return HttpResponseBadRequest(_("Choose a session to end."))
+        return HttpResponseBadRequest(_("Choose a session to end."), content_type="text/plain; charset=utf-8")
     if not fresh_reauthentication(request):
         raise ReauthenticationRequired  # allauth asks again, then sends this request on
     try:
@@ -354,7 +354,9 @@ def sessions_after_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         choice = request.POST.get("choice")
         if choice not in {"end", "keep"}:
-            return HttpResponseBadRequest(_("Choose whether to sign out of your other sessions."))
+            return HttpResponseBadRequest(
+                _("Choose whether to sign out of your other sessions."), content_type="text/plain; charset=utf-8"
+            )
         del request.session[FACTOR_CHANGED]
         if choice == "end":
             ended = services.staff_sessions_end_others(

@@ -382,22 +382,74 @@ PDF_PAGE_SIZE = env.choice("PDF_PAGE_SIZE", "letter", {"letter", "A4"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Tracebacks keep files and lines but withhold exception messages (kernel/logs.py).
+    # kernel/logs.py: UTC times with Z, control characters escaped, tracebacks without exception
+    # messages; "plain" is one line per record, "json" one object per line (LOG_FORMAT below).
     "formatters": {
-        "plain": {"()": "kernel.logs.RedactingFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {
+            "()": "kernel.logs.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [request=%(request_id)s user=%(user_id)s"
+            " ip=%(client_ip)s] %(message)s",
+        },
+        "json": {"()": "kernel.logs.JsonFormatter"},
     },
-    "filters": {"celery_task_errors": {"()": "kernel.logs.RedactCeleryTaskErrors"}},
+    "filters": {
+        "celery_task_errors": {"()": "kernel.logs.RedactCeleryTaskErrors"},
+        # Who and where (kernel/request_context.py): the request id, the user's id, the client's address.
+        "request_context": {"()": "kernel.request_context.RequestContextFilter"},
+        "refusals_logged_elsewhere": {"()": "kernel.request_context.RefusalsLoggedElsewhere"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["celery_task_errors"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["celery_task_errors", "request_context"],
+        }
     },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # Its "Not Found: /path" warnings for 403, 404 and 429 say less than amparo.security's line.
+        "django.request": {"filters": ["refusals_logged_elsewhere"]},
         # PDF rendering is chatty at INFO (dozens of lines per page).
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# (logging block)
+# Each request gets an id (the proxy's X-Request-ID when well formed), sent back in X-Request-ID and
+# put on every log line with the user's id and the client's address; every 403, 404 and 429 is a
+# WARNING line on amparo.security (kernel/request_context.py). First after SecurityMiddleware, so the
+# lines of every later middleware carry it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "kernel.request_context.RequestContextMiddleware",
+)
+# "plain" (one line per record; a traceback's further lines start with "  | ") or "json" (one
+# object per line, for a log processor).
+LOG_FORMAT = env.choice("LOG_FORMAT", "plain", {"plain", "json"})
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # type: ignore[index]  # dicts, as written above
+# Where a copy of every line goes besides the console, so the log lives outside this machine
+# (ASVS 16.4.3): "host:port" (UDP syslog) or the path of a local syslog socket ("/dev/log").
+# Empty: the console only.
+LOG_SYSLOG_ADDRESS = env.string("LOG_SYSLOG_ADDRESS", "").strip()
+if LOG_SYSLOG_ADDRESS:
+    _syslog_host, _colon, _syslog_port = LOG_SYSLOG_ADDRESS.rpartition(":")
+    if LOG_SYSLOG_ADDRESS.startswith("/"):
+        _syslog_address: str | tuple[str, int] = LOG_SYSLOG_ADDRESS
+    elif _syslog_host and _syslog_port.isdigit() and 0 < int(_syslog_port) < 65536:
+        _syslog_address = (_syslog_host.strip("[]"), int(_syslog_port))
+    else:
+        raise ImproperlyConfigured(
+            f"LOG_SYSLOG_ADDRESS={LOG_SYSLOG_ADDRESS!r} must be host:port (UDP) or the path of a socket."
+        )
+    LOGGING["handlers"]["syslog"] = {  # type: ignore[index]  # see above
+        "class": "logging.handlers.SysLogHandler",
+        "address": _syslog_address,
+        "formatter": LOG_FORMAT,
+        "filters": ["celery_task_errors", "request_context"],
+    }
+    LOGGING["root"]["handlers"].append("syslog")  # type: ignore[index]  # see above
 
 # --- Limits on everything guessable (issue 10) ----------------------------------------
 
@@ -520,7 +572,96 @@ DONOR_STATEMENTS_PER_HOUR = env.integer("DONOR_STATEMENTS_PER_HOUR", 10, minimum
 # --- Uploads (ASVS review) --------------------------------------------------------------
 
 # (uploads block)
+# Uploads are refused by their declared size before they are read (kernel.upload_limits, 413 or 411),
+# then judged by content and scanned for malware before they are stored (kernel.uploads, kernel.malware).
+# The verification page reads a report file only to hash it (reports/forms.py's VERIFY_MAX_BYTES).
+REPORT_VERIFY_MAX_BYTES = 50 * 1024 * 1024
+# Room for a form's other fields and the multipart framing beside its file.
+UPLOAD_FORM_MARGIN_BYTES = 1024 * 1024
+# The largest multipart body a page takes: a case document or payment attachment plus the margin,
+# and per URL name the pages that take larger files.
+UPLOAD_REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES + UPLOAD_FORM_MARGIN_BYTES
+UPLOAD_REQUEST_MAX_BYTES_BY_URL = {"reports:verify": REPORT_VERIFY_MAX_BYTES + UPLOAD_FORM_MARGIN_BYTES}
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("kernel.request_context.RequestContextMiddleware") + 1,
+    "kernel.upload_limits.UploadLimitMiddleware",
+)
+# Documents and attachments (personal data, stored encrypted) stay in memory while they are checked,
+# never written in the clear to a temporary file: at most one request limit per upload in progress.
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_REQUEST_MAX_BYTES
+# clamd, which every uploaded file is streamed to (INSTREAM) before it is stored: tcp://host:3310 or
+# unix:///run/clamav/clamd.ctl; "off" runs without a scan (the deploy check warns); empty (no scan)
+# only with DEBUG on, else the deploy check fails. clamd's StreamMaxLength must be at least DOCUMENT_MAX_MB.
+UPLOAD_SCANNER_URL = env.string("UPLOAD_SCANNER_URL", "").strip()
+from kernel.malware import parse_scanner_url  # noqa: E402 - kept inside the uploads block
+
+try:
+    parse_scanner_url(UPLOAD_SCANNER_URL)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"UPLOAD_SCANNER_URL: {_exc}.") from _exc
+# The whole exchange with the scanner (connect, send, verdict); past it the upload is refused.
+UPLOAD_SCANNER_TIMEOUT_SECONDS = env.integer("UPLOAD_SCANNER_TIMEOUT_SECONDS", 30, minimum=1)
 
 # --- Browser and transport rules (ASVS review) --------------------------------------------
 
 # (frontend block)
+
+# Cookie names with the __Host- prefix over HTTPS: the browser then accepts them only with Secure,
+# Path=/ and no Domain, so no sibling host or plain-http page can set or shadow them (ASVS 3.3.3).
+# Over plain http (tests, the local demo) browsers refuse __Host- cookies: the plain names then.
+# The CSRF token reaches scripts through <meta name="csrf-token"> (static/js/amparo.js), never
+# the cookie, which stays HttpOnly: the name change does not touch the page's scripts.
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
+LANGUAGE_COOKIE_NAME = "__Host-django_language" if HTTPS else "django_language"
+# Flash messages (which can name a case) live in the server-side session, never in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# Where Stripe's API may send a donor to pay (ASVS 3.7.2): a Checkout Session's URL on any other
+# host is refused (funds.services.checkout.checkout_url_allowed). http:// only for 127.0.0.1 or
+# localhost, with DEBUG on or when listed here (the tests' fake Stripe).
+STRIPE_CHECKOUT_HOSTS = [host.lower() for host in env.string_list("STRIPE_CHECKOUT_HOSTS", ["checkout.stripe.com"])]
+_LOCAL_CHECKOUT_HOSTS = [host for host in ("127.0.0.1", "localhost") if DEBUG or host in STRIPE_CHECKOUT_HOSTS]
+
+# CSP: no <base> at all; forms post only to us. The donation form's answer is a 303 to Stripe
+# Checkout, and Chromium checks a redirect after a form POST against form-action too: the
+# checkout hosts are listed (https only, except a local fake Stripe).
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["base-uri"] = [NONE]
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+    SELF,
+    *(f"https://{host}" for host in STRIPE_CHECKOUT_HOSTS),
+    *(f"http://{host}:*" for host in _LOCAL_CHECKOUT_HOSTS),
+]
+# Static files are answered by WhiteNoise before django-csp runs: they get a policy of their own
+# (nothing runs, no framing) and nosniff from kernel.static_headers. WhiteNoise wants the function
+# itself, not its dotted path; imported here to keep this block in one place.
+from kernel.static_headers import add_static_headers  # noqa: E402
+
+WHITENOISE_ADD_HEADERS_FUNCTION = add_static_headers
+
+# HTTP to HTTPS redirects are for browsers. Machines get an answer, not a 301: Stripe's webhook
+# (signed), the health check, and the calendar feed, which refuses plain http itself (403) so that
+# its secret token is not sent twice (casework.views.calendar.calendar_feed).
+SECURE_REDIRECT_EXEMPT = [r"^stripe/webhook/$", r"^healthz$", r"^calendar/[^/]+\.ics$"]
+
+# --- TLS to the back ends, the Stripe client, key rotation (ASVS review) ------------------
+
+# `manage.py check --deploy` (amparo/checks.py) warns about a PostgreSQL, Redis or SMTP server off
+# this machine reached without verified TLS, and refuses an http:// Stripe or site address.
+# Earlier SECRET_KEYs (comma-separated), still accepted but never used to sign, so that a new key can
+# be rolled out without signing everyone out: sessions, password-reset and invitation links and
+# signed values made under an old key stay valid until it is removed (after PASSWORD_RESET_TIMEOUT).
+SECRET_KEY_FALLBACKS = env.string_list("SECRET_KEY_FALLBACKS", [])
+for _number, _fallback in enumerate(SECRET_KEY_FALLBACKS, start=1):
+    if len(_fallback) < 50:
+        raise ImproperlyConfigured(f"SECRET_KEY_FALLBACKS: key number {_number} is shorter than 50 characters.")
+    if _fallback == SECRET_KEY:
+        raise ImproperlyConfigured(f"SECRET_KEY_FALLBACKS: key number {_number} is the SECRET_KEY itself.")
+# Seconds the Stripe client waits to connect and for each read (the library's default is 80); it
+# never follows a redirect (funds.stripe_gateway).
+STRIPE_TIMEOUT_SECONDS = env.integer("STRIPE_TIMEOUT_SECONDS", 10, minimum=1)
+# Check ids an operator has decided to accept (comma-separated), e.g. amparo.W006 where the code is
+# deployed as a git checkout on purpose.
+SILENCED_SYSTEM_CHECKS = env.string_list("SILENCED_SYSTEM_CHECKS", [])
+
+# (deploy block)

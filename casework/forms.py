@@ -6,6 +6,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms import BoundField
 from django.utils import timezone
@@ -52,6 +53,7 @@ from casework.services.case import DETAINEE_FIELDS
 from casework.services.deadlines import RuleOptions
 from casework.services.decisions import DecisionFields
 from kernel.forms import CASE_DAYS, LIFETIME_DAYS, BoundedDateField, MoneyField, PhoneField
+from kernel.uploads import check_upload
 
 # A note (at intake or on the case) is at most this many characters: some twelve typed pages.
 NOTE_MAX_LENGTH = 20_000
@@ -609,6 +611,14 @@ class DocumentForm(forms.Form):
     file = forms.FileField(label=_("File"), help_text=_("PDF, image or office document."))
     kind = forms.ChoiceField(label=_("Type"), choices=DocumentKind.choices, initial=DocumentKind.OTHER)
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
+
+    def clean_file(self) -> Any:
+        """The content checks and the malware scan, before the service's transaction opens (a scan
+        can take seconds); the service checks again, and a file scanned clean is not scanned twice."""
+        upload = self.cleaned_data.get("file")
+        if upload:
+            check_upload(upload, max_bytes=settings.DOCUMENT_MAX_BYTES)
+        return upload
 
 
 class ReliefForm(forms.Form):

@@ -5,21 +5,31 @@ exceptions (``GatewayError``, ``WebhookSignatureError``), so the rest of the cod
 imports nor knows the library. Write calls take an idempotency key from the caller, derived from
 the donation form's one-time key (``checkout:<nonce>``) or one of our own rows (``refund:<id>``),
 so a retried request never opens a second payment page, charges or refunds twice.
+
+The HTTP client waits ``STRIPE_TIMEOUT_SECONDS`` (not the library's 80 s) and never follows a
+redirect: a 30x from what should be Stripe ends as the same ``GatewayError`` as a refused connection.
+A connection, TLS or timeout failure is logged on ``amparo.security`` (ASVS 16.3.4).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 # A Stripe API object as JSON: an event, or what a call below returns. Its fields are Stripe's
 # to define (https://docs.stripe.com/api), so values are read with care, not typed here.
 StripeObject = dict[str, Any]
+
+security_log = logging.getLogger("amparo.security")
 
 
 class GatewayError(Exception):
@@ -39,14 +49,25 @@ class WebhookSignatureError(Exception):
     """A webhook body whose signature or timestamp matches none of our signing secrets."""
 
 
-_clients: dict[tuple[str, str], stripe.StripeClient] = {}
+_clients: dict[tuple[str, str, int], stripe.StripeClient] = {}
 _clients_lock = threading.Lock()
 
 
+def _http_client(timeout_seconds: int) -> stripe.HTTPClient:
+    # Stripe's API never redirects. requests would follow up to 30 redirects, re-sending the call
+    # to wherever a 30x points (ASVS 15.3.2); with max_redirects = 0 the first one raises
+    # TooManyRedirects before anything else is requested, which the library turns into an
+    # APIConnectionError that is not retried. The session is the client's, shared by its threads
+    # (requests' connection pool is thread-safe; Stripe sets no cookies).
+    session = requests.Session()
+    session.max_redirects = 0
+    return stripe.RequestsClient(timeout=timeout_seconds, session=session)
+
+
 def _client() -> stripe.StripeClient:
-    # Built lazily and per (key, address), so settings read at call time (tests point the
-    # address at a fake server) and no network object is created at import.
-    config = (settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+    # Built lazily and per (key, address, timeout), so settings read at call time (tests point
+    # the address at a fake server) and no network object is created at import.
+    config = (settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_TIMEOUT_SECONDS)
     with _clients_lock:
         client = _clients.get(config)
         if client is None:
@@ -54,6 +75,7 @@ def _client() -> stripe.StripeClient:
                 settings.STRIPE_SECRET_KEY,
                 base_addresses={"api": settings.STRIPE_API_BASE},
                 max_network_retries=2,
+                http_client=_http_client(settings.STRIPE_TIMEOUT_SECONDS),
             )
             _clients[config] = client
         return client
@@ -63,9 +85,30 @@ def _plain(obj: Any) -> StripeObject:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
+def _unreachable(exc: stripe.APIConnectionError) -> GatewayError:
+    """Log a failure to reach Stripe on ``amparo.security`` and return the error to raise."""
+    # The requests exception under the library's carries the class (ConnectTimeout, SSLError,
+    # TooManyRedirects…) and the request: its path is logged, never its query or body (parameters).
+    # The error says only the class: the library's text quotes the URL, query included, and it
+    # would reach finance's pages and the stored event errors.
+    cause = exc.__cause__
+    request = getattr(cause, "request", None)
+    path = urlsplit(getattr(request, "url", None) or "").path or "-"
+    error = type(cause or exc).__name__
+    security_log.warning(
+        "stripe unreachable error=%s path=%s",
+        error,
+        path,
+        extra={"security_event": "stripe unreachable", "stripe_error": error, "stripe_path": path},
+    )
+    return GatewayError(_("Stripe could not be reached (%(error)s).") % {"error": error})
+
+
 def _call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> StripeObject:
     try:
         return _plain(method(*args, **kwargs))
+    except stripe.APIConnectionError as exc:
+        raise _unreachable(exc) from exc
     except stripe.IdempotencyError as exc:
         raise IdempotencyConflict(
             exc.user_message or str(exc) or exc.__class__.__name__, code=exc.code, http_status=exc.http_status

@@ -1,8 +1,11 @@
-"""The checks every uploaded file passes before it is stored: a size limit and a type from an allow-list.
+"""The checks every uploaded file passes before it is stored: a size limit, a type from an allow-list, and
+a malware scan (``kernel.malware``, when ``UPLOAD_SCANNER_URL`` names a clamd).
 
 The type is judged by the file's content (its magic bytes, read with ``filetype``), never by its name or
 the browser's word: an HTML page or an SVG (which can carry script), or a program, renamed ``notice.pdf``
-is refused. Case documents (``casework.services.records``) and payment-request attachments
+is refused. A file the scanner finds malware in, or cannot scan (it fails closed), is refused too. The
+request carrying the file was already held to a size before it was read (``kernel.upload_limits``).
+Case documents (``casework.services.records``) and payment-request attachments
 (``funds.services.disbursements``) use these checks with one behaviour.
 """
 
@@ -16,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+
+from kernel.malware import MalwareFound, ScannerUnavailable, scan_upload
 
 # What Amparo keeps: PDFs, photos and scans, office documents (extension → content type).
 # Text formats (HTML, SVG, XML) are deliberately absent: a browser runs the script inside them.
@@ -82,11 +87,12 @@ def sniff_type(upload: UploadedFile[bytes], allowed: Mapping[str, str] = ALLOWED
 def check_upload(
     upload: UploadedFile[bytes], *, max_bytes: int, allowed: Mapping[str, str] = ALLOWED_TYPES
 ) -> CheckedUpload:
-    """Check ``upload`` before anything is stored: not empty, at most ``max_bytes``, an allowed type.
+    """Check ``upload`` before anything is stored: not empty, at most ``max_bytes``, an allowed type, no malware.
 
     Raises ``UploadRejected`` with a message for the person uploading (the file's size and the
-    limit, "empty", or the types accepted). Reads at most the first ``SNIFF_BYTES`` of the file
-    (more only when its size is unknown) and leaves it at the start.
+    limit, "empty", the types accepted, the malware found, or "could not be checked"). Cheap checks
+    first: the type is judged from the first ``SNIFF_BYTES``; only a file that passes is sent whole to
+    the scanner (``kernel.malware.scan_upload``, which logs what it refuses). The file is left at the start.
     """
     size = upload_size(upload)
     if size > max_bytes:
@@ -98,4 +104,22 @@ def check_upload(
     if size == 0:
         raise UploadRejected(_("This file is empty."), code="empty")
     extension, content_type = sniff_type(upload, allowed)
+    try:
+        scan_upload(upload)
+    except MalwareFound as found:
+        raise UploadRejected(
+            _("This file contains malware (%(signature)s) and was not saved.") % {"signature": found.signature},
+            code="malware",
+        ) from found
+    except ScannerUnavailable as exc:
+        raise UploadRejected(
+            _("The file could not be checked for viruses just now; nothing was saved. Try again in a few minutes."),
+            code="scan_failed",
+        ) from exc
     return CheckedUpload(size=size, extension=extension, content_type=content_type)
+
+
+# The Content-Security-Policy of every file Amparo sends for download (documents, attachments,
+# statements, receipts): nothing in it may run, load anything or be framed, even if a browser is
+# persuaded to open it in place.
+DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"

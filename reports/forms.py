@@ -6,6 +6,7 @@ import re
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,6 @@ from kernel.forms import PERIOD_DAYS, BoundedDateField
 from reports.permissions import KindChoices
 
 MAX_REPORT_SPAN_DAYS = 5 * 366  # five years, leap days included
-VERIFY_MAX_BYTES = 50 * 1024 * 1024
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 # The days a filter or a report may name are ``kernel.forms.PERIOD_DAYS`` (2000 to 2100): the fund keeps no
 # record from before 2000, and a day far in the future (9999-12-31) would overflow the date arithmetic of a
@@ -151,10 +151,11 @@ class VerifyForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
-        if upload and upload.size > VERIFY_MAX_BYTES:
+        limit = settings.REPORT_VERIFY_MAX_BYTES
+        if upload and upload.size > limit:
             raise forms.ValidationError(
                 _("This file is larger than %(limit)s MB; Amparo's reports are never that large.")
-                % {"limit": VERIFY_MAX_BYTES // (1024 * 1024)}
+                % {"limit": limit // (1024 * 1024)}
             )
         return upload
 

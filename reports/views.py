@@ -20,6 +20,7 @@ from funds.models import Account, Fund
 from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
 from kernel.client_ip import client_ip
 from kernel.readlog import logged_read
+from kernel.uploads import DOWNLOAD_CSP
 from reports import selectors, services
 from reports.forms import (
     AccessLogFilterForm,
@@ -173,6 +174,7 @@ def report_download(request: AuthenticatedHttpRequest, run: ReportRun, file_form
         field_file.open("rb"), as_attachment=True, filename=filename, content_type=FILE_TYPES[file_format]
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
     return response
 
 

@@ -13,6 +13,8 @@ os.environ.setdefault("HTTPS", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("PWNED_PASSWORDS_API_URL", "")  # no network: tests that need it serve a fake
+os.environ.setdefault("UPLOAD_SCANNER_URL", "")  # no scan: tests/kernel/test_malware.py serves a fake clamd
+os.environ.setdefault("STRIPE_CHECKOUT_HOSTS", "checkout.stripe.com,127.0.0.1")  # the fake Stripe's own pages
 # Fixed test keys (two field keys, so every test also runs with a rotation in progress: the
 # second only decrypts).
 os.environ.setdefault(

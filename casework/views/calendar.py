@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,7 +41,19 @@ def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
-    """The ICS feed. The secret token is the credential; a revoked or unknown one is 404."""
+    """The ICS feed. The secret token is the credential; a revoked or unknown one is 404.
+
+    Over plain http while the site runs on HTTPS, 403 and nothing looked up: the address is exempt
+    from the HTTPS redirect (SECURE_REDIRECT_EXEMPT) so that the token is not sent a second time,
+    and the answer says to renew the address, whose token has now crossed the network in clear."""
+    if settings.HTTPS and not request.is_secure():
+        return HttpResponseForbidden(
+            _(
+                "Use https:// for this calendar address. It was just sent without encryption: "
+                "create a new calendar address in Amparo and use that one instead."
+            ),
+            content_type="text/plain; charset=utf-8",
+        )
     feed = (
         CalendarFeed.objects.select_related("user")
         .filter(token_sha256=token_digest(token), revoked_at__isnull=True, user__is_active=True)

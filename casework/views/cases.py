@@ -45,6 +45,7 @@ from casework.views.search import (
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
 from kernel.readlog import logged_read
+from kernel.uploads import DOWNLOAD_CSP
 
 
 def _list_filters(data: QueryDict) -> dict[str, str]:
@@ -316,7 +317,7 @@ def document_download(request: AuthenticatedHttpRequest, case: Case, pk: int) ->
         content_type=document.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
     return response
 
 

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -310,6 +310,41 @@ def _thanks_url(session_id: str) -> str:
     return f"{reverse('funds:donate-thanks')}?{urlencode({'session_id': session_id})}"
 
 
+# Hosts a payment page may be served from over plain http: a fake Stripe on this machine only.
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+def _origin_for_log(url: str) -> str:
+    scheme, _sep, rest = url.partition("://")
+    return f"{scheme[:20]}://{rest.split('/', 1)[0].rpartition('@')[2][:100]}"
+
+
+def checkout_url_allowed(url: str) -> bool:
+    """Whether ``url`` (a Checkout Session's ``url`` from Stripe's API) may be sent to a donor.
+
+    ``https://`` on a host of ``STRIPE_CHECKOUT_HOSTS`` (default port only); ``http://`` only on
+    127.0.0.1 or localhost, with DEBUG on or the host listed (a fake Stripe in tests). No user
+    name or password in the address, nothing a browser reads differently from Python (``\\``,
+    spaces, control characters). ASVS 3.7.2: we never send a donor off-site to an unchecked address.
+    """
+    if not url.isprintable() or any(char in url for char in "\\ \t"):
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    if not host or parts.username is not None or parts.password is not None:
+        return False
+    allowed = {name.strip().lower() for name in settings.STRIPE_CHECKOUT_HOSTS}
+    if parts.scheme == "https":
+        return host in allowed and port in (None, 443)
+    if parts.scheme == "http":
+        return host in _LOCAL_HOSTS and (settings.DEBUG or host in allowed)
+    return False
+
+
 def donation_checkout_start(
     *,
     fund: Fund,
@@ -331,7 +366,8 @@ def donation_checkout_start(
     database row**: the webhook makes the donor and the donation once Stripe confirms the session.
     A nonce whose gift is already a donation goes to its thank-you page. Raises
     ``CheckoutThrottled`` past the limits (``ip_address``: the client, from ``kernel.client_ip``),
-    ``GatewayError`` if Stripe cannot be reached, ``ValidationError`` if the form's session is over
+    ``GatewayError`` if Stripe cannot be reached or its payment page is not on an allowed host
+    (``checkout_url_allowed``; a WARNING is logged), ``ValidationError`` if the form's session is over
     or the same nonce came with other values.
     """
     done = Donation.objects.filter(form_nonce=nonce).exclude(stripe_checkout_session_id=None).first()
@@ -360,7 +396,15 @@ def donation_checkout_start(
         return _thanks_url(str(session["id"]))
     if session.get("status") != "open" or not session.get("url"):
         raise ValidationError(_("This form has expired. Please fill it in again."), code="expired")
-    return str(session["url"])
+    url = str(session["url"])
+    if not checkout_url_allowed(url):
+        # Only where it pointed: the rest of a payment page's address is not for the log.
+        logger.warning(
+            "Stripe returned a Checkout URL outside STRIPE_CHECKOUT_HOSTS (%r); the donor was not sent there.",
+            _origin_for_log(url),
+        )
+        raise gateway.GatewayError("checkout URL on a host we do not allow", code="checkout_host")
+    return url
 
 
 def _thanks_lookup_allowed(ip_address: str | None) -> bool:

@@ -32,6 +32,7 @@ from funds.services.donor_portal import CodeRejected, CodeRequestThrottled, Recu
 from kernel.client_ip import client_ip
 from kernel.clock import fund_time_zone, local_date
 from kernel.money import format_cents
+from kernel.uploads import DOWNLOAD_CSP
 
 FIRST_STATEMENT_YEAR = 2000
 
@@ -87,7 +88,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
     return response
 
 

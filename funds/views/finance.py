@@ -37,6 +37,7 @@ from funds.services.checkout import donation_refund as refund_service
 from kernel.client_ip import client_ip
 from kernel.forms import MoneyField, add_validation_errors
 from kernel.readlog import logged_read
+from kernel.uploads import DOWNLOAD_CSP
 
 
 @role_required(*FINANCE_ROLES)
@@ -159,6 +160,7 @@ def disbursement_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileR
         disbursement.attachment.open("rb"), as_attachment=True, filename=f"disbursement-{disbursement.pk}"
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
     return response
 
 

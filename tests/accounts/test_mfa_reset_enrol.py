@@ -70,7 +70,7 @@ def _has_authenticator(user) -> bool:
 def test_a_reset_e_mails_an_enrolment_link_and_only_the_id_crosses_the_broker(
     admin, django_capture_on_commit_callbacks
 ):
-    staff = UserFactory(role=Role.FINANCE)
+    staff = UserFactory(role=Role.FINANCE, full_name="Ilse Varga")  # a staff name no detainee in the suite has
     tasks = []
 
     def seen(sender=None, task=None, kwargs=None, **extra):

@@ -57,7 +57,7 @@ def test_demo_admin_sees_staff_navigation_and_signs_out(live_server, page, demo_
     assert page.get_by_role("cell", name="attorney2@demo.amparo.test").is_visible()
 
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url("**/accounts/login/**")
     page.goto(f"{live_server.url}/staff/")
     assert "/accounts/login/" in page.url

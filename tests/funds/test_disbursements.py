@@ -174,6 +174,7 @@ def test_attachment_that_is_a_pdf_is_kept_and_finance_can_download_it(people, ca
     disbursement = Disbursement.objects.get()
     download = client(people["finance"]).get(reverse("funds:disbursement-attachment", args=[disbursement.pk]))
     assert b"".join(download.streaming_content) == content
+    assert download["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 def test_service_refuses_a_disguised_attachment_on_its_field(people, case, private_root):

@@ -18,7 +18,6 @@ from accounts.models import AccessEvent
 from accounts.roles import Role
 from funds.models import Donation, Donor, Fund
 from funds.services import bookkeeping
-from reports import forms as report_forms
 from reports import services
 from reports.data import content_digest
 from reports.models import ReportKind, ReportRun
@@ -132,6 +131,7 @@ def test_requested_report_is_produced_stored_hashed_and_logged(
     assert download["Content-Disposition"].startswith("attachment;")
     assert f"run{run.pk}.pdf" in download["Content-Disposition"]
     assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'; sandbox"
     assert hashlib.sha256(body).hexdigest() == run.pdf_sha256
     csv_download = client.get(reverse("reports:report-download", args=[run.pk, "csv"]))
     assert csv_download["Content-Type"].startswith("text/csv")
@@ -384,9 +384,9 @@ def test_verification_by_upload_and_by_fingerprint(client, auditor, money, djang
 
 
 @pytest.mark.django_db
-def test_verification_refuses_bad_input(client, auditor, monkeypatch):
+def test_verification_refuses_bad_input(client, auditor, settings):
     client.force_login(auditor)
-    monkeypatch.setattr(report_forms, "VERIFY_MAX_BYTES", 10)
+    settings.REPORT_VERIFY_MAX_BYTES = 10
 
     too_big = client.post(reverse("reports:verify"), {"file": SimpleUploadedFile("big.pdf", b"x" * 11)})
     not_hex = client.post(reverse("reports:verify"), {"sha256": "not a hash"})

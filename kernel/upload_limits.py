@@ -1,0 +1,124 @@
+"""A request carrying files is refused by its declared size, before a byte of its body is read.
+
+Django's upload handlers write a whole ``multipart/form-data`` body to memory or a temporary file
+before any form sees it, so the size checks of the forms (``kernel.uploads.check_upload``, the report
+verification form) would come after the server had taken in whatever was sent. This middleware runs
+first (right after ``SecurityMiddleware``) and answers:
+
+- **413** when ``Content-Length`` is above the limit of the page posted to: the page's entry in
+  ``UPLOAD_REQUEST_MAX_BYTES_BY_URL`` (by URL name, e.g. ``reports:verify``), else
+  ``UPLOAD_REQUEST_MAX_BYTES``; each is the largest file the page takes plus a margin for the form's
+  other fields;
+- **411** for a body sent without a length (``Transfer-Encoding: chunked``), which Django would
+  otherwise drop silently;
+- **400** for a ``Content-Length`` that is not a number.
+
+Django never reads past ``Content-Length`` (its ``LimitedStream``), so a checked length bounds the
+body. Other bodies (forms without files, webhooks) are bounded by ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
+
+It also sets ``kernel.malware.current_request`` for the request, so the scanner's log lines can
+name the uploader by user id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from kernel.malware import current_request
+
+MEGABYTE = 1024 * 1024
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def request_limit(path_info: str) -> int:
+    """The largest multipart body, in bytes, that the page at ``path_info`` accepts."""
+    try:
+        view_name = resolve(path_info).view_name
+    except Resolver404:
+        return int(settings.UPLOAD_REQUEST_MAX_BYTES)
+    return int(settings.UPLOAD_REQUEST_MAX_BYTES_BY_URL.get(view_name, settings.UPLOAD_REQUEST_MAX_BYTES))
+
+
+def _page(status: int, title: str, message: str) -> HttpResponse:
+    """A short page of its own: the request stops here, before the site's templates and middleware."""
+    body = format_html(
+        '<!DOCTYPE html><html lang="{}"><head><meta charset="utf-8"><title>{}</title></head>'
+        "<body><h1>{}</h1><p>{}</p></body></html>",
+        translation.get_language(),
+        title,
+        title,
+        message,
+    )
+    response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+    # The page has no script, style or image: allow none (the CSP middleware does not see it).
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def refusal(request: HttpRequest) -> HttpResponse | None:
+    """The response refusing ``request`` by its size or its missing length, or ``None`` to let it in."""
+    meta = request.META
+    declared = str(meta.get("CONTENT_LENGTH") or "").strip()
+    chunked = bool(meta.get("HTTP_TRANSFER_ENCODING"))
+    multipart = str(meta.get("CONTENT_TYPE") or "").lower().startswith("multipart/form-data")
+    if not declared:
+        if request.method in BODY_METHODS and (chunked or multipart):
+            return _page(
+                411,
+                _("Length required"),
+                _("This upload did not say how large it is, so it was not accepted. Nothing was saved."),
+            )
+        return None
+    if not multipart:
+        return None
+    try:
+        length = int(declared)
+    except ValueError:
+        length = -1
+    if length < 0:
+        return _page(400, _("Bad request"), _("This upload's length is not a number. Nothing was saved."))
+    limit = request_limit(request.path_info)
+    if length <= limit:
+        return None
+    return _page(
+        413,
+        _("Upload too large"),
+        _(
+            "This upload is %(size)s MB; this page accepts at most %(limit)s MB. Nothing was saved: "
+            "go back and choose a smaller file."
+        )
+        % {"size": _megabytes(length), "limit": _megabytes(limit)},
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MEGABYTE:.0f}" if size >= 10 * MEGABYTE else f"{size / MEGABYTE:.1f}"
+
+
+class UploadLimitMiddleware:
+    """Refuses an over-large or length-less upload before it is read (see the module's docstring)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        meta = request.META
+        if "HTTP_TRANSFER_ENCODING" in meta or str(meta.get("CONTENT_TYPE", "")).lower().startswith("multipart/"):
+            # LocaleMiddleware has not run yet: a refusal is in the language the browser asks for.
+            with translation.override(translation.get_language_from_request(request)):
+                refused = refusal(request)
+            if refused is not None:
+                return refused
+        token = current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            current_request.reset(token)
