@@ -7,46 +7,17 @@ available bytes").
 
 from __future__ import annotations
 
-import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
-from accounts.roles import Role
-from casework import services as casework_services
-from casework.models import AssignmentRole, Document
+from casework.models import Document
 from kernel.upload_limits import request_limit
 from tests.casework.test_documents import files_under, minimal_pdf, upload
-from tests.factories import UserFactory
 
 MB = 1024 * 1024
 MULTIPART = "multipart/form-data; boundary=BoUnDaRy"
 A_FEW_BYTES = b"--BoUnDaRy\r\n"
-
-
-@pytest.fixture
-def attorney(db):
-    return UserFactory(role=Role.ATTORNEY)
-
-
-@pytest.fixture
-def assigned_case(attorney):
-    """A case with ``attorney`` as its lead, made as intake and a supervisor make one."""
-    case = casework_services.case_register(
-        data=casework_services.IntakeData(given_names="Rosa", family_names="Quispe"),
-        by=UserFactory(role=Role.INTAKE),
-    )
-    casework_services.case_assign(
-        case=case, attorney=attorney, role=AssignmentRole.LEAD, by=UserFactory(role=Role.SUPERVISOR)
-    )
-    return case
-
-
-@pytest.fixture
-def attorney_client(attorney) -> Client:
-    client = Client()
-    client.force_login(attorney)
-    return client
 
 
 def post_declaring(client: Client, path: str, length: str | None, content_type: str = MULTIPART, **extra):
