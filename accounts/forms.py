@@ -3,23 +3,29 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from accounts.roles import Role
+from kernel.concurrency import VersionedForm
+from kernel.once import OnceForm
 
 
-class InviteForm(forms.Form):
+class InviteForm(OnceForm):
+    """Inviting a person: sent twice (a retry, a double click), it is one account and one e-mail.
+
+    Whether the address is taken is checked by ``accounts.services.staff_invite``, after the
+    form's one-time key: the same form sent again must find its first result, not this error."""
+
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("A staff account with this e-mail address already exists."))
-        return email
+        return str(self.cleaned_data["email"]).strip().lower()
 
 
-class RoleForm(forms.Form):
+class RoleForm(VersionedForm):
+    """A staff member's role; stamped (``kernel.concurrency``), so two administrators changing
+    it at once do not silently overwrite each other."""
+
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 

@@ -27,7 +27,10 @@ from accounts.models import StaffSession, User
 from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role, user_role
 from kernel.client_ip import client_ip
+from kernel.concurrency import VERSION_FIELD, EditConflict, save_if_unchanged, show_conflict, versioned
+from kernel.forms import add_validation_errors
 from kernel.navigation import start_page
+from kernel.once import ONCE_FIELD, AlreadySubmitted, OnceForm, already_submitted_redirect, submission
 
 
 def _recovery_codes_left(user: User) -> int | None:
@@ -72,18 +75,24 @@ def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 def staff_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Invite a person; the same form sent twice is one account and one invitation e-mail."""
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            user = services.staff_invite(
-                email=form.cleaned_data["email"],
-                full_name=form.cleaned_data["full_name"],
-                role=Role(form.cleaned_data["role"]),
-                by=request.user,
-                ip_address=client_ip(request),
-            )
+            with submission(key=data[ONCE_FIELD], form="accounts.staff-invite", user=request.user) as sent:
+                user = services.staff_invite(
+                    email=data["email"],
+                    full_name=data["full_name"],
+                    role=Role(data["role"]),
+                    by=request.user,
+                    ip_address=client_ip(request),
+                )
+                sent.result_url = reverse("accounts:staff-detail", kwargs={"pk": user.pk})
+        except AlreadySubmitted as done:
+            return already_submitted_redirect(request, done, fallback=reverse("accounts:staff-list"))
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
             return redirect("accounts:staff-detail", pk=user.pk)
@@ -91,20 +100,33 @@ def staff_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_invite.html", {"form": form}, status=status)
 
 
-@role_required(Role.ADMIN)
-@require_GET
-def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    staff = _get_staff_or_404(pk)
+def _role_values(user: User) -> dict[str, str]:
+    """What the role form shows of ``user``: its ``initial``, and what the save compares."""
+    role = user_role(user)
+    return {"role": role.value if role else ""}
+
+
+def _staff_detail_page(
+    request: AuthenticatedHttpRequest, staff: User, *, role_form: RoleForm | None = None, status: int = 200
+) -> HttpResponse:
     context = {
         "staff": staff,
         "staff_role": user_role(staff),
-        "role_form": RoleForm(initial={"role": user_role(staff)}),
+        "role_form": role_form or RoleForm(initial=versioned(_role_values(staff))),
+        # The invitation e-mail is sent once per form, however often the button is pressed.
+        "resend_form": OnceForm(auto_id=False),
         "has_totp": Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists(),
         "sessions": services.staff_sessions_open(user=staff),
         "events": selectors.access_events(user=staff)[:20],
         "is_self": staff.pk == request.user.pk,
     }
-    return render(request, "accounts/staff_detail.html", context)
+    return render(request, "accounts/staff_detail.html", context, status=status)
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _staff_detail_page(request, _get_staff_or_404(pk))
 
 
 class _StaffAction(Protocol):
@@ -128,16 +150,32 @@ def _staff_action(
 @role_required(Role.ADMIN)
 @require_POST
 def staff_set_role(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    form = RoleForm(request.POST)
+    """Change a staff member's role, unless someone changed it since the page was opened: then
+    the page again (409) with the role chosen kept and the role they now have named."""
+    staff = _get_staff_or_404(pk)
+    form = RoleForm(request.POST, initial=versioned(_role_values(staff)))
     if not form.is_valid():
         messages.error(request, _("Choose one of the listed roles."))
         return redirect("accounts:staff-detail", pk=pk)
     role = Role(form.cleaned_data["role"])
-
-    def set_role(*, user: User, by: User, ip_address: str | None) -> None:
-        services.staff_set_role(user=user, role=role, by=by, ip_address=ip_address)
-
-    return _staff_action(request, pk, set_role, _("%(name)s now has the role %(role)s."), role=role.label)
+    try:
+        save_if_unchanged(
+            instance=staff,
+            version=form.cleaned_data[VERSION_FIELD],
+            values=_role_values,
+            save=lambda locked: services.staff_set_role(
+                user=locked, role=role, by=request.user, ip_address=client_ip(request)
+            ),
+        )
+    except EditConflict as conflict:
+        show_conflict(form, conflict)
+        return _staff_detail_page(request, staff, role_form=form, status=409)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("%(name)s now has the role %(role)s.") % {"name": staff, "role": role.label})
+    return redirect("accounts:staff-detail", pk=staff.pk)
 
 
 @role_required(Role.ADMIN)
@@ -157,9 +195,26 @@ def staff_reactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @role_required(Role.ADMIN)
 @require_POST
 def staff_resend_invitation(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _staff_action(
-        request, pk, services.staff_resend_invitation, _("A new invitation is on its way to %(name)s.")
-    )
+    """A fresh invitation e-mail; the same button's form sent twice sends it once."""
+    staff = _get_staff_or_404(pk)
+    here = reverse("accounts:staff-detail", kwargs={"pk": staff.pk})
+    form = OnceForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError([message for errors in form.errors.values() for message in errors])
+        with submission(
+            key=form.cleaned_data[ONCE_FIELD], form="accounts.staff-resend-invitation", user=request.user
+        ) as sent:
+            services.staff_resend_invitation(user=staff, by=request.user, ip_address=client_ip(request))
+            sent.result_url = here
+    except AlreadySubmitted as done:
+        return already_submitted_redirect(request, done, fallback=here)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("A new invitation is on its way to %(name)s.") % {"name": staff})
+    return redirect(here)
 
 
 @role_required(Role.ADMIN)

@@ -5,11 +5,18 @@ copy of them in the database, which its scheduler reads; the admin shows that co
 (``amparo.admin_site``). When beat starts, ``beat_schedule_from_code`` puts the copy back in line
 with the code, so a row changed behind the admin's back (a restored backup, a database shell)
 cannot keep the daily reminders switched off or run a task the code does not schedule.
+
+The local default broker, kombu's filesystem transport, expects its folders to exist. When the app
+is configured (the first time a process sends a task, or a worker or beat starts), the folders it
+names are created, so ``manage.py runserver`` or a worker on a fresh checkout needs no ``make demo``.
 """
 
 import logging
 import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from celery import Celery
 from celery.signals import beat_embedded_init, beat_init, setup_logging, worker_init
@@ -21,6 +28,40 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
+
+# kombu's filesystem transport: its options naming folders, and its defaults (relative to the
+# working directory) when an option is not given.
+FILESYSTEM_FOLDERS = {
+    "data_folder_in": "data_in",
+    "data_folder_out": "data_out",
+    "processed_folder": "processed",
+    "control_folder": "control",
+}
+
+
+def broker_folders(conf: Mapping[str, Any]) -> list[Path]:
+    """The folders the filesystem transport needs, if a broker URL of ``conf`` uses it (else none)."""
+    urls = [conf.get(key) for key in ("broker_url", "broker_write_url", "broker_read_url")]
+    if not any(isinstance(url, str) and urlsplit(url).scheme == "filesystem" for url in urls):
+        return []
+    options = conf.get("broker_transport_options") or {}
+    return sorted({Path(str(options.get(option, default))) for option, default in FILESYSTEM_FOLDERS.items()})
+
+
+def broker_folders_create(conf: Mapping[str, Any] | None = None) -> list[Path]:
+    """Create the filesystem broker's folders (``broker_folders``) that do not exist yet; return them all.
+
+    Idempotent. Side effect: folders on disk (never removed)."""
+    folders = broker_folders(app.conf if conf is None else conf)
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders
+
+
+@app.on_after_configure.connect
+def _broker_folders_at_configure(sender: Celery, source: Mapping[str, Any], **kwargs: Any) -> None:
+    broker_folders_create(source)
+
 
 # Installed by the database scheduler itself (it cleans up task results), not by our code.
 SCHEDULER_OWN_ENTRIES = frozenset({"celery.backend_cleanup"})

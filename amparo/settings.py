@@ -305,11 +305,13 @@ if not SITE_URL:
 # --- Celery -----------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}  # the Redis ones: the redis block below
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery-queue"
     # Every folder is given: kombu's defaults are relative to the working directory, and its
     # control folder (exchange bindings, the worker's remote-control mailbox) would otherwise
-    # land in the checkout. `make demo` creates them: kombu expects them to exist.
+    # land in the checkout. kombu expects them to exist: amparo.celery creates them when the app
+    # is configured, in the web process and the worker alike.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -665,3 +667,147 @@ STRIPE_TIMEOUT_SECONDS = env.integer("STRIPE_TIMEOUT_SECONDS", 10, minimum=1)
 SILENCED_SYSTEM_CHECKS = env.string_list("SILENCED_SYSTEM_CHECKS", [])
 
 # (deploy block)
+
+# --- resilience: the outbox ---
+# Work to do after a commit is an outbox row (kernel.enqueue); the commit hook sends it and this
+# sweep sends what the broker refused at that moment. After a failed send a process leaves its
+# messages to the sweep for OUTBOX_BACKOFF_SECONDS. Sent rows are kept OUTBOX_KEEP_DAYS.
+OUTBOX_BACKOFF_SECONDS = env.integer("OUTBOX_BACKOFF_SECONDS", 15, minimum=0)
+OUTBOX_KEEP_DAYS = env.integer("OUTBOX_KEEP_DAYS", 7, minimum=1)
+CELERY_BEAT_SCHEDULE["kernel-outbox-sweep"] = {"task": "kernel.tasks.outbox_sweep", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["kernel-submission-keys-expire"] = {
+    "task": "kernel.tasks.submission_keys_expire",
+    "schedule": crontab(hour=4, minute=5),
+}
+# A form's one-time key is remembered this long: a retry or a second tab within it shows the first result.
+SUBMISSION_KEY_DAYS = env.integer("SUBMISSION_KEY_DAYS", 7, minimum=1)
+
+# --- resilience: refunds ---
+# A refund committed as "requested" that Stripe never answered (the web process died before it
+# asked, or Stripe could not be reached) is asked again, under the same idempotency key, once it is
+# REFUND_RETRY_AFTER_MINUTES old; after REFUND_MAX_ATTEMPTS tries in all (the first is the web
+# request's), or as soon as Stripe says it cannot refund, it is marked failed and its amount is free
+# again (funds.services.checkout.refunds_retry_stale). Finance sees failed refunds on its home page.
+REFUND_RETRY_AFTER_MINUTES = env.integer("REFUND_RETRY_AFTER_MINUTES", 5, minimum=1)
+REFUND_MAX_ATTEMPTS = env.integer("REFUND_MAX_ATTEMPTS", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["funds-retry-stale-refunds"] = {
+    "task": "funds.tasks.retry_stale_refunds",
+    "schedule": crontab(minute="*/5"),
+}
+# The same net for receipts: a paid donation whose receipt was never sent (its task lost, or out
+# of retries) is queued again (funds.services.receipts.receipts_requeue_unsent).
+CELERY_BEAT_SCHEDULE["funds-requeue-unsent-receipts"] = {
+    "task": "funds.tasks.requeue_unsent_receipts",
+    "schedule": crontab(minute="7-59/15"),
+}
+
+# --- resilience: unconfirmed ---
+# A session save that meets a dead connection after the view committed is tried once more on a
+# fresh one (kernel.sessions); a view that loses its connection answers "we could not confirm
+# this was saved" with what was typed, never the 500 page (kernel.unconfirmed).
+SESSION_ENGINE = "kernel.sessions"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("kernel.readlog.ReadNotLoggedMiddleware"), "kernel.unconfirmed.UnconfirmedMiddleware"
+)
+
+# --- resilience: tasks ---
+# Report runs survive a killed worker and a database blip (reports.services): a worker claiming a
+# run takes a lease of REPORT_RUN_LEASE_SECONDS, renewed by its heartbeat as the progress moves; a
+# run waiting REPORT_RUN_QUEUED_LEASE_SECONDS with no worker taking it up, or running past its lease
+# (its worker died), is stuck. The sweep (every 5 minutes) sends a stuck run again, at most
+# REPORT_RUN_MAX_REQUEUES times, and fails it once REPORT_RUN_MAX_ATTEMPTS workers were lost on it;
+# asking again for a stuck report starts a new run.
+REPORT_RUN_LEASE_SECONDS = env.integer("REPORT_RUN_LEASE_SECONDS", 300, minimum=1)
+REPORT_RUN_QUEUED_LEASE_SECONDS = env.integer("REPORT_RUN_QUEUED_LEASE_SECONDS", 15 * 60, minimum=1)
+REPORT_RUN_MAX_ATTEMPTS = env.integer("REPORT_RUN_MAX_ATTEMPTS", 3, minimum=1)
+REPORT_RUN_MAX_REQUEUES = env.integer("REPORT_RUN_MAX_REQUEUES", 3, minimum=0)
+# The rule: a report's hard time limit stays below the broker's visibility timeout (1800 s, the
+# Redis block), or Redis would hand a report still being produced to a second worker. A prefork
+# worker enforces both limits; a thread-pool worker cannot, so the run's heartbeat stops a run at
+# the soft limit itself (reports.services).
+REPORT_SOFT_TIME_LIMIT_SECONDS = 18 * 60
+REPORT_TIME_LIMIT_SECONDS = 20 * 60
+# Drills and fault tests only (bench/drills, tests/faults): each progress step of a report waits this
+# long, so that a small report takes seconds and a worker can be killed in the middle of it.
+REPORT_STEP_DELAY_MS = env.integer("REPORT_STEP_DELAY_MS", 0, minimum=0)
+CELERY_BEAT_SCHEDULE["reports-sweep-stuck-runs"] = {
+    "task": "reports.tasks.sweep_stuck_runs",
+    "schedule": crontab(minute="2-59/5"),
+}
+
+# --- resilience: backup ---
+# Files in private storage that no row references (an upload whose transaction rolled back, a write
+# cut short by a crash) are counted weekly and logged; `manage.py orphaned_files --delete` removes them
+# (kernel/storage.py). `manage.py verify_restore` runs each of KEY_CHECKS (functions that raise
+# ImproperlyConfigured when the configured keys do not fit the stored data), by name, so the kernel's
+# command stays generic; the same check guards the web application and the workers at start-up.
+CELERY_BEAT_SCHEDULE["kernel-orphaned-files-check"] = {
+    "task": "kernel.tasks.orphaned_files_check",
+    "schedule": crontab(day_of_week="sun", hour=3, minute=40),
+}
+KEY_CHECKS = ["casework.services.keys.keys_verify"]
+
+# --- resilience: redis ---
+# A hung Redis (stopped by SIGSTOP, a dead NAT entry, a failover) accepts connections and never
+# answers: without timeouts every request that touches it waits for ever. Each wait below is
+# bounded (milliseconds, from the environment), so the site keeps answering while Redis does not.
+#
+# The broker (kombu's Redis transport). A send gives up after one retry on a fresh connection (the
+# retry heals a pooled connection that a Redis restart closed): a hung Redis costs the request about
+# two socket timeouts, and the outbox (kernel.enqueue) keeps the message for its sweep. The socket
+# timeout must stay above the worker's 1-second BRPOP, which it also bounds.
+CELERY_BROKER_SOCKET_TIMEOUT_MS = env.integer("CELERY_BROKER_SOCKET_TIMEOUT_MS", 1500, minimum=1100)
+CELERY_BROKER_CONNECT_TIMEOUT_MS = env.integer("CELERY_BROKER_CONNECT_TIMEOUT_MS", 1000, minimum=100)
+# How long Redis keeps a message a worker took but has not acknowledged (tasks acknowledge late)
+# before it hands it to another worker: a worker killed in the middle of a task has it redone after
+# this long. The rule: it must exceed the longest hard time limit of any task (the reports',
+# REPORT_TIME_LIMIT_SECONDS, the tasks block) and the longest retry countdown (600 s,
+# kernel.retry), or Redis would give a task still running, or still waiting for its retry, to a
+# second worker. Start-up refuses a value that breaks the rule.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env.integer("CELERY_VISIBILITY_TIMEOUT_SECONDS", 1800, minimum=60)
+_longest_task_seconds = max(REPORT_TIME_LIMIT_SECONDS, 600)
+if _longest_task_seconds >= CELERY_VISIBILITY_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT_SECONDS={CELERY_VISIBILITY_TIMEOUT_SECONDS} must exceed the longest task's "
+        f"hard time limit or retry countdown ({_longest_task_seconds} s)."
+    )
+# Options of every transport live in one dict; each transport reads only its own (the filesystem
+# folders above, these for Redis), so a test or a process pointed at Redis later still gets them.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT_MS / 1000,
+    "socket_connect_timeout": CELERY_BROKER_CONNECT_TIMEOUT_MS / 1000,
+    "socket_keepalive": True,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    # A connection is tried once (kombu's default is for ever); redis-py's pool itself replaces a
+    # pooled connection that a Redis restart closed.
+    "max_retries": 0,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_CONNECT_TIMEOUT_MS / 1000
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# No result backend: every task ignores its result (CELERY_TASK_IGNORE_RESULT), so nothing waits on
+# Redis for results.
+#
+# The cache (CACHE_URL, a Redis of its own or another database number than the broker's) holds only
+# the limits' counts and short-lived memories. Reads and writes wait at most CACHE_SOCKET_TIMEOUT_MS;
+# while Redis does not answer, kernel.cache.FailOpenRedisCache counts in each process instead (for
+# CACHE_FAIL_OPEN_SECONDS before it asks Redis again), so sign-in keeps working: the limits then
+# count per process, and no password or code is checked any less.
+CACHE_SOCKET_TIMEOUT_MS = env.integer("CACHE_SOCKET_TIMEOUT_MS", 500, minimum=50)
+CACHE_CONNECT_TIMEOUT_MS = env.integer("CACHE_CONNECT_TIMEOUT_MS", 500, minimum=50)
+CACHE_FAIL_OPEN_SECONDS = env.integer("CACHE_FAIL_OPEN_SECONDS", 10, minimum=1)
+REDIS_CACHE_OPTIONS = {
+    "socket_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
+    "socket_connect_timeout": CACHE_CONNECT_TIMEOUT_MS / 1000,
+    "FAIL_OPEN_SECONDS": CACHE_FAIL_OPEN_SECONDS,
+}
+for _cache in CACHES.values():
+    if _cache["BACKEND"] in {"django.core.cache.backends.redis.RedisCache", "kernel.cache.FailOpenRedisCache"}:
+        _cache["BACKEND"] = "kernel.cache.FailOpenRedisCache"
+        _cache["OPTIONS"] = {**REDIS_CACHE_OPTIONS, **_cache.get("OPTIONS", {})}
+# /healthz waits at most this long for the broker's PING (it answers within a second in all).
+HEALTHZ_BROKER_TIMEOUT_MS = env.integer("HEALTHZ_BROKER_TIMEOUT_MS", 400, minimum=50)

@@ -12,6 +12,9 @@ def _not_offered(request, *args, **kwargs):
     raise Http404
 
 
+# A lost database connection anywhere in a request: "could not confirm", never the 500 page.
+handler500 = "kernel.unconfirmed.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

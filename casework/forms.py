@@ -52,7 +52,9 @@ from casework.selectors import DETAINED, attorneys
 from casework.services.case import DETAINEE_FIELDS
 from casework.services.deadlines import RuleOptions
 from casework.services.decisions import DecisionFields
+from kernel.concurrency import VersionField
 from kernel.forms import CASE_DAYS, LIFETIME_DAYS, BoundedDateField, MoneyField, PhoneField
+from kernel.once import OneTimeKeyField
 from kernel.uploads import check_upload
 
 # A note (at intake or on the case) is at most this many characters: some twelve typed pages.
@@ -223,6 +225,7 @@ FLAG_FIELDS = ["flag_imminent_removal", "flag_medical", "flag_minor_children"]
 
 
 class IntakeForm(DetaineeAndDetentionFields):
+    once = OneTimeKeyField()
     facility = FacilityChoiceField()
     custodian = forms.ChoiceField(
         label=_("Held by"),
@@ -254,6 +257,7 @@ class IntakeForm(DetaineeAndDetentionFields):
 
 
 class CaseDetailsForm(DetaineeAndDetentionFields):
+    version = VersionField()
     proceeding_type = forms.ChoiceField(label=_("Proceeding"), choices=ProceedingType.choices)
     detention_authority = forms.ChoiceField(
         label=_("Detention authority"),
@@ -307,6 +311,10 @@ class CaseDetailsForm(DetaineeAndDetentionFields):
 
 
 class CustodyForm(forms.Form):
+    """A change of custody: it starts a custody period (once) and edits the case's custody (stamped)."""
+
+    once = OneTimeKeyField()
+    version = VersionField()
     custodian = forms.ChoiceField(label=_("Custody"), choices=Custodian.choices)
     release_basis = forms.ChoiceField(
         label=_("Released on"), choices=ReleaseBasis.choices, required=False, help_text=_("For a release only.")
@@ -323,11 +331,13 @@ class CustodyForm(forms.Form):
 
 
 class SupervisionForm(forms.Form):
+    version = VersionField()
     supervision = forms.ChoiceField(label=_("Supervision"), choices=Supervision.choices, required=False)
     next_check_in_on = BoundedDateField(days=CASE_DAYS, label=_("Next check-in"), required=False)
 
 
 class UacDeterminationForm(forms.Form):
+    version = VersionField()
     determination = forms.ChoiceField(label=_("Unaccompanied child?"), choices=UacDetermination.choices)
     determined_on = BoundedDateField(
         days=CASE_DAYS,
@@ -340,6 +350,7 @@ class UacDeterminationForm(forms.Form):
 
 
 class AppearanceForm(forms.Form):
+    once = OneTimeKeyField()
     forum = forms.ChoiceField(label=_("Before"), choices=AppearanceForum.choices)
     attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Attorney of record"), queryset=None)
     filed_on = BoundedDateField(days=CASE_DAYS, label=_("Filed on"), initial=timezone.localdate)
@@ -356,6 +367,9 @@ def _hearing_zone_choices() -> list[tuple[str, Any]]:
 
 
 class HearingForm(forms.Form):
+    """A new hearing (sent once); ``HearingEditForm`` edits one."""
+
+    once = OneTimeKeyField()
     kind = forms.ChoiceField(label=_("Type"), choices=HearingKind.choices)
     court = CourtChoiceField(
         required=False, help_text=_("For a hearing before an immigration judge (a Joseph hearing too).")
@@ -398,6 +412,11 @@ class HearingForm(forms.Form):
         elif day and time:
             data["starts_at"] = datetime.combine(day, time, tzinfo=ZoneInfo(str(zone)))
         return data
+
+
+class HearingEditForm(HearingForm):
+    once = None  # type: ignore[assignment]  # an edit is stamped instead
+    version = VersionField()
 
 
 def _grouped_outcomes(outcomes: frozenset[DecisionOutcome]) -> list[tuple[Any, Any]]:
@@ -509,8 +528,18 @@ class DecisionForm(forms.Form):
         )
 
 
+class DecisionNewForm(DecisionForm):
+    once = OneTimeKeyField()
+
+
+class DecisionEditForm(DecisionForm):
+    version = VersionField()
+
+
 class HearingOutcomeForm(DecisionForm):
     """What happened at a hearing; a judge's decision there is recorded with it."""
+
+    version = VersionField()
 
     decided_on = BoundedDateField(
         days=CASE_DAYS, label=_("Decided on"), required=False, help_text=_("Empty: the day of the hearing.")
@@ -546,6 +575,7 @@ class HearingOutcomeForm(DecisionForm):
 
 
 class DeadlineRuleForm(forms.Form):
+    once = OneTimeKeyField()
     rule = forms.ChoiceField(label=_("Rule"), choices=[c for c in Rule.choices if c[0] != Rule.MANUAL])
     source_date = BoundedDateField(
         days=CASE_DAYS,
@@ -588,19 +618,23 @@ class DeadlineRuleForm(forms.Form):
 
 
 class DeadlineManualForm(forms.Form):
+    once = OneTimeKeyField()
     title = forms.CharField(label=_("What is due"), max_length=200)
     due_on = BoundedDateField(days=CASE_DAYS, label=_("Due on"))
 
 
 class DeadlineEditForm(DeadlineManualForm):
-    pass
+    once = None  # type: ignore[assignment]  # an edit is stamped instead
+    version = VersionField()
 
 
 class DeadlineStatusForm(forms.Form):
+    version = VersionField()
     status = forms.ChoiceField(choices=DeadlineStatus.choices)
 
 
 class NoteForm(forms.Form):
+    once = OneTimeKeyField()
     body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}), max_length=NOTE_MAX_LENGTH)
     privileged = forms.BooleanField(
         label=_("Privileged (attorney-client or work product)"), required=False, initial=True
@@ -608,6 +642,7 @@ class NoteForm(forms.Form):
 
 
 class DocumentForm(forms.Form):
+    once = OneTimeKeyField()
     file = forms.FileField(label=_("File"), help_text=_("PDF, image or office document."))
     kind = forms.ChoiceField(label=_("Type"), choices=DocumentKind.choices, initial=DocumentKind.OTHER)
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
@@ -622,18 +657,36 @@ class DocumentForm(forms.Form):
 
 
 class ReliefForm(forms.Form):
+    """A form of relief newly sought (sent once); ``ReliefEditForm`` changes one already recorded."""
+
+    once = OneTimeKeyField()
     kind = forms.ChoiceField(label=_("Relief"), choices=ReliefKind.choices)
     status = forms.ChoiceField(label=_("Status"), choices=ReliefStatus.choices)
     filed_on = BoundedDateField(days=CASE_DAYS, label=_("Filed on"), required=False)
     decided_on = BoundedDateField(days=CASE_DAYS, label=_("Decided on"), required=False)
 
 
+class ReliefEditForm(ReliefForm):
+    once = None  # type: ignore[assignment]  # an edit is stamped instead
+    version = VersionField()
+    relief = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].disabled = True  # the relief being changed; another kind is added, not edited
+
+
 class CloseForm(forms.Form):
+    once = OneTimeKeyField()
     reason = forms.ChoiceField(label=_("Reason"), choices=CloseReason.choices)
     note = forms.CharField(label=_("Closing note"), max_length=300, required=False)
 
 
 class AssignForm(forms.Form):
+    """Putting an attorney on a case (once), stamped with the lead the supervisor saw."""
+
+    once = OneTimeKeyField()
+    version = VersionField()
     attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Attorney"), queryset=None)
     role = forms.ChoiceField(label=_("Role"), choices=AssignmentRole.choices, initial=AssignmentRole.LEAD)
 
@@ -644,6 +697,7 @@ class AssignForm(forms.Form):
 
 
 class BulkReassignForm(forms.Form):
+    once = OneTimeKeyField()
     from_attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         label=_("Move every active case of"), queryset=None
     )

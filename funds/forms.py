@@ -1,5 +1,10 @@
 """The forms of funds' pages: the public donation form, then the staff forms of payment
-requests, approvals, payments and bonds (attorneys and finance)."""
+requests, approvals, payments and bonds (attorneys and finance).
+
+Every staff form here creates something or moves money, so each is a ``OnceForm``: it carries a
+one-time key, and its view does the work inside ``kernel.once.submission`` (a second POST of the
+same rendered form shows the first result instead of doing it again). The donation form has its
+own ``nonce``, Stripe Checkout's idempotency key."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from funds.services.bonds import BondTerms
 from funds.services.checkout import CheckoutGift
 from kernel.forms import MONEY_DAYS, BoundedDateField, MoneyField, PhoneField
 from kernel.money import cents_as_decimal_text, format_cents
+from kernel.once import OnceForm
 from kernel.uploads import check_upload
 
 CUSTOM = "custom"
@@ -164,7 +170,7 @@ class DonationForm(forms.Form):
 # --- Staff: payment requests, approvals, payments, bonds ------------------------------------
 
 
-class DisbursementRequestForm(forms.Form):
+class DisbursementRequestForm(OnceForm):
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.filter(active=True))
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
     amount = MoneyField(label=_("Amount (USD)"))
@@ -192,11 +198,11 @@ class DisbursementRequestForm(forms.Form):
         return attachment
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(OnceForm):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(OnceForm):
     paid_on = BoundedDateField(days=MONEY_DAYS, label=_("Paid on"), initial=timezone.localdate)
     method = forms.ChoiceField(
         label=_("Method"),
@@ -257,30 +263,30 @@ class BondPaymentForm(PaymentForm):
         )
 
 
-class BondCancellationForm(forms.Form):
+class BondCancellationForm(OnceForm):
     notice_on = _date(_("Cancellation notice (I-391) dated"))
     note = _note()
 
 
-class BondRefundClaimForm(forms.Form):
+class BondRefundClaimForm(OnceForm):
     claimed_on = _date(_("Refund claimed on"))
     note = _note()
 
 
-class BondRefundForm(forms.Form):
+class BondRefundForm(OnceForm):
     refunded = MoneyField(label=_("Principal refunded (USD)"), allow_zero=True)
     interest = MoneyField(label=_("Interest (USD)"), required=False, allow_zero=True)
     refunded_on = _date(_("Refunded on"))
     note = _note()
 
 
-class BondPassBackForm(forms.Form):
+class BondPassBackForm(OnceForm):
     amount = MoneyField(label=_("Amount passed back (USD)"), required=False, help_text=_("Leave empty for all of it."))
     received_on = _date(_("Received by the fund on"))
     note = _note()
 
 
-class BondShortfallForm(forms.Form):
+class BondShortfallForm(OnceForm):
     recovered = MoneyField(
         label=_("Recovered (USD)"), required=False, allow_zero=True, help_text=_("The rest is written off.")
     )
@@ -288,7 +294,7 @@ class BondShortfallForm(forms.Form):
     note = _note()
 
 
-class BondBreachForm(forms.Form):
+class BondBreachForm(OnceForm):
     served_on = _date(
         _("Breach notice (I-323) served on"),
         help_text=_("For a notice sent by mail, the date it was mailed (on the notice), not the day it arrived."),
@@ -298,22 +304,32 @@ class BondBreachForm(forms.Form):
     note = _note()
 
 
-class BondAppealForm(forms.Form):
+class BondAppealForm(OnceForm):
     filed_on = _date(_("Appeal (I-290B) received by USCIS on"))
     note = _note()
 
 
-class BondBreachWithdrawnForm(forms.Form):
+class BondBreachWithdrawnForm(OnceForm):
     withdrawn_on = _date(_("Breach withdrawn on"))
     note = _note()
 
 
-class BondForfeitForm(forms.Form):
+class BondForfeitForm(OnceForm):
     forfeited_on = _date(_("Forfeited on"))
     note = _note(_("What happened"), required=True)
 
 
-class BondBreachInterestForm(forms.Form):
+class BondBreachInterestForm(OnceForm):
     interest = MoneyField(label=_("Interest to the date of breach (USD)"), required=False, allow_zero=True)
     received_on = _date(_("Received on"))
     note = _note()
+
+
+# --- Finance: a refund of a gift, a parked webhook event's retry ----------------------------
+
+
+class RefundForm(OnceForm):
+    """A refund of a paid gift (one per row of the donation list)."""
+
+    amount = MoneyField(label=_("Amount (USD)"))
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)

@@ -40,9 +40,25 @@ class GatewayError(Exception):
         self.code = code
         self.http_status = http_status
 
+    @property
+    def refused(self) -> bool:
+        """Whether Stripe answered and said no for good: the same request again gets the same answer
+        (a 4xx, e.g. ``amount_too_large``, ``charge_already_refunded``, ``resource_missing``).
+
+        Not refused: Stripe could not be reached or timed out (it may have done it), a 5xx, 401/403
+        (our key: fixed by us, not by waiting), 409 (a request with the same idempotency key is still
+        being carried out) and 429 (too many requests)."""
+        status = self.http_status
+        return status is not None and 400 <= status < 500 and status not in {401, 403, 409, 429}
+
 
 class IdempotencyConflict(GatewayError):
     """The idempotency key was used before with other parameters: Stripe refused the request."""
+
+    @property
+    def refused(self) -> bool:
+        # The first request made under this key may have been carried out: no proof that nothing happened.
+        return False
 
 
 class WebhookSignatureError(Exception):

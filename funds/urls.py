@@ -1,6 +1,6 @@
 """Funds URLs. Each views module lists its own patterns; they are joined here under ``funds:``."""
 
-from funds.views import bonds, disbursements, donate, donor, finance, webhook, webhooks
+from funds.views import bonds, disbursements, discrepancies, donate, donor, finance, webhook, webhooks
 
 app_name = "funds"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     *webhooks.urlpatterns,
     *donor.urlpatterns,
     *finance.urlpatterns,
+    *discrepancies.urlpatterns,
     *bonds.urlpatterns,
     *disbursements.urlpatterns,
 ]

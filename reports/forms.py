@@ -15,6 +15,7 @@ from accounts.models import AccessEvent, User
 from casework.services.oversight import legal_demand_for_export
 from funds.models import AccountKind, Bond, Disbursement, Donation, Fund
 from kernel.forms import PERIOD_DAYS, BoundedDateField
+from kernel.once import OneTimeKeyField
 from reports.permissions import KindChoices
 
 MAX_REPORT_SPAN_DAYS = 5 * 366  # five years, leap days included
@@ -94,6 +95,8 @@ class AccessLogFilterForm(PeriodFilterForm):
 
 
 class ReportRequestForm(forms.Form):
+    # A second POST of the same page (a double click, a retry) shows the first request's run.
+    once = OneTimeKeyField()
     kind = forms.ChoiceField(label=_("Report"))
     date_from = BoundedDateField(days=PERIOD_DAYS, label=_("From"))
     date_to = BoundedDateField(days=PERIOD_DAYS, label=_("To"))

@@ -26,6 +26,23 @@ class ReportRun(models.Model):
         DONE = "done", _("Ready")
         FAILED = "failed", _("Failed")
 
+    class Failure(models.TextChoices):
+        """Why a run failed, in words for the person who asked (shown in their language)."""
+
+        ERROR = "error", _("Stopped by an error.")
+        STORAGE = "storage", _("The files could not be stored; try again later.")
+        DATABASE = "database", _("The database could not be reached while it was produced; try again later.")
+        TIME_LIMIT = "time_limit", _("It took longer than a report may take; choose a shorter period.")
+        WORKER_LOST = (
+            "worker_lost",
+            _(
+                "The worker producing it stopped several times before it was finished. "
+                "Request it again, or choose a shorter period."
+            ),
+        )
+        NEVER_STARTED = "never_started", _("No worker took it up in time. Request it again later.")
+        REPLACED = "replaced", _("It stopped making progress and was replaced by a new request.")
+
     kind = models.CharField(max_length=30, choices=ReportKind.choices)
     # Normalised parameters: {"from": "2026-01-01", "to": "2026-03-31", "fund": "bond" or ""}
     parameters = models.JSONField()
@@ -35,7 +52,17 @@ class ReportRun(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why it failed (``failure``, shown translated) and a short technical detail (an exception's class).
+    failure = models.CharField(max_length=20, choices=Failure.choices, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    # Recovery (reports.services): a worker that claims the run counts an attempt; while it runs it
+    # writes ``heartbeat_at`` as the progress moves and extends its lease. A run whose lease has
+    # expired (waiting with no worker taking it up, or running with a dead worker) is stuck: the
+    # sweep sends it again, ``requeues`` times at most, then fails it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requeues = models.PositiveSmallIntegerField(default=0)
     pdf = models.FileField(upload_to="reports/", blank=True)
     csv = models.FileField(upload_to="reports/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
@@ -48,7 +75,7 @@ class ReportRun(models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-id"]
-        indexes = [models.Index(fields=["kind", "status"])]
+        indexes = [models.Index(fields=["kind", "status"]), models.Index(fields=["status", "lease_expires_at"])]
 
     def __str__(self) -> str:
         return f"report {self.pk} ({self.kind})"

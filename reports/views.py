@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -19,6 +20,7 @@ from accounts.permissions import AuthenticatedHttpRequest, role_required
 from funds.models import Account, Fund
 from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
 from kernel.client_ip import client_ip
+from kernel.once import ONCE_FIELD, AlreadySubmitted, ForeignKey, already_submitted_redirect, submission
 from kernel.readlog import logged_read
 from kernel.uploads import DOWNLOAD_CSP
 from reports import selectors, services
@@ -122,20 +124,29 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         form = ReportRequestForm(request.POST, kinds=kinds)
         if form.is_valid():
             try:
-                run = services.report_request(
-                    kind=form.cleaned_data["kind"],
-                    date_from=form.cleaned_data["date_from"],
-                    date_to=form.cleaned_data["date_to"],
-                    fund=form.cleaned_data["fund"],
-                    by=request.user,
-                    legal_demand=form.cleaned_data["legal_demand"],
-                )
+                with submission(
+                    key=form.cleaned_data[ONCE_FIELD], form="reports.report-new", user=request.user
+                ) as sent:
+                    run = services.report_request(
+                        kind=form.cleaned_data["kind"],
+                        date_from=form.cleaned_data["date_from"],
+                        date_to=form.cleaned_data["date_to"],
+                        fund=form.cleaned_data["fund"],
+                        by=request.user,
+                        legal_demand=form.cleaned_data["legal_demand"],
+                    )
+                    sent.result_url = reverse("reports:report-detail", kwargs={"pk": run.pk})
+            except AlreadySubmitted as done:
+                return already_submitted_redirect(request, done, fallback=reverse("reports:report-list"))
+            except ForeignKey as refused:
+                form.add_error(None, refused)
             except services.ReportRunsLimited as limited:
                 form.add_error(None, limited.message)
                 response = render(request, "reports/report_new.html", {"form": form}, status=429)
                 response["Retry-After"] = str(limited.retry_after)
                 return response
-            return redirect("reports:report-detail", pk=run.pk)
+            else:
+                return redirect("reports:report-detail", pk=run.pk)
         return render(request, "reports/report_new.html", {"form": form}, status=400)
     today = timezone.localdate()
     form = ReportRequestForm(kinds=kinds, initial={"date_from": today.replace(month=1, day=1), "date_to": today})

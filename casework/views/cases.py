@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -26,15 +26,17 @@ from casework.forms import (
     CaseSearchForm,
     CloseForm,
     CustodyForm,
+    DeadlineStatusForm,
     DocumentForm,
     NoteForm,
+    ReliefEditForm,
     ReliefForm,
     SupervisionForm,
     UacDeterminationForm,
 )
-from casework.models import Case, CaseStatus, Document
+from casework.models import Case, CaseStatus, Deadline, Detainee, Document, Relief
 from casework.permissions import CASEWORK_ROLES, can_change, case_view
-from casework.views._common import record_view, refused
+from casework.views._common import record_view, refused, sent_once, show_edit_conflict
 from casework.views.search import (
     SEARCH_TOKEN_PARAMETER,
     search_recall,
@@ -43,7 +45,9 @@ from casework.views.search import (
     without_search_words,
 )
 from kernel.client_ip import client_ip
+from kernel.concurrency import VERSION_FIELD, EditConflict, save_if_unchanged, show_conflict, versioned
 from kernel.forms import add_validation_errors
+from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect
 from kernel.readlog import logged_read
 from kernel.uploads import DOWNLOAD_CSP
 
@@ -139,14 +143,19 @@ def case_detail(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
         **page,
     }
     if editable:
+        # Each deadline's status buttons carry the stamp of the status shown (``deadline_status``).
+        # (Attributes for the template's rows, on this request's copies only.)
+        context["deadlines"] = deadlines = list(cast("Iterable[Deadline]", page["deadlines"]))
+        for deadline in deadlines:
+            deadline.status_form = DeadlineStatusForm(  # type: ignore[attr-defined]
+                initial=versioned({"status": deadline.status}), auto_id=False
+            )
+        for relief in page["relief"]:
+            relief.change_form = relief_edit_form(relief)  # type: ignore[attr-defined]
         context.update(
-            custody_form=CustodyForm(initial={"custodian": case.custodian, "facility": case.facility_id}),
-            supervision_form=SupervisionForm(
-                initial={"supervision": case.supervision, "next_check_in_on": case.next_check_in_on}
-            ),
-            uac_form=UacDeterminationForm(
-                initial={"determination": case.uac_determination, "determined_on": case.uac_determined_on}
-            ),
+            custody_form=CustodyForm(initial=versioned(_custody_values(case))),
+            supervision_form=SupervisionForm(initial=versioned(_supervision_values(case))),
+            uac_form=UacDeterminationForm(initial=versioned(_uac_values(case))),
             appearance_form=AppearanceForm(),
             note_form=NoteForm(),
             document_form=DocumentForm(),
@@ -155,25 +164,47 @@ def case_detail(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     return render(request, "casework/case_detail.html", context)
 
 
+def _details_values(case: Case) -> dict[str, Any]:
+    """What the details form shows of ``case`` and its person (their rows locked: we are saving)."""
+    detainee = Detainee.objects.select_for_update().get(pk=case.detainee_id)
+    values = {name: getattr(detainee, name) for name in services.case.DETAINEE_FIELDS}
+    values.update({name: getattr(case, name) for name in services.case.CASE_FIELDS})
+    return values
+
+
 @case_view("change", methods=("GET", "POST"))
 def case_edit(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     detainee = case.detainee
     initial = {name: getattr(detainee, name) for name in services.case.DETAINEE_FIELDS}
     initial.update({name: getattr(case, name) for name in services.case.CASE_FIELDS})
-    form = CaseDetailsForm(request.POST or None, initial=initial)
+    form = CaseDetailsForm(request.POST or None, initial=versioned(initial))
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop(VERSION_FIELD)
         try:
-            changed = services.case_update_details(
-                case=case, by=request.user, ip_address=client_ip(request), **form.cleaned_data
+            changed = save_if_unchanged(
+                instance=case,
+                version=version,
+                values=_details_values,
+                save=lambda locked: services.case_update_details(
+                    case=locked, by=request.user, ip_address=client_ip(request), **data
+                ),
             )
+        except EditConflict as conflict:
+            show_conflict(form, conflict)
+            status = 409
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
             if changed:
                 messages.success(request, _("Saved."))
             return redirect("casework:case-detail", number=case.number)
-    status = 400 if request.method == "POST" else 200
     return render(request, "casework/case_edit.html", {"case": case, "form": form}, status=status)
+
+
+def _case_url(case: Case, anchor: str = "") -> str:
+    return reverse("casework:case-detail", kwargs={"number": case.number}) + anchor
 
 
 def _post_form(
@@ -184,20 +215,61 @@ def _post_form(
     success: str,
     anchor: str = "",
     initial: dict[str, Any] | None = None,
+    *,
+    name: str,
+    values: Callable[[Case], dict[str, Any]] | None = None,
 ) -> HttpResponse:
-    """Validate a small form posted from the case page and run ``action(case, data)``."""
+    """Validate a small form posted from the case page and run ``action(case, data)``.
+
+    A form with a one-time key does it once (``name`` names the form); with ``values`` (what an
+    edit form shows of the case, as its stamp was made) it is refused with a 409 if any of them
+    changed since the page was opened.
+    """
     form = form_class(request.POST, request.FILES, initial=initial)
+    status = 400
     if form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop(VERSION_FIELD, "")
+        key = data.pop(ONCE_FIELD, None)
+        result_url = _case_url(case, anchor)
         try:
-            action(case, form.cleaned_data)
+            with sent_once(key=key, form=name, user=request.user) as sent:
+                if values is None:
+                    action(case, data)
+                else:
+                    save_if_unchanged(
+                        instance=case, version=version, values=values, save=lambda locked: action(locked, data)
+                    )
+                sent.result_url = result_url
+        except AlreadySubmitted as done:
+            return already_submitted_redirect(request, done, fallback=result_url)
+        except EditConflict as conflict:
+            show_edit_conflict(form, conflict, version)
+            status = 409
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
             messages.success(request, success)
-            return redirect(reverse("casework:case-detail", kwargs={"number": case.number}) + anchor)
+            return redirect(result_url)
     return render(
-        request, "casework/form_page.html", {"case": case, "form": form, "title": _("Check and try again")}, status=400
+        request,
+        "casework/form_page.html",
+        {"case": case, "form": form, "title": _("Check and try again")},
+        status=status,
     )
+
+
+def _custody_values(case: Case) -> dict[str, Any]:
+    """The custody the case page shows (and its custody form is stamped with)."""
+    return {"custodian": case.custodian, "facility": case.facility_id}
+
+
+def _supervision_values(case: Case) -> dict[str, Any]:
+    return {"supervision": case.supervision, "next_check_in_on": case.next_check_in_on}
+
+
+def _uac_values(case: Case) -> dict[str, Any]:
+    return {"determination": case.uac_determination, "determined_on": case.uac_determined_on}
 
 
 @case_view("change", methods=("POST",))
@@ -216,7 +288,17 @@ def custody_change(request: AuthenticatedHttpRequest, case: Case) -> HttpRespons
 
     # The case's current facility stays valid even if it is no longer offered for new choices.
     initial = {"facility": case.facility_id}
-    return _post_form(request, case, CustodyForm, act, _("Custody updated."), "#custody", initial)
+    return _post_form(
+        request,
+        case,
+        CustodyForm,
+        act,
+        _("Custody updated."),
+        "#custody",
+        initial,
+        name="casework.custody-change",
+        values=_custody_values,
+    )
 
 
 @case_view("change", methods=("POST",))
@@ -230,7 +312,16 @@ def custody_supervision(request: AuthenticatedHttpRequest, case: Case) -> HttpRe
             ip_address=client_ip(request),
         )
 
-    return _post_form(request, case, SupervisionForm, act, _("Supervision updated."), "#custody")
+    return _post_form(
+        request,
+        case,
+        SupervisionForm,
+        act,
+        _("Supervision updated."),
+        "#custody",
+        name="casework.supervision",
+        values=_supervision_values,
+    )
 
 
 @case_view("change", methods=("POST",))
@@ -244,7 +335,16 @@ def uac_determination(request: AuthenticatedHttpRequest, case: Case) -> HttpResp
             ip_address=client_ip(request),
         )
 
-    return _post_form(request, case, UacDeterminationForm, act, _("Determination recorded."), "#custody")
+    return _post_form(
+        request,
+        case,
+        UacDeterminationForm,
+        act,
+        _("Determination recorded."),
+        "#custody",
+        name="casework.uac-determination",
+        values=_uac_values,
+    )
 
 
 @case_view("change", methods=("POST",))
@@ -259,7 +359,9 @@ def appearance_record(request: AuthenticatedHttpRequest, case: Case) -> HttpResp
             ip_address=client_ip(request),
         )
 
-    return _post_form(request, case, AppearanceForm, act, _("Appearance recorded."), "#appearances")
+    return _post_form(
+        request, case, AppearanceForm, act, _("Appearance recorded."), "#appearances", name="casework.appearance"
+    )
 
 
 @case_view("change", methods=("POST",))
@@ -269,7 +371,7 @@ def note_add(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
             case=case, body=data["body"], privileged=data["privileged"], by=request.user, ip_address=client_ip(request)
         )
 
-    return _post_form(request, case, NoteForm, act, _("Note added."), "#notes")
+    return _post_form(request, case, NoteForm, act, _("Note added."), "#notes", name="casework.note-add")
 
 
 @case_view("change", methods=("POST",))
@@ -287,7 +389,9 @@ def document_upload(request: AuthenticatedHttpRequest, case: Case) -> HttpRespon
         except services.DocumentRejected as exc:
             raise ValidationError({"file": exc.messages}) from exc
 
-    return _post_form(request, case, DocumentForm, act, _("Document added."), "#documents")
+    return _post_form(
+        request, case, DocumentForm, act, _("Document added."), "#documents", name="casework.document-upload"
+    )
 
 
 # Downloads are named by case number and document id (never the person's name or the
@@ -321,26 +425,95 @@ def document_download(request: AuthenticatedHttpRequest, case: Case, pk: int) ->
     return response
 
 
+def _relief_values(relief: Relief) -> dict[str, Any]:
+    """What a relief's change form shows (and is stamped with)."""
+    return {
+        "relief": relief.pk,
+        "kind": relief.kind,
+        "status": relief.status,
+        "filed_on": relief.filed_on,
+        "decided_on": relief.decided_on,
+    }
+
+
+def relief_edit_form(relief: Relief) -> ReliefEditForm:
+    """The case page's form changing ``relief``, stamped (ids of its own: there is one per relief)."""
+    return ReliefEditForm(initial=versioned(_relief_values(relief)), auto_id=f"id_relief{relief.pk}_%s")
+
+
 @case_view("change", methods=("POST",))
 def relief_save(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    """Add a form of relief sought (once), or, with ``relief``, change one already recorded (stamped:
+    refused with a 409 if someone else changed it since the page was opened)."""
+    if request.POST.get("relief"):
+        return _relief_change(request, case)
+
     def act(case: Case, data: dict[str, Any]) -> None:
+        existing = case.relief.filter(kind=data["kind"]).first()
+        if existing is not None:
+            # Changing it from here would overwrite, unseen, what someone else recorded for it.
+            raise ValidationError(
+                {
+                    "kind": _("%(kind)s is already recorded: change it with its own “Change”.")
+                    % {"kind": existing.get_kind_display()}
+                }
+            )
         services.relief_save(case=case, by=request.user, ip_address=client_ip(request), **data)
 
-    return _post_form(request, case, ReliefForm, act, _("Relief saved."), "#relief")
+    return _post_form(request, case, ReliefForm, act, _("Relief saved."), "#relief", name="casework.relief-add")
+
+
+def _relief_change(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    try:
+        relief = case.relief.get(pk=int(request.POST["relief"]))
+    except (ValueError, Relief.DoesNotExist) as exc:
+        raise Http404 from exc
+    form = ReliefEditForm(request.POST, initial=_relief_values(relief))
+    status = 400
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop(VERSION_FIELD)
+        data.pop("relief")
+        try:
+            save_if_unchanged(
+                instance=relief,
+                version=version,
+                values=_relief_values,
+                save=lambda locked: services.relief_save(
+                    case=case, by=request.user, ip_address=client_ip(request), **data
+                ),
+            )
+        except EditConflict as conflict:
+            show_edit_conflict(form, conflict, version)
+            status = 409
+        except ValidationError as exc:
+            add_validation_errors(form, exc)
+        else:
+            messages.success(request, _("Relief saved."))
+            return redirect(_case_url(case, "#relief"))
+    context = {"case": case, "form": form, "title": _("Check and try again")}
+    return render(request, "casework/form_page.html", context, status=status)
 
 
 @case_view("change", methods=("GET", "POST"))
 def case_close(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     form = CloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        result_url = _case_url(case)
         try:
-            services.case_close(
-                case=case,
-                reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"],
-                by=request.user,
-                ip_address=client_ip(request),
-            )
+            # Once: a repeated close shows the closed case; a case someone else closed meanwhile is
+            # refused by the service, which checks the locked row ("already closed").
+            with sent_once(key=form.cleaned_data[ONCE_FIELD], form="casework.case-close", user=request.user) as sent:
+                services.case_close(
+                    case=case,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                    by=request.user,
+                    ip_address=client_ip(request),
+                )
+                sent.result_url = result_url
+        except AlreadySubmitted as done:
+            return already_submitted_redirect(request, done, fallback=result_url)
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -17,12 +18,13 @@ from accounts.roles import Role
 from casework.models import Case, ErasureRequest
 from casework.permissions import case_view
 from casework.services import retention
-from casework.views._common import refused
+from casework.views._common import refused, sent_once
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
+from kernel.once import ONCE_FIELD, AlreadySubmitted, OnceForm, already_submitted_redirect
 
 
-class ErasureRequestForm(forms.Form):
+class ErasureRequestForm(OnceForm):
     why = forms.CharField(
         label=gettext_lazy("Why now"),
         max_length=300,
@@ -37,15 +39,22 @@ class ErasureRequestForm(forms.Form):
 def erasure_request(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     form = ErasureRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        result_url = reverse("casework:erasure-list")
         try:
-            retention.erasure_request(
-                case=case, by=request.user, why=form.cleaned_data["why"], ip_address=client_ip(request)
-            )
+            with sent_once(
+                key=form.cleaned_data[ONCE_FIELD], form="casework.erasure-request", user=request.user
+            ) as sent:
+                retention.erasure_request(
+                    case=case, by=request.user, why=form.cleaned_data["why"], ip_address=client_ip(request)
+                )
+                sent.result_url = result_url
+        except AlreadySubmitted as done:
+            return already_submitted_redirect(request, done, fallback=result_url)
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
             messages.success(request, _("Erasure requested. A second supervisor must confirm it."))
-            return redirect("casework:erasure-list")
+            return redirect(result_url)
     context = {
         "case": case,
         "form": form,

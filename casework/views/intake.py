@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,11 +18,12 @@ from accounts.roles import Role
 from accounts.services import access_event_record
 from casework import selectors, services
 from casework.forms import IntakeForm
-from casework.models import Detainee
+from casework.models import Case, Detainee
 from casework.permissions import get_case_for_user
 from kernel.client_ip import client_ip
 from kernel.counters import counter_add
 from kernel.forms import add_validation_errors
+from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect, previous_submission, submission
 from kernel.readlog import logged_read
 
 # --- The duplicate check: limited and logged --------------------------------------------
@@ -127,6 +129,18 @@ def _same_person(request: AuthenticatedHttpRequest, number: str, data: dict[str,
     return None
 
 
+def _register(request: AuthenticatedHttpRequest, data: dict[str, Any], new_matter_of: str) -> Case:
+    """Register the intake: a new person, or a new matter of the person of case ``new_matter_of``."""
+    if not new_matter_of:
+        return services.case_register(data=_intake_data(data), by=request.user, ip_address=client_ip(request))
+    person = _same_person(request, new_matter_of, data)
+    if person is None:
+        raise ValidationError({"a_number": _("That case is not this A-number's person.")})
+    return services.case_open_new_matter(
+        detainee=person, data=_intake_data(data), by=request.user, ip_address=client_ip(request)
+    )
+
+
 @role_required(Role.INTAKE, Role.SUPERVISOR)
 def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Register a detained person: a phone-sized form, a duplicate check, then triage.
@@ -138,28 +152,27 @@ def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
     duplicates: list[selectors.PossibleDuplicate] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        earlier = previous_submission(key=data[ONCE_FIELD], form="casework.intake", user=request.user)
+        if earlier is not None:  # a repeat: before the duplicate check, which would find the person it registered
+            return already_submitted_redirect(request, earlier, fallback=reverse("casework:case-list"))
         try:
             duplicates = _duplicates_for(request, data) if _asks_anything(data) else []
         except LookupsExhausted:
             # Without the duplicate check nothing is registered: the form comes back as it was.
             return _lookups_exhausted(request, template="casework/intake.html", context={"form": form})
         new_matter_of = request.POST.get("new_matter_of", "")
-        try:
-            if new_matter_of:
-                person = _same_person(request, new_matter_of, data)
-                if person is None:
-                    raise ValidationError({"a_number": _("That case is not this A-number's person.")})
-                case = services.case_open_new_matter(
-                    detainee=person, data=_intake_data(data), by=request.user, ip_address=client_ip(request)
-                )
-            elif not duplicates or request.POST.get("confirm") == "different-person":
-                case = services.case_register(data=_intake_data(data), by=request.user, ip_address=client_ip(request))
+        if new_matter_of or not duplicates or request.POST.get("confirm") == "different-person":
+            try:
+                # The form's one-time key is claimed with the case: a retried or doubled POST shows
+                # the case the first one registered instead of registering the person twice.
+                with submission(key=data[ONCE_FIELD], form="casework.intake", user=request.user) as sent:
+                    case = _register(request, data, new_matter_of)
+                    sent.result_url = reverse("casework:case-detail", kwargs={"number": case.number})
+            except AlreadySubmitted as done:
+                return already_submitted_redirect(request, done, fallback=reverse("casework:case-list"))
+            except ValidationError as exc:
+                add_validation_errors(form, exc)
             else:
-                case = None
-        except ValidationError as exc:
-            add_validation_errors(form, exc)
-        else:
-            if case is not None:
                 messages.success(request, _("Case %(number)s registered and sent to triage.") % {"number": case.number})
                 return redirect("casework:case-detail", number=case.number)
     status = 400 if request.method == "POST" and not form.is_valid() else 200

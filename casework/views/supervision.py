@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -15,9 +16,9 @@ from accounts.permissions import AuthenticatedHttpRequest, role_required
 from accounts.roles import Role
 from casework import selectors, services
 from casework.forms import AssignForm, BulkReassignForm, SearchForm
-from casework.models import Assignment, Case
+from casework.models import Assignment, AssignmentRole, Case
 from casework.permissions import case_view
-from casework.views._common import refused
+from casework.views._common import refused, sent_once, show_edit_conflict
 from casework.views.search import (
     SEARCH_TOKEN_PARAMETER,
     search_recall,
@@ -26,7 +27,9 @@ from casework.views.search import (
     without_search_words,
 )
 from kernel.client_ip import client_ip
+from kernel.concurrency import VERSION_FIELD, EditConflict, save_if_unchanged, versioned
 from kernel.forms import add_validation_errors
+from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect
 
 
 @role_required(Role.SUPERVISOR)
@@ -36,35 +39,59 @@ def triage(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "casework/triage.html", {"page": page})
 
 
+def _lead_values(case: Case) -> dict[str, Any]:
+    """The lead attorney the assignment form shows (and is stamped with)."""
+    lead = case.assignments.filter(role=AssignmentRole.LEAD, ended_at__isnull=True).select_related("attorney").first()
+    return {"attorney": lead.attorney if lead else None}
+
+
 @case_view("change", methods=("GET", "POST"), roles=(Role.SUPERVISOR,))
 def case_assign(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
-    form = AssignForm(request.POST or None)
+    """Put an attorney on the case: once per form, and refused (409) if the lead changed since the
+    form was opened, so that two supervisors reassigning at once do not replace each other unseen."""
+    form = AssignForm(request.POST or None, initial=versioned(_lead_values(case)))
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        after = "triage" if request.POST.get("next") == "triage" else "case"
+        result_url = reverse("casework:triage") if after == "triage" else _case_url(case)
         try:
-            services.case_assign(
-                case=case,
-                attorney=form.cleaned_data["attorney"],
-                role=form.cleaned_data["role"],
-                by=request.user,
-                ip_address=client_ip(request),
-            )
+            with sent_once(key=data[ONCE_FIELD], form="casework.assign", user=request.user) as sent:
+                save_if_unchanged(
+                    instance=case,
+                    version=data[VERSION_FIELD],
+                    values=_lead_values,
+                    save=lambda locked: services.case_assign(
+                        case=locked,
+                        attorney=data["attorney"],
+                        role=data["role"],
+                        by=request.user,
+                        ip_address=client_ip(request),
+                    ),
+                )
+                sent.result_url = result_url
+        except AlreadySubmitted as done:
+            return already_submitted_redirect(request, done, fallback=result_url)
+        except EditConflict as conflict:
+            show_edit_conflict(form, conflict, data[VERSION_FIELD])
+            status = 409
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
             messages.success(
-                request,
-                _("%(name)s assigned to %(number)s.") % {"name": form.cleaned_data["attorney"], "number": case.number},
+                request, _("%(name)s assigned to %(number)s.") % {"name": data["attorney"], "number": case.number}
             )
-            if request.POST.get("next") == "triage":
-                return redirect("casework:triage")
-            return redirect("casework:case-detail", number=case.number)
-    status = 400 if request.method == "POST" else 200
+            return redirect(result_url)
     context = {
         "case": case,
         "form": form,
         "active": case.assignments.filter(ended_at__isnull=True).select_related("attorney"),
     }
     return render(request, "casework/assign.html", context, status=status)
+
+
+def _case_url(case: Case) -> str:
+    return reverse("casework:case-detail", kwargs={"number": case.number})
 
 
 @case_view("change", methods=("POST",), roles=(Role.SUPERVISOR,))
@@ -91,17 +118,22 @@ def workload(request: AuthenticatedHttpRequest) -> HttpResponse:
 def bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BulkReassignForm(request.POST or None, initial={"from_attorney": request.GET.get("from")})
     if request.method == "POST" and form.is_valid():
+        result_url = reverse("casework:workload")
         try:
-            moved = services.cases_bulk_reassign(
-                from_attorney=form.cleaned_data["from_attorney"],
-                to_attorneys=list(form.cleaned_data["to_attorneys"]),
-                by=request.user,
-            )
+            with sent_once(key=form.cleaned_data[ONCE_FIELD], form="casework.bulk-reassign", user=request.user) as sent:
+                moved = services.cases_bulk_reassign(
+                    from_attorney=form.cleaned_data["from_attorney"],
+                    to_attorneys=list(form.cleaned_data["to_attorneys"]),
+                    by=request.user,
+                )
+                sent.result_url = result_url
+        except AlreadySubmitted as done:
+            return already_submitted_redirect(request, done, fallback=result_url)
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
             messages.success(request, _("%(count)s case(s) moved.") % {"count": moved})
-            return redirect("casework:workload")
+            return redirect(result_url)
     status = 400 if request.method == "POST" else 200
     return render(request, "casework/bulk_reassign.html", {"form": form}, status=status)
 

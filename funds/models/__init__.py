@@ -3,7 +3,16 @@ code imports the models from it; ``__all__`` is that public list (every name is 
 
 from funds.models.bonds import Bond, BondEvent, BondType, BreachService, ObligorKind, PostingMethod
 from funds.models.disbursements import Disbursement, Purpose
-from funds.models.donations import Dispute, Donation, Donor, Payout, RecurringDonation, Refund, StripeEvent
+from funds.models.donations import (
+    Dispute,
+    Donation,
+    Donor,
+    Payout,
+    PayoutDiscrepancy,
+    RecurringDonation,
+    Refund,
+    StripeEvent,
+)
 from funds.models.ledger import (
     BOND_RECEIVABLE_KINDS,
     CASH_KINDS,
@@ -31,6 +40,7 @@ __all__ = [
     "Fund",
     "ObligorKind",
     "Payout",
+    "PayoutDiscrepancy",
     "Posting",
     "PostingMethod",
     "Purpose",

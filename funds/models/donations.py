@@ -113,6 +113,9 @@ class Donation(models.Model):
     receipt_pdf = models.FileField(upload_to="receipts/", blank=True)
     receipt_sha256 = models.CharField(max_length=64, blank=True)
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    # Set (and committed) before the receipt e-mail is handed to the mail server, so that no two
+    # workers, and no retry of one, send it again (``funds.services.receipts.donation_send_receipt``).
+    receipt_sending_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -165,6 +168,16 @@ class StripeEvent(models.Model):
 
 
 class Refund(models.Model):
+    """A refund we asked Stripe for (or one made in Stripe's dashboard, found on ``charge.refunded``).
+
+    *Requested* without a ``stripe_refund_id``: committed, but Stripe has not answered yet (or the
+    process died before it asked). It holds its amount against the donation until Stripe answers;
+    ``funds.services.checkout.refunds_retry_stale`` asks again with the same idempotency key
+    (``refund:<id>``), ``attempts`` counts the tries, and after the last one, or when Stripe says it
+    cannot refund, the refund is *failed* (``failed_at``, ``error``: Stripe's words, never personal
+    data) and the amount is free again.
+    """
+
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
         SUCCEEDED = "succeeded", _("Refunded")
@@ -179,6 +192,19 @@ class Refund(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="funds_refund_unanswered",
+                condition=Q(status="requested", stripe_refund_id=None),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"refund {self.pk}"
@@ -206,3 +232,30 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return self.stripe_payout_id
+
+
+class PayoutDiscrepancy(models.Model):
+    """A payout larger than what the ledger's Stripe clearing held when it arrived.
+
+    The payout is booked in full (the bank got it); ``amount_cents`` of it went to the funds'
+    *Stripe payouts not yet explained* (suspense) accounts. Finance sees it on its home page until it
+    is resolved (``funds.services.bookkeeping.payout_discrepancy_resolve``).
+    """
+
+    payout = models.OneToOneField(Payout, on_delete=models.PROTECT, related_name="discrepancy")
+    amount_cents = models.BigIntegerField(help_text=_("Cents of the payout that clearing did not hold."))
+    found_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="funds_payout_discrepancy_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"discrepancy on {self.payout_id}"

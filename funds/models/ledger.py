@@ -61,6 +61,9 @@ class AccountKind(models.TextChoices):
     PROGRAM_EXPENSES = "program_expenses", _("Program expenses")
     BOND_FORFEITURES = "bond_forfeitures", _("Forfeited bonds")
     BOND_SHORTFALL_LOSSES = "bond_shortfall_loss", _("Bond refund shortfalls written off")
+    # Suspense (credit-normal): the part of a Stripe payout larger than what clearing held, until
+    # finance finds what it was (``funds.services.bookkeeping.book_payout``).
+    STRIPE_SUSPENSE = "stripe_suspense", _("Stripe payouts not yet explained")
 
 
 CASH_KINDS = (AccountKind.STRIPE_CLEARING, AccountKind.BANK)
@@ -97,6 +100,7 @@ class TransactionKind(models.TextChoices):
     BOND_INTEREST = "bond_interest", _("Interest on a forfeited bond")
     BOND_PASSED_BACK = "bond_passed_back", _("Bond refund passed back by the obligor")
     BOND_SHORTFALL = "bond_shortfall", _("Bond refund shortfall resolved")
+    PAYOUT_EXPLAINED = "payout_explained", _("Unexplained payout amount resolved")
     REVERSAL = "reversal", _("Reversal")
 
 

@@ -11,7 +11,9 @@ and for everyone together (``DONATION_CHECKOUTS_PER_IP_PER_HOUR``, ``DONATION_CH
 
 Refunds create our ``Refund`` row first and use ``refund:<id>`` as Stripe's idempotency key; the
 money is booked when Stripe's ``charge.refunded`` event arrives (``funds.services.stripe_events``),
-so a refund made in the Stripe dashboard and ours are booked the same way, and never twice.
+so a refund made in the Stripe dashboard and ours are booked the same way, and never twice. Stripe
+is asked only after the row is committed, never under a row lock; a refund Stripe never answered
+is asked again by a sweep under the same key, or ends *failed* (``refunds_retry_stale``).
 Only ``funds.stripe_gateway`` talks to Stripe.
 """
 
@@ -21,6 +23,7 @@ import hashlib
 import logging
 import re
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,9 +34,9 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessEvent, User
@@ -44,7 +47,9 @@ from funds.identity import normalise_donor_email
 from funds.models import Donation, Fund, Refund
 from funds.stripe_gateway import StripeObject
 from kernel.counters import counter_add
+from kernel.enqueue import enqueue_now
 from kernel.money import format_cents
+from kernel.once import submission
 
 logger = logging.getLogger(__name__)
 
@@ -441,21 +446,43 @@ def donation_for_session(session_id: str, *, ip_address: str | None = None) -> D
 
 # --- Refunds started by us -------------------------------------------------------------------
 
+REFUND_ANSWERS = {
+    "succeeded": Refund.Status.SUCCEEDED,
+    "failed": Refund.Status.FAILED,
+    "canceled": Refund.Status.FAILED,
+}
+# Stripe keeps an idempotency key for at least 24 hours. A refund still unanswered after this long
+# is not asked again under its key (Stripe might have forgotten it and refund a second time): we
+# look for it among the charge's refunds instead.
+REFUND_KEY_LIFETIME = timedelta(hours=23)
 
-def donation_refund(*, donation: Donation, amount_cents: int, reason: str, by: User) -> Refund:
+
+REFUND_FORM = "funds.refund"  # the one-time keys of finance's refund form (``kernel.once``)
+
+
+def donation_refund(*, donation: Donation, amount_cents: int, reason: str, by: User, once: str | None = None) -> Refund:
     """Ask Stripe to give ``amount_cents`` of a paid donation back to the donor.
 
-    Call it outside a database transaction: the ``Refund`` row (status *requested*) is committed
-    first, so its id keys the Stripe request (``refund:<id>``) and a retried call never refunds
-    twice. Then Stripe is called; the row gets the Stripe refund id and status. Side effects: a
-    ``Refund``; a Stripe refund; an ``AccessEvent``.
+    Call it outside a database transaction (it refuses to run inside one): the ``Refund`` row
+    (status *requested*, attempt 1) is committed first, under the donation's row lock, so its id
+    keys the Stripe request (``refund:<id>``) and a retried call never refunds twice. Then, with no
+    row locked, Stripe is called; then its answer is recorded (``_refund_ask_stripe``). Side effects:
+    a ``Refund``; a Stripe refund; an ``AccessEvent``.
 
     The ledger is **not** written here. The money is booked when Stripe's ``charge.refunded`` event
     arrives (key ``charge-refund:<stripe refund id>``) — the same path as a refund made in the Stripe
     dashboard — so every refund is booked exactly once, whoever started it. Raises
-    ``ValidationError`` when the amount is not refundable or Stripe refuses.
+    ``ValidationError`` when the amount is not refundable, when Stripe refuses (the refund is then
+    *failed*), or when Stripe could not be reached (the refund stays *requested*, holding its
+    amount, and ``refunds_retry_stale`` asks again in a few minutes).
+
+    ``once`` is the refund form's one-time key: it is claimed in the first transaction, with the
+    ``Refund`` row, so the same form sent again (a retry, a double click, two tabs) raises
+    ``kernel.once.AlreadySubmitted`` before anything is checked or asked of Stripe — one row, one
+    Stripe refund — and another user's copy of the key raises ``kernel.once.ForeignKey``.
     """
-    with transaction.atomic():
+    claim = submission(key=once, form=REFUND_FORM, user=by) if once else nullcontext()
+    with transaction.atomic(durable=True), claim:
         donation = Donation.objects.select_for_update().get(pk=donation.pk)
         if donation.status != Donation.Status.PAID or not donation.stripe_charge_id:
             raise ValidationError(_("Only a paid donation can be refunded."))
@@ -474,7 +501,12 @@ def donation_refund(*, donation: Donation, amount_cents: int, reason: str, by: U
                 }
             )
         refund = Refund.objects.create(
-            donation=donation, amount_cents=amount_cents, reason=reason.strip()[:200], requested_by=by
+            donation=donation,
+            amount_cents=amount_cents,
+            reason=reason.strip()[:200],
+            requested_by=by,
+            attempts=1,
+            last_attempt_at=timezone.now(),
         )
         if by is not None:
             access_event_record(
@@ -484,21 +516,163 @@ def donation_refund(*, donation: Donation, amount_cents: int, reason: str, by: U
                 object_ref=str(donation.pk),
                 detail=f"refund of {amount_cents} cents requested",
             )
+    refund, error = _refund_ask_stripe(refund)
+    if error is not None and refund.status == Refund.Status.FAILED:
+        raise ValidationError(_("Stripe did not accept the refund: %(error)s") % {"error": error}) from error
+    if error is not None:
+        raise ValidationError(
+            _(
+                "Stripe could not be reached. The refund is kept and will be sent to Stripe again automatically "
+                "in a few minutes: do not ask for it again."
+            )
+        ) from error
+    return refund
+
+
+def _refund_ask_stripe(refund: Refund) -> tuple[Refund, gateway.GatewayError | None]:
+    """Send a committed *requested* refund to Stripe under its key ``refund:<id>`` and record the answer.
+
+    Stripe is called with no transaction open: nothing is locked while we wait for it. Returns the
+    refund as recorded and Stripe's error, if any. An error Stripe says is final (``refused``), or
+    any error on the last allowed attempt (``REFUND_MAX_ATTEMPTS``), marks the refund *failed*;
+    otherwise it stays *requested* for the sweep.
+    """
+    donation = refund.donation
     try:
         result = gateway.create_refund(
             charge_id=donation.stripe_charge_id,
-            amount_cents=amount_cents,
+            amount_cents=refund.amount_cents,
             idempotency_key=f"refund:{refund.pk}",
             metadata={"refund_id": str(refund.pk), "donation_id": str(donation.pk)},
         )
     except gateway.GatewayError as exc:
-        Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(status=Refund.Status.FAILED)
-        raise ValidationError(_("Stripe did not accept the refund: %(error)s") % {"error": exc}) from exc
-    status = {"succeeded": Refund.Status.SUCCEEDED, "failed": Refund.Status.FAILED, "canceled": Refund.Status.FAILED}
-    # The webhook may have got here first: only fill in what is still blank, move status forward.
-    Refund.objects.filter(pk=refund.pk, stripe_refund_id__isnull=True).update(stripe_refund_id=result["id"])
-    Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(
-        status=status.get(str(result.get("status")), Refund.Status.REQUESTED)
+        final = exc.refused or refund.attempts >= settings.REFUND_MAX_ATTEMPTS
+        _refund_record_error(refund=refund, error=exc, final=final)
+        refund.refresh_from_db()
+        return refund, exc
+    _refund_record_answer(refund=refund, stripe_refund=result)
+    refund.refresh_from_db()
+    return refund, None
+
+
+def _error_words(error: Exception) -> str:
+    """What finance sees of a failed refund: Stripe's message and code (Stripe's words, about the
+    charge and the amount; never our data)."""
+    code = getattr(error, "code", None)
+    return (f"{error} ({code})" if code else str(error))[:500] or error.__class__.__name__
+
+
+@transaction.atomic
+def _refund_record_answer(*, refund: Refund, stripe_refund: StripeObject) -> None:
+    """Record Stripe's refund on our row. The webhook may have got here first: only what is still
+    blank is filled in, and the status only moves forward from *requested*."""
+    Refund.objects.filter(pk=refund.pk, stripe_refund_id__isnull=True).update(
+        stripe_refund_id=stripe_refund["id"], error=""
     )
+    status = REFUND_ANSWERS.get(str(stripe_refund.get("status")), Refund.Status.REQUESTED)
+    if status == Refund.Status.FAILED:
+        _refund_mark_failed(refund_id=refund.pk, error=str(stripe_refund.get("failure_reason") or "failed"))
+    else:
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(status=status)
+
+
+def _refund_record_error(*, refund: Refund, error: gateway.GatewayError, final: bool) -> None:
+    if final:
+        _refund_mark_failed(refund_id=refund.pk, error=_error_words(error), unanswered_only=True)
+    else:
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(error=_error_words(error))
+    logger.warning(
+        "refund %s of donation %s: attempt %s failed (%s)%s",
+        refund.pk,
+        refund.donation_id,
+        refund.attempts,
+        error.__class__.__name__,
+        "; marked failed" if final else "; will be retried",
+    )
+
+
+def _refund_mark_failed(*, refund_id: int, error: str, unanswered_only: bool = False) -> bool:
+    """A *requested* refund becomes *failed*: its amount no longer counts as on its way."""
+    refunds = Refund.objects.filter(pk=refund_id, status=Refund.Status.REQUESTED)
+    if unanswered_only:
+        refunds = refunds.filter(stripe_refund_id__isnull=True)
+    return bool(refunds.update(status=Refund.Status.FAILED, failed_at=timezone.now(), error=error[:500]))
+
+
+def refund_retry(*, refund_id: int) -> Refund | None:
+    """Ask Stripe again, under the same idempotency key ``refund:<id>``, for a refund left *requested*
+    with no Stripe answer (the web process died before or while it asked, or Stripe was unreachable).
+
+    Under the refund's row lock (skipped if another worker holds it) the attempt is counted and
+    committed; then Stripe is called with nothing locked; then its answer is recorded. Stripe
+    answers a key it has seen with the refund it made then, so however many times this runs there is
+    one refund at Stripe. Side effects: ``attempts``, ``last_attempt_at``; Stripe's refund id and
+    status, or ``error``; *failed* (``failed_at``; the amount free again) when Stripe refuses, after
+    ``REFUND_MAX_ATTEMPTS`` attempts, or when ``REFUND_KEY_LIFETIME`` has passed and Stripe's charge
+    shows no refund of ours. Returns the refund, or ``None`` when there is nothing to do (answered
+    meanwhile, or tried less than ``REFUND_RETRY_AFTER_MINUTES`` ago).
+    """
+    now = timezone.now()
+    wait = timedelta(minutes=settings.REFUND_RETRY_AFTER_MINUTES)
+    with transaction.atomic(durable=True):
+        refund = (
+            Refund.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("donation")
+            .filter(pk=refund_id, status=Refund.Status.REQUESTED, stripe_refund_id__isnull=True)
+            .first()
+        )
+        if refund is None or (refund.last_attempt_at is not None and refund.last_attempt_at > now - wait):
+            return None
+        if refund.attempts >= settings.REFUND_MAX_ATTEMPTS:
+            _refund_mark_failed(
+                refund_id=refund.pk, error=refund.error or "no answer from Stripe", unanswered_only=True
+            )
+            refund.refresh_from_db()
+            return refund
+        refund.attempts += 1
+        refund.last_attempt_at = now
+        refund.save(update_fields=["attempts", "last_attempt_at"])
+    if refund.created_at < now - REFUND_KEY_LIFETIME:
+        return _refund_find_at_stripe(refund)
+    refund, _error = _refund_ask_stripe(refund)
+    return refund
+
+
+def _refund_find_at_stripe(refund: Refund) -> Refund:
+    """A refund too old to ask for again under its key: Stripe's charge says whether it was made."""
+    try:
+        charge = gateway.retrieve_charge(str(refund.donation.stripe_charge_id), expand=["refunds"])
+    except gateway.GatewayError as exc:
+        _refund_record_error(refund=refund, error=exc, final=refund.attempts >= settings.REFUND_MAX_ATTEMPTS)
+        refund.refresh_from_db()
+        return refund
+    for stripe_refund in (charge.get("refunds") or {}).get("data") or []:
+        if str((stripe_refund.get("metadata") or {}).get("refund_id") or "") == str(refund.pk):
+            _refund_record_answer(refund=refund, stripe_refund=stripe_refund)
+            break
+    else:
+        _refund_mark_failed(
+            refund_id=refund.pk, error="Stripe has no refund of ours on this charge", unanswered_only=True
+        )
     refund.refresh_from_db()
     return refund
+
+
+def refunds_retry_stale(*, limit: int = 200) -> int:
+    """Queue a retry (``funds.tasks.retry_refund``) for every refund *requested* more than
+    ``REFUND_RETRY_AFTER_MINUTES`` ago that Stripe has not answered and nobody tried since then.
+
+    The safety net for a web process that died between committing the refund and asking Stripe, and
+    for a Stripe that could not be reached. Each retry is bounded (``refund_retry``), so a refund
+    ends *succeeded* or *failed*, never *requested* for good. Returns how many were queued.
+    """
+    cutoff = timezone.now() - timedelta(minutes=settings.REFUND_RETRY_AFTER_MINUTES)
+    stale = list(
+        Refund.objects.filter(status=Refund.Status.REQUESTED, stripe_refund_id__isnull=True, created_at__lt=cutoff)
+        .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=cutoff))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in stale:
+        enqueue_now("funds.tasks.retry_refund", refund_id=pk)
+    return len(stale)

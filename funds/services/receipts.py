@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from funds.models import Donation, Donor
 from funds.receipt_pdf import Statement, StatementLine, render_receipt_pdf, render_statement_pdf
 from kernel.clock import fund_time_zone, local_date
+from kernel.enqueue import enqueue_now
 from kernel.money import format_cents
 
 SUBJECT_PREFIX = "[Amparo] "
@@ -38,6 +41,24 @@ def receipt_number_for(donation: Donation) -> str:
     return f"R{local_date(donation.paid_at).year}-{donation.pk:06d}"
 
 
+# A claim to be sending a receipt older than this is a worker that died mid-send (or could not
+# release its claim): the sweep lets the receipt be sent again.
+RECEIPT_SENDING_LEASE = timedelta(minutes=30)
+# The sweep's reach: receipts of donations paid in this window that were never sent.
+RECEIPT_SWEEP_AFTER = timedelta(minutes=30)
+RECEIPT_SWEEP_WITHIN = timedelta(days=7)
+
+
+class ReceiptSentNotRecorded(Exception):
+    """The receipt e-mail was handed to the mail server but the database did not take
+    ``receipt_sent_at`` (it restarted meanwhile): record it later, never send it again."""
+
+    def __init__(self, *, donation_id: int, sent_at: datetime) -> None:
+        super().__init__(f"receipt of donation {donation_id} sent at {sent_at.isoformat()} but not recorded")
+        self.donation_id = donation_id
+        self.sent_at = sent_at
+
+
 def donation_send_receipt(*, donation: Donation) -> bool:
     """Number, render, store and e-mail the receipt of a paid donation — once.
 
@@ -46,21 +67,90 @@ def donation_send_receipt(*, donation: Donation) -> bool:
     private storage under a random name, with its SHA-256 in ``receipt_sha256``; an e-mail
     with the PDF attached goes to the donor; ``receipt_sent_at`` is set.
 
-    Returns True when the e-mail was sent by this call. The donation row is locked while the
-    e-mail is sent, so two workers cannot both send it; if sending fails (``OSError``) nothing
-    is marked sent and the caller may retry, reusing the stored PDF.
+    Returns True when the e-mail was sent by this call. The e-mail is sent with no transaction
+    open and no row locked: first ``receipt_sending_since`` is committed (the claim), so another
+    worker, a retry or the sweep that comes meanwhile sends nothing; then the mail server gets the
+    message; then ``receipt_sent_at`` is written. If sending fails (``OSError``) the claim is
+    released, nothing is marked sent and the caller may retry, reusing the stored PDF. If the
+    e-mail went out but writing ``receipt_sent_at`` failed (the database went away meanwhile),
+    ``ReceiptSentNotRecorded`` is raised: the caller retries ``donation_receipt_mark_sent`` only.
+
+    Only a worker killed between the mail server's "accepted" and the write (or a failure to
+    release the claim) leaves a claim with no ``receipt_sent_at``; after ``RECEIPT_SENDING_LEASE``
+    ``receipts_requeue_unsent`` sends it again, once more at most per lease, with the same
+    ``Message-ID`` (mail clients show a resent copy as the same message). A donor is never left
+    without a receipt, and a retry never sends a second one.
     """
     if not _store_receipt(donation_id=donation.pk):
         return False
-    with transaction.atomic():
-        locked = Donation.objects.select_for_update().select_related("donor").get(pk=donation.pk)
-        if locked.receipt_sent_at is not None:
-            return False
-        _email_receipt(locked)
-        locked.receipt_sent_at = timezone.now()
-        locked.save(update_fields=["receipt_sent_at"])
+    if not _claim_receipt(donation_id=donation.pk):
+        return False
+    claimed = Donation.objects.select_related("donor", "fund").get(pk=donation.pk)
+    try:
+        _email_receipt(claimed)
+    except BaseException:
+        # Nothing went out: let the next try (the task's retry) send it at once.
+        Donation.objects.filter(pk=donation.pk, receipt_sent_at=None).update(receipt_sending_since=None)
+        raise
+    sent_at = timezone.now()
+    try:
+        donation_receipt_mark_sent(donation_id=donation.pk, sent_at=sent_at)
+    except DatabaseError as exc:
+        raise ReceiptSentNotRecorded(donation_id=donation.pk, sent_at=sent_at) from exc
     donation.refresh_from_db()
     return True
+
+
+def donation_receipt_mark_sent(*, donation_id: int, sent_at: datetime) -> bool:
+    """Record that a donation's receipt e-mail went out at ``sent_at`` (unless recorded already).
+
+    Side effect: ``receipt_sent_at``. Returns whether this call recorded it."""
+    return bool(Donation.objects.filter(pk=donation_id, receipt_sent_at=None).update(receipt_sent_at=sent_at))
+
+
+def _claim_receipt(*, donation_id: int) -> bool:
+    """Commit ``receipt_sending_since`` for a paid donation whose receipt nobody else is sending.
+
+    False when it is sent already, not paid (any more), or claimed less than ``RECEIPT_SENDING_LEASE`` ago."""
+    with transaction.atomic(durable=True):
+        donation = Donation.objects.select_for_update().get(pk=donation_id)
+        now = timezone.now()
+        if donation.receipt_sent_at is not None or donation.status != Donation.Status.PAID:
+            return False
+        if donation.receipt_sending_since is not None and donation.receipt_sending_since > now - RECEIPT_SENDING_LEASE:
+            return False
+        donation.receipt_sending_since = now
+        donation.save(update_fields=["receipt_sending_since"])
+        return True
+
+
+def receipts_requeue_unsent(
+    *, after: timedelta = RECEIPT_SWEEP_AFTER, within: timedelta = RECEIPT_SWEEP_WITHIN, limit: int = 200
+) -> int:
+    """Queue the receipt again of every donation paid between ``within`` and ``after`` ago whose
+    receipt was never sent and that nobody is sending (no claim, or one older than the lease).
+
+    The safety net for a receipt task that was lost, ran out of retries, or died mid-send; sending
+    is claimed first, so queuing one twice sends it once. Nothing when ``FUNDS_SEND_RECEIPTS`` is
+    off. Side effect: ``funds.send_receipt`` queued per donation. Returns how many.
+    """
+    if not getattr(settings, "FUNDS_SEND_RECEIPTS", True):
+        return 0
+    now = timezone.now()
+    unsent = list(
+        Donation.objects.filter(
+            status=Donation.Status.PAID,
+            receipt_sent_at__isnull=True,
+            paid_at__lt=now - after,
+            paid_at__gte=now - within,
+        )
+        .filter(Q(receipt_sending_since__isnull=True) | Q(receipt_sending_since__lt=now - RECEIPT_SENDING_LEASE))
+        .order_by("paid_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in unsent:
+        enqueue_now("funds.send_receipt", donation_id=pk)
+    return len(unsent)
 
 
 @transaction.atomic
@@ -100,10 +190,14 @@ def _email_receipt(donation: Donation) -> None:
         "portal_url": settings.SITE_URL + reverse("funds:donor-start"),
     }
     # The subject carries only the receipt number; the body only the donor's own gift.
+    # The same Message-ID every time this receipt is sent: a copy sent again after a worker died
+    # mid-send is shown by mail clients as the message they already have.
+    domain = urlsplit(settings.SITE_URL).hostname or "amparo.invalid"
     message = EmailMessage(
         subject=SUBJECT_PREFIX + _("Your donation receipt %(number)s") % {"number": donation.receipt_number},
         body=render_to_string("funds/email/receipt.txt", context),
         to=[donation.donor.email],
+        headers={"Message-ID": f"<receipt.{donation.receipt_number}.{donation.receipt_sha256[:16]}@{domain}>"},
     )
     message.attach(f"receipt-{donation.receipt_number}.pdf", pdf, "application/pdf")
     message.send()

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +29,7 @@ from funds.selectors import bond_next_step, bond_release
 from funds.services import bonds as services
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
+from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect, submission
 from kernel.readlog import logged_read
 
 Status = Bond.Status
@@ -229,26 +230,53 @@ def _detail_context(bond: Bond, steps) -> dict:
     }
 
 
+class StepNotOffered(Exception):
+    """The step posted is not one the bond's state offers now."""
+
+
+def _posted_form(bond: Bond, name: str, data) -> forms.Form | None:
+    """The form of step ``name`` bound to ``data``, whatever the bond's state (``None``: no such step).
+
+    A repeat of a step already recorded must still be recognised by its one-time key, although
+    the bond's state no longer offers that step."""
+    step = STEPS.get(name)
+    return step.form(data, prefix=name) if step is not None else None
+
+
 @role_required(*FINANCE_ROLES)
 @require_http_methods(["GET", "POST"])
 def bond_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A bond and the steps its state allows. Each step's form is recorded once, however often it
+    is sent: the same form sent again shows the bond as the first one left it."""
     bond = get_bond_for_finance(pk)
     if request.method == "POST":
         name = request.POST.get("action", "")
         steps = _steps_for(bond, name, request.POST)
         chosen = next((form for step_name, _step, form in steps if step_name == name), None)
+        posted = chosen or _posted_form(bond, name, request.POST)
+        here = reverse("funds:bond-detail", kwargs={"pk": bond.pk})
+        if posted is not None and posted.is_valid():
+            try:
+                with submission(
+                    key=posted.cleaned_data[ONCE_FIELD], form=f"funds.bond-{name}", user=request.user
+                ) as sent:
+                    if chosen is None:
+                        raise StepNotOffered  # not a repeat: the claim is rolled back
+                    STEPS[name].record(bond, chosen.cleaned_data, request.user)
+                    sent.result_url = here
+            except AlreadySubmitted as done:
+                return already_submitted_redirect(request, done, fallback=here)
+            except StepNotOffered:
+                pass
+            except ValidationError as exc:
+                add_validation_errors(posted, exc)
+            else:
+                messages.success(request, str(STEPS[name].done))
+                return redirect(here)
         if chosen is None:
             context = _detail_context(bond, steps)
             context["error"] = _("That step cannot be recorded for this bond now.")
             return render(request, "funds/bond_detail.html", context, status=400)
-        if chosen.is_valid():
-            try:
-                STEPS[name].record(bond, chosen.cleaned_data, request.user)
-            except ValidationError as exc:
-                add_validation_errors(chosen, exc)
-            else:
-                messages.success(request, str(STEPS[name].done))
-                return redirect("funds:bond-detail", pk=bond.pk)
         bond.refresh_from_db()
         return render(request, "funds/bond_detail.html", _detail_context(bond, steps), status=400)
     with logged_read():

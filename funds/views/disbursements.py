@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from accounts.permissions import AuthenticatedHttpRequest
@@ -17,6 +17,7 @@ from funds.models import Bond, Disbursement
 from funds.selectors import fund_balances
 from funds.services.disbursements import disbursement_request
 from kernel.forms import add_validation_errors
+from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect, submission
 
 
 @case_view("view", roles=(Role.ATTORNEY, Role.SUPERVISOR))
@@ -28,25 +29,31 @@ def case_disbursements(request: AuthenticatedHttpRequest, case) -> HttpResponse:
 
 @case_view("change", methods=("GET", "POST"), roles=(Role.ATTORNEY, Role.SUPERVISOR))
 def disbursement_new(request: AuthenticatedHttpRequest, case) -> HttpResponse:
+    """A payment request; the same form sent twice (a retry, two tabs) makes one request."""
     form = DisbursementRequestForm(request.POST or None, request.FILES or None)
+    listing = reverse("funds:case-disbursements", kwargs={"number": case.number})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            disbursement_request(
-                case=case,
-                fund=data["fund"],
-                purpose=data["purpose"],
-                amount_cents=data["amount"],
-                payee=data["payee"],
-                reason=data["reason"],
-                attachment=data["attachment"],
-                by=request.user,
-            )
+            with submission(key=data[ONCE_FIELD], form="funds.disbursement-request", user=request.user) as sent:
+                disbursement_request(
+                    case=case,
+                    fund=data["fund"],
+                    purpose=data["purpose"],
+                    amount_cents=data["amount"],
+                    payee=data["payee"],
+                    reason=data["reason"],
+                    attachment=data["attachment"],
+                    by=request.user,
+                )
+                sent.result_url = listing
+        except AlreadySubmitted as done:
+            return already_submitted_redirect(request, done, fallback=listing)
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
             messages.success(request, _("Request sent to finance for approval."))
-            return redirect("funds:case-disbursements", number=case.number)
+            return redirect(listing)
     status = 400 if request.method == "POST" else 200
     context = {"case": case, "form": form, "balances": fund_balances()}
     return render(request, "funds/disbursement_new.html", context, status=status)

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +32,7 @@ from funds.services.donor_portal import CodeRejected, CodeRequestThrottled, Recu
 from kernel.client_ip import client_ip
 from kernel.clock import fund_time_zone, local_date
 from kernel.money import format_cents
+from kernel.once import ONCE_FIELD, AlreadySubmitted, OnceForm, already_submitted_redirect, submission
 from kernel.uploads import DOWNLOAD_CSP
 
 FIRST_STATEMENT_YEAR = 2000
@@ -235,27 +236,49 @@ def donor_statement(request: DonorRequest, year: int) -> HttpResponse:
     return _pdf_response(content, f"giving-statement-{year}.pdf")
 
 
+class RecurringAlreadyCancelled(Exception):
+    """The monthly gift was no longer open when the cancellation was sent."""
+
+
 @login_not_required
 @never_cache
 @donor_required
 @require_http_methods(["GET", "POST"])
 def donor_recurring_cancel(request: DonorRequest, pk: int) -> HttpResponse:
+    """Stop a monthly gift. The page's form is sent once: sent again (a retry, a second tab) it
+    shows the gifts page as the first one left it.
+
+    The one-time key is claimed in a transaction that stays open while Stripe is asked (the
+    service asks Stripe before it writes): it holds no row lock, only the key, so a copy of the
+    form sent meanwhile waits and then finds it done; if Stripe fails, the key is released with
+    the rest and the donor may send the same form again."""
     recurring = donor_portal.donor_recurring(donor=request.donor, pk=pk)
     if recurring is None:
         raise Http404
-    if recurring.status not in donor_portal.OPEN_RECURRING_STATUSES:
-        messages.info(request, _("This monthly gift is already cancelled."))
-        return redirect("funds:donor-gifts")
-    if request.method == "POST":
+    gifts = reverse("funds:donor-gifts")
+    form = OnceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
-            donor_portal.recurring_donation_cancel(recurring=recurring)
+            with submission(key=form.cleaned_data[ONCE_FIELD], form="funds.donor-recurring-cancel") as sent:
+                if recurring.status not in donor_portal.OPEN_RECURRING_STATUSES:
+                    raise RecurringAlreadyCancelled  # cancelled by another form or by Stripe: not ours
+                donor_portal.recurring_donation_cancel(recurring=recurring)
+                sent.result_url = gifts
+        except AlreadySubmitted as done:
+            return already_submitted_redirect(request, done, fallback=gifts)
+        except RecurringAlreadyCancelled:
+            messages.info(request, _("This monthly gift is already cancelled."))
         except RecurringCancelFailed:
             messages.error(request, _("We could not cancel it just now. Nothing was changed; please try again later."))
         else:
             messages.success(request, _("Your monthly gift is cancelled. No further payments will be taken."))
-        return redirect("funds:donor-gifts")
-    context = {"recurring": recurring, "amount": format_cents(recurring.amount_cents)}
-    return render(request, "funds/donor/recurring_cancel.html", context)
+        return redirect(gifts)
+    if recurring.status not in donor_portal.OPEN_RECURRING_STATUSES:
+        messages.info(request, _("This monthly gift is already cancelled."))
+        return redirect(gifts)
+    context = {"recurring": recurring, "amount": format_cents(recurring.amount_cents), "form": form}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "funds/donor/recurring_cancel.html", context, status=status)
 
 
 urlpatterns = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -27,17 +28,31 @@ from casework.views.search import (
     see_other,
     without_search_words,
 )
-from funds.forms import BondPaymentForm, DecisionForm, PaymentForm
+from funds.forms import BondPaymentForm, DecisionForm, PaymentForm, RefundForm
 from funds.identity import donor_email_index
-from funds.models import Disbursement, Dispute, Donation, Fund, Payout, Purpose, Transaction
+from funds.models import (
+    Disbursement,
+    Dispute,
+    Donation,
+    Fund,
+    Payout,
+    PayoutDiscrepancy,
+    Purpose,
+    Refund,
+    Transaction,
+)
 from funds.permissions import FINANCE_ROLES, get_disbursement_for_finance
 from funds.selectors import bond_counts, fund_balances, ledger_mismatches, unbalanced_transactions
 from funds.services import disbursements as services
 from funds.services.checkout import donation_refund as refund_service
 from kernel.client_ip import client_ip
 from kernel.forms import MoneyField, add_validation_errors
+from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect, submission
 from kernel.readlog import logged_read
 from kernel.uploads import DOWNLOAD_CSP
+
+FAILED_REFUNDS_SHOWN_FOR = timedelta(days=30)
+FAILED_REFUNDS_SHOWN = 20
 
 
 @role_required(*FINANCE_ROLES)
@@ -49,6 +64,16 @@ def finance_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "to_pay": Disbursement.objects.filter(status=Disbursement.Status.APPROVED).count(),
         "bonds": bond_counts(today=timezone.localdate()),
         "ledger_ok": not unbalanced_transactions() and not ledger_mismatches(),
+        # Until finance resolves them: payouts larger than clearing; and refunds Stripe did not make.
+        "discrepancies": list(
+            PayoutDiscrepancy.objects.filter(resolved_at__isnull=True).select_related("payout").order_by("found_at")
+        ),
+        "failed_refunds": list(
+            Refund.objects.filter(status=Refund.Status.FAILED, failed_at__gte=timezone.now() - FAILED_REFUNDS_SHOWN_FOR)
+            .select_related("donation")
+            .order_by("-failed_at", "-pk")[:FAILED_REFUNDS_SHOWN]
+        ),
+        "zone": settings.TIME_ZONE,
     }
     return render(request, "funds/finance_home.html", context)
 
@@ -69,8 +94,38 @@ def disbursement_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+# The one-time keys of the disbursement page's forms (``kernel.once``), by action.
+DISBURSEMENT_FORMS = {
+    "approve": "funds.disbursement-decision",
+    "reject": "funds.disbursement-decision",
+    "pay": "funds.disbursement-pay",
+}
+
+
+def _disbursement_act(request: AuthenticatedHttpRequest, disbursement: Disbursement, action: str, form) -> str:
+    """Do ``action`` on ``disbursement`` with the valid ``form``; returns the message for the user."""
+    data = form.cleaned_data
+    if action == "approve":
+        services.disbursement_approve(disbursement=disbursement, by=request.user, note=data["note"])
+        return _("Approved.")
+    if action == "reject":
+        services.disbursement_reject(disbursement=disbursement, by=request.user, note=data["note"])
+        return _("Rejected.")
+    services.disbursement_pay(
+        disbursement=disbursement,
+        paid_on=data["paid_on"],
+        method=data["method"],
+        reference=data["reference"],
+        bond_terms=form.terms() if isinstance(form, BondPaymentForm) else None,
+        by=request.user,
+    )
+    return _("Recorded as paid and booked in the ledger.")
+
+
 @role_required(*FINANCE_ROLES)
 def disbursement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A payment request: approve or reject it, then record its payment. Each form is done once,
+    however often it is sent: a second "pay" of the same form shows the first payment."""
     disbursement = get_disbursement_for_finance(pk)
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
@@ -78,9 +133,9 @@ def disbursement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     payment_class = BondPaymentForm if disbursement.purpose == Purpose.BOND else PaymentForm
     payment_form = payment_class(request.POST if request.POST.get("action") == "pay" else None)
     if request.method == "POST":
-        action = request.POST.get("action")
+        action = request.POST.get("action", "")
         form = payment_form if action == "pay" else decision_form
-        if action not in ("approve", "reject", "pay"):
+        if action not in DISBURSEMENT_FORMS:
             return render(
                 request,
                 "funds/disbursement_detail.html",
@@ -88,30 +143,20 @@ def disbursement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
                 status=400,
             )
         if form.is_valid():
+            here = reverse("funds:disbursement-detail", kwargs={"pk": disbursement.pk})
             try:
-                if action == "approve":
-                    services.disbursement_approve(
-                        disbursement=disbursement, by=request.user, note=form.cleaned_data["note"]
-                    )
-                    messages.success(request, _("Approved."))
-                elif action == "reject":
-                    services.disbursement_reject(
-                        disbursement=disbursement, by=request.user, note=form.cleaned_data["note"]
-                    )
-                    messages.success(request, _("Rejected."))
-                else:
-                    services.disbursement_pay(
-                        disbursement=disbursement,
-                        paid_on=form.cleaned_data["paid_on"],
-                        method=form.cleaned_data["method"],
-                        reference=form.cleaned_data["reference"],
-                        bond_terms=form.terms() if isinstance(form, BondPaymentForm) else None,
-                        by=request.user,
-                    )
-                    messages.success(request, _("Recorded as paid and booked in the ledger."))
-                return redirect("funds:disbursement-detail", pk=disbursement.pk)
+                with submission(
+                    key=form.cleaned_data[ONCE_FIELD], form=DISBURSEMENT_FORMS[action], user=request.user
+                ) as sent:
+                    done = _disbursement_act(request, disbursement, action, form)
+                    sent.result_url = here
+            except AlreadySubmitted as repeat:
+                return already_submitted_redirect(request, repeat, fallback=here)
             except ValidationError as exc:
                 add_validation_errors(form, exc)
+            else:
+                messages.success(request, done)
+                return redirect(here)
         disbursement.refresh_from_db()
         return render(
             request,
@@ -203,11 +248,14 @@ def donation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if days.isdigit():
         donations = donations.filter(created_at__gte=timezone.now() - timedelta(days=int(days)))
     page = Paginator(donations, 50).get_page(request.GET.get("page"))
+    # Each row's refund form carries its own one-time key (``auto_id=False``: no clashing ids).
+    rows = [(donation, RefundForm(auto_id=False)) for donation in page.object_list]
     return render(
         request,
         "funds/donation_list.html",
         {
             "page": page,
+            "rows": rows,
             "q": q,
             "status": status,
             "days": days,
@@ -247,19 +295,32 @@ def payout_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @role_required(*FINANCE_ROLES)
 @require_POST
 def donation_refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Refund part or all of a paid gift through Stripe. The same refund form sent twice (a retry,
+    a double click) is one ``Refund`` and one Stripe refund: the second shows the first's result."""
     try:
         donation = Donation.objects.select_related("donor", "fund").get(pk=pk)
     except Donation.DoesNotExist as exc:
         raise Http404 from exc
+    listing = reverse("funds:donation-list")
+    form = RefundForm(request.POST)
     try:
-        amount = MoneyField().clean(request.POST.get("amount", ""))
-        refund_service(donation=donation, amount_cents=amount, reason=request.POST.get("reason", ""), by=request.user)
+        if not form.is_valid():
+            raise ValidationError([message for errors in form.errors.values() for message in errors])
+        refund_service(
+            donation=donation,
+            amount_cents=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+            once=form.cleaned_data[ONCE_FIELD],
+        )
+    except AlreadySubmitted as done:
+        return already_submitted_redirect(request, done, fallback=listing)
     except ValidationError as exc:
         return render(
             request, "funds/refused.html", {"reasons": exc.messages, "back": "funds:donation-list"}, status=400
         )
     messages.success(request, _("Refund sent to Stripe; it is booked when Stripe confirms it."))
-    return redirect("funds:donation-list")
+    return redirect(listing)
 
 
 urlpatterns = [

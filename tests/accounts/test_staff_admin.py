@@ -11,6 +11,7 @@ from django.test import Client
 from accounts.models import AccessEvent, StaffSession, User
 from accounts.roles import Role, user_role
 from tests.factories import PASSWORD, UserFactory
+from tests.forms import once, version
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ NEW_PASSWORD = "a-long-new-passphrase-2026"
 
 def _invite(admin_client: Client, **data):
     form = {"full_name": "Rosa Parks-Ortega", "email": "Rosa@Example.org", "role": "attorney", **data}
-    return admin_client.post("/staff/invite/", form)
+    return admin_client.post("/staff/invite/", once(form))
 
 
 def test_invitation_creates_account_and_emails_a_link_after_commit(client_for, django_capture_on_commit_callbacks):
@@ -86,7 +87,11 @@ def test_admin_changes_a_role(client_for):
     admin = client_for(Role.ADMIN)
     staff = UserFactory(role=Role.INTAKE)
 
-    response = admin.post(f"/staff/{staff.pk}/role/", {"role": "supervisor"}, follow=True)
+    response = admin.post(
+        f"/staff/{staff.pk}/role/",
+        version(admin, f"/staff/{staff.pk}/", {"role": "supervisor"}, form="role_form"),
+        follow=True,
+    )
 
     staff.refresh_from_db()
     assert user_role(staff) == Role.SUPERVISOR
@@ -97,11 +102,11 @@ def test_admin_changes_a_role(client_for):
 def test_admin_role_grants_django_admin_and_losing_it_removes_it(client_for):
     admin = client_for(Role.ADMIN)
     staff = UserFactory(role=Role.INTAKE)
-    admin.post(f"/staff/{staff.pk}/role/", {"role": "admin"})
+    admin.post(f"/staff/{staff.pk}/role/", version(admin, f"/staff/{staff.pk}/", {"role": "admin"}, form="role_form"))
     staff.refresh_from_db()
     assert staff.is_staff
 
-    admin.post(f"/staff/{staff.pk}/role/", {"role": "finance"})
+    admin.post(f"/staff/{staff.pk}/role/", version(admin, f"/staff/{staff.pk}/", {"role": "finance"}, form="role_form"))
     staff.refresh_from_db()
     assert not staff.is_staff
 
@@ -109,7 +114,11 @@ def test_admin_role_grants_django_admin_and_losing_it_removes_it(client_for):
 def test_admin_cannot_remove_own_admin_role(client_for):
     admin = client_for(Role.ADMIN)
 
-    response = admin.post(f"/staff/{admin.user.pk}/role/", {"role": "attorney"}, follow=True)
+    response = admin.post(
+        f"/staff/{admin.user.pk}/role/",
+        version(admin, f"/staff/{admin.user.pk}/", {"role": "attorney"}, form="role_form"),
+        follow=True,
+    )
 
     assert user_role(User.objects.get(pk=admin.user.pk)) == Role.ADMIN
     assert "You cannot take away your own administrator role." in response.content.decode()

@@ -14,6 +14,7 @@ from accounts.roles import Role
 from casework import services
 from casework.models import Appearance, AppearanceForum, AssignmentRole, Deadline, DeadlineStatus
 from tests.factories import UserFactory
+from tests.forms import once
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def _appear(case, attorney, forum, by, filed_on=date(2026, 1, 5)):
 def test_the_case_page_shows_the_attorney_of_record_per_forum(assigned_case, attorney):
     response = _client(attorney).post(
         reverse("casework:appearance-record", args=[assigned_case.number]),
-        {"forum": "court", "attorney": attorney.pk, "filed_on": "2026-01-05"},
+        once({"forum": "court", "attorney": attorney.pk, "filed_on": "2026-01-05"}),
     )
 
     assert response.status_code == 302

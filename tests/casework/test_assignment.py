@@ -15,6 +15,7 @@ from accounts.signals import staff_deactivated
 from casework import services
 from casework.models import Assignment, AssignmentRole, Case, CaseStatus
 from tests.factories import UserFactory
+from tests.forms import once, version
 
 pytestmark = pytest.mark.django_db
 
@@ -92,9 +93,8 @@ def test_cases_can_only_go_to_active_attorneys(assigned_case, supervisor):
 def test_assign_page_assigns_and_returns_to_triage_when_asked(register_case, intake_worker, supervisor, attorney):
     case = register_case(by=intake_worker)
 
-    response = _client(supervisor).post(
-        reverse("casework:case-assign", args=[case.number]), {"attorney": attorney.pk, "role": "lead", "next": "triage"}
-    )
+    client, url = _client(supervisor), reverse("casework:case-assign", args=[case.number])
+    response = client.post(url, version(client, url, once({"attorney": attorney.pk, "role": "lead", "next": "triage"})))
 
     assert response["Location"] == reverse("casework:triage")
     assert Assignment.objects.get(case=case).attorney == attorney
@@ -111,7 +111,7 @@ def test_bulk_reassign_moves_every_active_case_evenly_in_one_step(register_case,
     first, second = UserFactory(role=Role.ATTORNEY), UserFactory(role=Role.ATTORNEY)
 
     response = _client(supervisor).post(
-        reverse("casework:bulk-reassign"), {"from_attorney": attorney.pk, "to_attorneys": [first.pk, second.pk]}
+        reverse("casework:bulk-reassign"), once({"from_attorney": attorney.pk, "to_attorneys": [first.pk, second.pk]})
     )
 
     assert response.status_code == 302
@@ -149,7 +149,7 @@ def test_bulk_reassign_is_all_or_nothing(register_case, intake_worker, superviso
 
 def test_bulk_reassign_refuses_moving_cases_to_the_same_attorney(supervisor, attorney):
     response = _client(supervisor).post(
-        reverse("casework:bulk-reassign"), {"from_attorney": attorney.pk, "to_attorneys": [attorney.pk]}
+        reverse("casework:bulk-reassign"), once({"from_attorney": attorney.pk, "to_attorneys": [attorney.pk]})
     )
 
     assert response.status_code == 400
@@ -196,7 +196,7 @@ def test_case_changes_record_the_client_ip_in_the_access_log(assigned_case, atto
 
     client.post(
         reverse("casework:case-close", args=[assigned_case.number]),
-        {"reason": "duplicate", "note": ""},
+        once({"reason": "duplicate", "note": ""}),
         REMOTE_ADDR="203.0.113.9",
     )
 

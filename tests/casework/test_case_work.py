@@ -23,6 +23,8 @@ from casework.models import (
     Note,
     Relief,
 )
+from tests.casework.pages import deadline_status, hearing_stamps, relief_change
+from tests.forms import once, version
 
 pytestmark = pytest.mark.django_db
 
@@ -45,13 +47,19 @@ def test_case_page_shows_person_contacts_custody_and_attorneys(lawyer, assigned_
         assert text in page
 
 
+def _custody(client, case, data):
+    return version(client, reverse("casework:case-detail", args=[case.number]), once(data), form="custody_form")
+
+
 def test_transfer_between_facilities_keeps_the_custody_history(lawyer, assigned_case, facility):
     new_facility = DetentionFacility.objects.exclude(pk=facility.pk).order_by("code").first()
     today = timezone.localdate()
 
     response = lawyer.post(
         reverse("casework:custody-change", args=[assigned_case.number]),
-        {"custodian": "ice", "facility": new_facility.pk, "started_on": today.isoformat()},
+        _custody(
+            lawyer, assigned_case, {"custodian": "ice", "facility": new_facility.pk, "started_on": today.isoformat()}
+        ),
     )
 
     assert response.status_code == 302
@@ -66,7 +74,11 @@ def test_transfer_between_facilities_keeps_the_custody_history(lawyer, assigned_
 def test_release_on_bond_clears_the_facility(lawyer, assigned_case):
     lawyer.post(
         reverse("casework:custody-change", args=[assigned_case.number]),
-        {"custodian": "released", "release_basis": "bond", "started_on": timezone.localdate().isoformat()},
+        _custody(
+            lawyer,
+            assigned_case,
+            {"custodian": "released", "release_basis": "bond", "started_on": timezone.localdate().isoformat()},
+        ),
     )
 
     assigned_case.refresh_from_db()
@@ -78,11 +90,15 @@ def test_release_on_bond_clears_the_facility(lawyer, assigned_case):
 def test_custody_change_in_the_future_is_refused(lawyer, assigned_case):
     response = lawyer.post(
         reverse("casework:custody-change", args=[assigned_case.number]),
-        {
-            "custodian": "released",
-            "release_basis": "bond",
-            "started_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
-        },
+        _custody(
+            lawyer,
+            assigned_case,
+            {
+                "custodian": "released",
+                "release_basis": "bond",
+                "started_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+            },
+        ),
     )
 
     assert response.status_code == 400
@@ -92,15 +108,17 @@ def test_custody_change_in_the_future_is_refused(lawyer, assigned_case):
 def test_hearing_time_is_entered_and_shown_in_the_court_time_zone(lawyer, assigned_case, court):
     response = lawyer.post(
         reverse("casework:hearing-new", args=[assigned_case.number]),
-        {
-            "kind": "individual",
-            "court": court.pk,
-            "date": "2027-01-12",
-            "time": "08:30",
-            "judge": "IJ Example",
-            "medium": "video",
-            "interpreter_language": "Spanish",
-        },
+        once(
+            {
+                "kind": "individual",
+                "court": court.pk,
+                "date": "2027-01-12",
+                "time": "08:30",
+                "judge": "IJ Example",
+                "medium": "video",
+                "interpreter_language": "Spanish",
+            }
+        ),
     )
 
     assert response.status_code == 302
@@ -122,19 +140,18 @@ def test_an_immigration_judge_decision_adds_the_bia_appeal_deadline(lawyer, assi
         by=attorney,
     )
 
-    response = lawyer.post(
-        reverse("casework:hearing-edit", args=[assigned_case.number, hearing.pk]),
-        {
-            "kind": "individual",
-            "court": court.pk,
-            "date": "2026-03-05",
-            "time": "09:00",
-            "medium": "in_person",
-            "outcome-outcome": "relief_denied",
-            "outcome-service": "oral",
-            "outcome-appeal": "reserved",
-        },
-    )
+    url = reverse("casework:hearing-edit", args=[assigned_case.number, hearing.pk])
+    form = {
+        "kind": "individual",
+        "court": court.pk,
+        "date": "2026-03-05",
+        "time": "09:00",
+        "medium": "in_person",
+        "outcome-outcome": "relief_denied",
+        "outcome-service": "oral",
+        "outcome-appeal": "reserved",
+    }
+    response = lawyer.post(url, hearing_stamps(lawyer, url, form))
 
     assert response.status_code == 302
     deadline = Deadline.objects.get(case=assigned_case)
@@ -145,19 +162,8 @@ def test_an_immigration_judge_decision_adds_the_bia_appeal_deadline(lawyer, assi
     assert deadline.decision == hearing.decision
     assert "8 CFR 1003.38" in deadline.explanation
     # Saving the same outcome again does not add a second deadline.
-    lawyer.post(
-        reverse("casework:hearing-edit", args=[assigned_case.number, hearing.pk]),
-        {
-            "kind": "individual",
-            "court": court.pk,
-            "date": "2026-03-05",
-            "time": "09:00",
-            "medium": "in_person",
-            "outcome-outcome": "relief_denied",
-            "outcome-service": "oral",
-            "outcome-appeal": "reserved",
-        },
-    )
+    again = lawyer.post(url, hearing_stamps(lawyer, url, form))
+    assert again.status_code == 302
     assert Deadline.objects.filter(case=assigned_case).count() == 1
 
 
@@ -167,18 +173,23 @@ def test_an_outcome_for_a_hearing_not_yet_held_is_refused_and_adds_no_deadline(l
         case=assigned_case, kind="individual", starts_at=tomorrow.replace(microsecond=0), court=court, by=attorney
     )
 
+    url = reverse("casework:hearing-edit", args=[assigned_case.number, hearing.pk])
     response = lawyer.post(
-        reverse("casework:hearing-edit", args=[assigned_case.number, hearing.pk]),
-        {
-            "kind": "individual",
-            "court": court.pk,
-            "date": tomorrow.date().isoformat(),
-            "time": tomorrow.strftime("%H:%M"),
-            "medium": "in_person",
-            "outcome-outcome": "removal_ordered",
-            "outcome-service": "oral",
-            "outcome-appeal": "reserved",
-        },
+        url,
+        hearing_stamps(
+            lawyer,
+            url,
+            {
+                "kind": "individual",
+                "court": court.pk,
+                "date": tomorrow.date().isoformat(),
+                "time": tomorrow.strftime("%H:%M"),
+                "medium": "in_person",
+                "outcome-outcome": "removal_ordered",
+                "outcome-service": "oral",
+                "outcome-appeal": "reserved",
+            },
+        ),
     )
 
     assert response.status_code == 400
@@ -202,7 +213,7 @@ def test_an_outcome_for_a_hearing_not_yet_held_is_refused_and_adds_no_deadline(l
 def test_deadline_from_a_rule_shows_the_rule_and_the_roll_over(lawyer, assigned_case, rule, source, due):
     response = lawyer.post(
         reverse("casework:deadline-new", args=[assigned_case.number]),
-        {"kind": "rule", "rule-rule": rule, "rule-source_date": source},
+        once({"kind": "rule", "rule-rule": rule, "rule-source_date": source}, prefix="rule"),
     )
 
     assert response.status_code == 302
@@ -215,15 +226,19 @@ def test_deadline_from_a_rule_shows_the_rule_and_the_roll_over(lawyer, assigned_
 def test_manual_deadline_can_be_edited_done_waived_and_reopened(lawyer, assigned_case):
     lawyer.post(
         reverse("casework:deadline-new", args=[assigned_case.number]),
-        {"kind": "manual", "manual-title": "Gather country conditions", "manual-due_on": "2026-12-10"},
+        once(
+            {"kind": "manual", "manual-title": "Gather country conditions", "manual-due_on": "2026-12-10"},
+            prefix="manual",
+        ),
     )
     deadline = Deadline.objects.get(case=assigned_case)
 
+    edit_url = reverse("casework:deadline-edit", args=[assigned_case.number, deadline.pk])
     lawyer.post(
-        reverse("casework:deadline-edit", args=[assigned_case.number, deadline.pk]),
-        {"title": "Gather country conditions evidence", "due_on": "2026-12-11"},
+        edit_url, version(lawyer, edit_url, {"title": "Gather country conditions evidence", "due_on": "2026-12-11"})
     )
-    lawyer.post(reverse("casework:deadline-status", args=[assigned_case.number, deadline.pk]), {"status": "done"})
+    status_url = reverse("casework:deadline-status", args=[assigned_case.number, deadline.pk])
+    lawyer.post(status_url, deadline_status(lawyer, assigned_case, deadline.pk, "done"))
     deadline.refresh_from_db()
     assert (deadline.title, deadline.due_on, deadline.status) == (
         "Gather country conditions evidence",
@@ -232,11 +247,11 @@ def test_manual_deadline_can_be_edited_done_waived_and_reopened(lawyer, assigned
     )
     assert deadline.completed_at is not None
 
-    lawyer.post(reverse("casework:deadline-status", args=[assigned_case.number, deadline.pk]), {"status": "open"})
+    lawyer.post(status_url, deadline_status(lawyer, assigned_case, deadline.pk, "open"))
     deadline.refresh_from_db()
     assert deadline.status == DeadlineStatus.OPEN and deadline.completed_at is None
 
-    bad = lawyer.post(reverse("casework:deadline-status", args=[assigned_case.number, deadline.pk]), {"status": "lost"})
+    bad = lawyer.post(status_url, deadline_status(lawyer, assigned_case, deadline.pk, "lost"))
     assert bad.status_code == 400
 
 
@@ -245,10 +260,8 @@ def test_changing_a_computed_due_date_by_hand_says_so(lawyer, assigned_case, att
         case=assigned_case, rule="motion_to_reopen", source_date=date(2026, 1, 5), by=attorney
     )
 
-    lawyer.post(
-        reverse("casework:deadline-edit", args=[assigned_case.number, deadline.pk]),
-        {"title": deadline.title, "due_on": "2026-04-01"},
-    )
+    url = reverse("casework:deadline-edit", args=[assigned_case.number, deadline.pk])
+    lawyer.post(url, version(lawyer, url, {"title": deadline.title, "due_on": "2026-04-01"}))
 
     deadline.refresh_from_db()
     assert deadline.due_on == date(2026, 4, 1)
@@ -256,13 +269,17 @@ def test_changing_a_computed_due_date_by_hand_says_so(lawyer, assigned_case, att
 
 
 def test_each_relief_sought_has_its_own_status(lawyer, assigned_case):
-    for kind, status in [
-        ("asylum", "filed"),
-        ("withholding", "filed"),
-        ("cat_deferral", "considering"),
-        ("asylum", "granted"),
-    ]:
-        lawyer.post(reverse("casework:relief-save", args=[assigned_case.number]), {"kind": kind, "status": status})
+    url = reverse("casework:relief-save", args=[assigned_case.number])
+    for kind, status in [("asylum", "filed"), ("withholding", "filed"), ("cat_deferral", "considering")]:
+        assert lawyer.post(url, once({"kind": kind, "status": status})).status_code == 302
+
+    changed = lawyer.post(url, relief_change(lawyer, assigned_case, "asylum", {"status": "granted"}))
+    added_again = lawyer.post(url, once({"kind": "asylum", "status": "denied"}))
+
+    assert changed.status_code == 302
+    # Adding a kind already recorded would overwrite it unseen: it is changed with its own form.
+    assert added_again.status_code == 400
+    assert "Asylum is already recorded" in added_again.content.decode()
 
     assert dict(Relief.objects.filter(case=assigned_case).values_list("kind", "status")) == {
         "asylum": "granted",
@@ -273,9 +290,10 @@ def test_each_relief_sought_has_its_own_status(lawyer, assigned_case):
 
 def test_privileged_and_plain_notes(lawyer, assigned_case):
     lawyer.post(
-        reverse("casework:note-add", args=[assigned_case.number]), {"body": "Client fears return.", "privileged": "on"}
+        reverse("casework:note-add", args=[assigned_case.number]),
+        once({"body": "Client fears return.", "privileged": "on"}),
     )
-    lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), {"body": "Sister called."})
+    lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), once({"body": "Sister called."}))
 
     # Note bodies are encrypted at rest: compared after reading, not in SQL.
     assert {n.body: n.privileged for n in Note.objects.filter(case=assigned_case)} == {
@@ -313,7 +331,7 @@ def test_the_lead_attorney_reads_privileged_notes(lawyer, assigned_case, supervi
 
 
 def test_empty_note_is_refused(lawyer, assigned_case):
-    response = lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), {"body": "   "})
+    response = lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), once({"body": "   "}))
 
     assert response.status_code == 400
     assert not Note.objects.filter(case=assigned_case).exists()
@@ -322,7 +340,7 @@ def test_empty_note_is_refused(lawyer, assigned_case):
 def test_closing_with_a_reason_and_reopening(lawyer, assigned_case):
     response = lawyer.post(
         reverse("casework:case-close", args=[assigned_case.number]),
-        {"reason": "relief_granted", "note": "Asylum granted."},
+        once({"reason": "relief_granted", "note": "Asylum granted."}),
     )
 
     assigned_case.refresh_from_db()
@@ -331,7 +349,8 @@ def test_closing_with_a_reason_and_reopening(lawyer, assigned_case):
     assert assigned_case.close_reason == "relief_granted"
     assert "Relief granted" in _detail(lawyer, assigned_case)
     assert (
-        lawyer.post(reverse("casework:case-close", args=[assigned_case.number]), {"reason": "other"}).status_code == 400
+        lawyer.post(reverse("casework:case-close", args=[assigned_case.number]), once({"reason": "other"})).status_code
+        == 400
     )
 
     lawyer.post(reverse("casework:case-reopen", args=[assigned_case.number]))
@@ -351,7 +370,8 @@ def test_editing_details_reindexes_names_for_search(assigned_case, supervisor):
         "last_arrival_on": "2025-02-01",
     }
 
-    response = boss.post(reverse("casework:case-edit", args=[assigned_case.number]), form)
+    url = reverse("casework:case-edit", args=[assigned_case.number])
+    response = boss.post(url, version(boss, url, form))
 
     assert response.status_code == 302
 
@@ -398,7 +418,7 @@ def test_reopening_clears_the_closing_note(lawyer, assigned_case, attorney):
 
 
 def test_a_note_longer_than_twenty_thousand_characters_is_shown_again_with_the_error(lawyer, assigned_case):
-    response = lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), {"body": "é" * 20_001})
+    response = lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), once({"body": "é" * 20_001}))
 
     assert response.status_code == 400
     assert "at most 20000 characters" in response.content.decode()

@@ -25,7 +25,9 @@ from casework.models import (
     RepresentationScope,
     Supervision,
 )
+from tests.casework.pages import case_form
 from tests.factories import UserFactory
+from tests.forms import version
 
 pytestmark = pytest.mark.django_db
 
@@ -113,13 +115,20 @@ def test_atd_is_supervision_on_top_of_a_release_with_the_next_check_in(lawyer, a
     today = timezone.localdate()
     lawyer.post(
         reverse("casework:custody-change", args=[assigned_case.number]),
-        {"custodian": "released", "release_basis": "bond", "started_on": today.isoformat()},
+        case_form(
+            lawyer,
+            assigned_case,
+            "custody_form",
+            {"custodian": "released", "release_basis": "bond", "started_on": today.isoformat()},
+        ),
     )
     check_in = today + timedelta(days=30)
 
     response = lawyer.post(
         reverse("casework:custody-supervision", args=[assigned_case.number]),
-        {"supervision": "atd", "next_check_in_on": check_in.isoformat()},
+        case_form(
+            lawyer, assigned_case, "supervision_form", {"supervision": "atd", "next_check_in_on": check_in.isoformat()}
+        ),
     )
 
     assert response.status_code == 302
@@ -216,16 +225,21 @@ def test_case_page_explains_why_no_bond_under_235b(lawyer, assigned_case, attorn
 
 
 def test_editing_stage_scope_and_authority(lawyer, assigned_case):
+    url = reverse("casework:case-edit", args=[assigned_case.number])
     response = lawyer.post(
-        reverse("casework:case-edit", args=[assigned_case.number]),
-        {
-            "given_names": "José",
-            "family_names": "Hernández-López",
-            "proceeding_type": "reinstatement",
-            "detention_authority": "241",
-            "stage": "petition_for_review",
-            "scope": "limited",
-        },
+        url,
+        version(
+            lawyer,
+            url,
+            {
+                "given_names": "José",
+                "family_names": "Hernández-López",
+                "proceeding_type": "reinstatement",
+                "detention_authority": "241",
+                "stage": "petition_for_review",
+                "scope": "limited",
+            },
+        ),
     )
 
     assert response.status_code == 302

@@ -20,7 +20,9 @@ from casework import selectors, services
 from casework.deadlines import Forum, Rule, Service
 from casework.models import Appeal, Deadline, DeadlineStatus, Decision, DecisionOutcome, DhsCustody, Hearing
 from kernel.clock import local_date
+from tests.casework.pages import hearing_stamps
 from tests.factories import UserFactory
+from tests.forms import once
 
 PHOENIX = ZoneInfo("America/Phoenix")
 DECIDED = date(2026, 3, 5)  # a Thursday
@@ -365,7 +367,9 @@ def _hearing_post(court, **outcome):
 def test_recording_an_in_absentia_order_on_the_hearing_page(lawyer, held_hearing, assigned_case, court):
     url = reverse("casework:hearing-edit", args=[assigned_case.number, held_hearing.pk])
 
-    response = lawyer.post(url, _hearing_post(court, outcome="in_absentia", service="oral"))
+    response = lawyer.post(
+        url, hearing_stamps(lawyer, url, _hearing_post(court, outcome="in_absentia", service="oral"))
+    )
 
     assert response.status_code == 302
     held_hearing.refresh_from_db()
@@ -379,7 +383,9 @@ def test_recording_an_in_absentia_order_on_the_hearing_page(lawyer, held_hearing
 def test_the_hearing_page_refuses_an_appeal_the_law_does_not_allow(lawyer, held_hearing, assigned_case, court):
     url = reverse("casework:hearing-edit", args=[assigned_case.number, held_hearing.pk])
 
-    response = lawyer.post(url, _hearing_post(court, outcome="in_absentia", service="oral", appeal="reserved"))
+    response = lawyer.post(
+        url, hearing_stamps(lawyer, url, _hearing_post(court, outcome="in_absentia", service="oral", appeal="reserved"))
+    )
 
     assert response.status_code == 400
     assert "motion to rescind" in response.content.decode()
@@ -390,13 +396,15 @@ def test_the_hearing_page_refuses_an_appeal_the_law_does_not_allow(lawyer, held_
 def test_recording_a_board_decision_and_the_stay_banner(lawyer, assigned_case, attorney):
     response = lawyer.post(
         reverse("casework:decision-new", args=[assigned_case.number]),
-        {
-            "forum": "bia",
-            "outcome": "bia_removal_final",
-            "decided_on": "2026-03-05",
-            "service": "electronic",
-            "served_on": "2026-03-05",
-        },
+        once(
+            {
+                "forum": "bia",
+                "outcome": "bia_removal_final",
+                "decided_on": "2026-03-05",
+                "service": "electronic",
+                "served_on": "2026-03-05",
+            }
+        ),
     )
 
     assert response.status_code == 302
@@ -427,14 +435,16 @@ def test_the_case_page_shows_a_running_automatic_stay(lawyer, assigned_case, att
 def test_an_ice_check_in_has_a_venue_and_its_own_zone(lawyer, assigned_case):
     response = lawyer.post(
         reverse("casework:hearing-new", args=[assigned_case.number]),
-        {
-            "kind": "ice_check_in",
-            "venue": "ICE ERO Chicago Field Office",
-            "timezone_override": "America/Chicago",
-            "date": "2027-01-12",
-            "time": "08:00",
-            "medium": "in_person",
-        },
+        once(
+            {
+                "kind": "ice_check_in",
+                "venue": "ICE ERO Chicago Field Office",
+                "timezone_override": "America/Chicago",
+                "date": "2027-01-12",
+                "time": "08:00",
+                "medium": "in_person",
+            }
+        ),
     )
 
     assert response.status_code == 302
@@ -448,7 +458,7 @@ def test_an_ice_check_in_has_a_venue_and_its_own_zone(lawyer, assigned_case):
 
 def test_an_appointment_without_a_place_or_a_court_hearing_without_a_court_is_refused(lawyer, assigned_case):
     url = reverse("casework:hearing-new", args=[assigned_case.number])
-    base = {"date": "2027-01-12", "time": "08:00", "medium": "in_person"}
+    base = once({"date": "2027-01-12", "time": "08:00", "medium": "in_person"})
 
     no_venue = lawyer.post(url, {**base, "kind": "uscis_interview", "timezone_override": "America/Chicago"})
     no_court = lawyer.post(
@@ -488,7 +498,10 @@ def test_a_check_in_does_not_end_in_a_decision(assigned_case, attorney):
 def test_a_motion_to_the_board_from_the_rule_form(lawyer, assigned_case):
     response = lawyer.post(
         reverse("casework:deadline-new", args=[assigned_case.number]),
-        {"kind": "rule", "rule-rule": "motion_to_reopen", "rule-source_date": "2026-03-05", "rule-forum": "bia"},
+        once(
+            {"kind": "rule", "rule-rule": "motion_to_reopen", "rule-source_date": "2026-03-05", "rule-forum": "bia"},
+            prefix="rule",
+        ),
     )
 
     assert response.status_code == 302
@@ -499,7 +512,7 @@ def test_a_motion_to_the_board_from_the_rule_form(lawyer, assigned_case):
 def test_the_rule_form_explains_an_option_a_rule_does_not_take(lawyer, assigned_case):
     response = lawyer.post(
         reverse("casework:deadline-new", args=[assigned_case.number]),
-        {"kind": "rule", "rule-rule": "vd_departure", "rule-source_date": "2026-03-05"},
+        once({"kind": "rule", "rule-rule": "vd_departure", "rule-source_date": "2026-03-05"}, prefix="rule"),
     )
 
     assert response.status_code == 400
@@ -614,15 +627,20 @@ def test_a_detained_clients_hearing_has_its_filing_deadline_set_by_the_judge(ass
 def test_a_detained_clients_bia_brief_is_simultaneous_and_their_filing_deadline_the_judges(lawyer, assigned_case):
     url = reverse("casework:deadline-new", args=[assigned_case.number])
 
-    brief = lawyer.post(url, {"kind": "rule", "rule-rule": "bia_brief", "rule-source_date": "2026-03-05"})
+    brief = lawyer.post(
+        url, once({"kind": "rule", "rule-rule": "bia_brief", "rule-source_date": "2026-03-05"}, prefix="rule")
+    )
     filing = lawyer.post(
         url,
-        {
-            "kind": "rule",
-            "rule-rule": "prehearing_filing",
-            "rule-source_date": "2027-03-15",
-            "rule-hearing_kind": "master",
-        },
+        once(
+            {
+                "kind": "rule",
+                "rule-rule": "prehearing_filing",
+                "rule-source_date": "2027-03-15",
+                "rule-hearing_kind": "master",
+            },
+            prefix="rule",
+        ),
     )
 
     assert brief.status_code == 302

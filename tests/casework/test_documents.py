@@ -19,6 +19,7 @@ from accounts.models import AccessEvent
 from accounts.roles import Role
 from casework import services
 from casework.models import AssignmentRole, Document
+from tests.forms import once
 
 PDF_TYPE = "application/pdf"
 PNG_TYPE = "image/png"
@@ -125,7 +126,13 @@ def files_under(root: Path) -> list[Path]:
 def upload(client: Client, case, name: str, content: bytes, title: str = "Exhibit A"):
     return client.post(
         reverse("casework:document-upload", args=[case.number]),
-        {"file": SimpleUploadedFile(name, content, content_type="application/pdf"), "kind": "evidence", "title": title},
+        once(
+            {
+                "file": SimpleUploadedFile(name, content, content_type="application/pdf"),
+                "kind": "evidence",
+                "title": title,
+            }
+        ),
     )
 
 

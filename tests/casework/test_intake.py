@@ -24,6 +24,7 @@ from casework.models import (
     Note,
 )
 from kernel.forms import MoneyField
+from tests.forms import once
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def intake_client(intake_worker) -> Client:
 
 
 def test_intake_registers_a_case_and_sends_it_to_triage(intake_client, intake_worker, facility):
-    response = intake_client.post(reverse("casework:intake"), {**FORM, "facility": facility.pk})
+    response = intake_client.post(reverse("casework:intake"), once({**FORM, "facility": facility.pk}))
 
     case = Case.objects.get()
     assert response.status_code == 302
@@ -81,9 +82,9 @@ def test_intake_registers_a_case_and_sends_it_to_triage(intake_client, intake_wo
 
 
 def test_case_numbers_count_up_within_the_year(intake_client):
-    intake_client.post(reverse("casework:intake"), {**FORM})
+    intake_client.post(reverse("casework:intake"), once({**FORM}))
     intake_client.post(
-        reverse("casework:intake"), {**FORM, "a_number": "", "given_names": "Ana", "family_names": "Ruiz"}
+        reverse("casework:intake"), once({**FORM, "a_number": "", "given_names": "Ana", "family_names": "Ruiz"})
     )
 
     numbers = sorted(Case.objects.values_list("number", flat=True))
@@ -93,14 +94,14 @@ def test_case_numbers_count_up_within_the_year(intake_client):
 
 @pytest.mark.parametrize("spelling", ["A-012-345-678", "A012345678", "a 12345678", "012 345 678", "12345678"])
 def test_intake_accepts_every_a_number_spelling(intake_client, spelling):
-    intake_client.post(reverse("casework:intake"), {**FORM, "a_number": spelling})
+    intake_client.post(reverse("casework:intake"), once({**FORM, "a_number": spelling}))
 
     assert Detainee.objects.get().a_number == "012345678"
 
 
 @pytest.mark.parametrize("bad", ["A-12-345", "B012345678", "0123456789", "000000000", "12-ABC-678"])
 def test_intake_rejects_a_malformed_a_number_with_a_message(intake_client, bad):
-    response = intake_client.post(reverse("casework:intake"), {**FORM, "a_number": bad})
+    response = intake_client.post(reverse("casework:intake"), once({**FORM, "a_number": bad}))
 
     assert response.status_code == 400
     assert "A-012-345-678" in response.content.decode() or "A-000-000-000" in response.content.decode()
@@ -108,7 +109,7 @@ def test_intake_rejects_a_malformed_a_number_with_a_message(intake_client, bad):
 
 
 def test_intake_without_a_number_is_allowed(intake_client):
-    intake_client.post(reverse("casework:intake"), {**FORM, "a_number": ""})
+    intake_client.post(reverse("casework:intake"), once({**FORM, "a_number": ""}))
 
     detainee = Detainee.objects.get()
     assert detainee.a_number == ""
@@ -117,7 +118,7 @@ def test_intake_without_a_number_is_allowed(intake_client):
 
 def test_intake_requires_names_and_refuses_a_birth_date_in_the_future(intake_client):
     response = intake_client.post(
-        reverse("casework:intake"), {**FORM, "given_names": "", "date_of_birth": "2999-01-01"}
+        reverse("casework:intake"), once({**FORM, "given_names": "", "date_of_birth": "2999-01-01"})
     )
 
     page = response.content.decode()
@@ -138,10 +139,10 @@ def test_intake_requires_names_and_refuses_a_birth_date_in_the_future(intake_cli
     ],
 )
 def test_second_entry_of_the_same_person_shows_a_duplicate_warning(intake_client, second):
-    intake_client.post(reverse("casework:intake"), FORM)
+    intake_client.post(reverse("casework:intake"), once(FORM))
     first = Case.objects.get()
 
-    response = intake_client.post(reverse("casework:intake"), {**FORM, **second})
+    response = intake_client.post(reverse("casework:intake"), once({**FORM, **second}))
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -151,28 +152,30 @@ def test_second_entry_of_the_same_person_shows_a_duplicate_warning(intake_client
 
 
 def test_same_name_but_other_birth_date_is_not_a_duplicate(intake_client):
-    intake_client.post(reverse("casework:intake"), FORM)
+    intake_client.post(reverse("casework:intake"), once(FORM))
 
-    response = intake_client.post(reverse("casework:intake"), {**FORM, "a_number": "", "date_of_birth": "1991-05-17"})
+    response = intake_client.post(
+        reverse("casework:intake"), once({**FORM, "a_number": "", "date_of_birth": "1991-05-17"})
+    )
 
     assert response.status_code == 302
     assert Case.objects.count() == 2
 
 
 def test_worker_can_confirm_a_different_person_and_save(intake_client):
-    intake_client.post(reverse("casework:intake"), FORM)
+    intake_client.post(reverse("casework:intake"), once(FORM))
     second = {**FORM, "a_number": "", "given_names": "Jose", "family_names": "Hernandez Lopez"}
 
-    response = intake_client.post(reverse("casework:intake"), {**second, "confirm": "different-person"})
+    response = intake_client.post(reverse("casework:intake"), once({**second, "confirm": "different-person"}))
 
     assert response.status_code == 302
     assert Case.objects.count() == 2
 
 
 def test_same_a_number_cannot_be_saved_twice_even_when_confirmed(intake_client):
-    intake_client.post(reverse("casework:intake"), FORM)
+    intake_client.post(reverse("casework:intake"), once(FORM))
 
-    response = intake_client.post(reverse("casework:intake"), {**FORM, "confirm": "different-person"})
+    response = intake_client.post(reverse("casework:intake"), once({**FORM, "confirm": "different-person"}))
 
     assert response.status_code == 400
     assert "A person with this A-number is already registered." in response.content.decode()
@@ -182,7 +185,7 @@ def test_same_a_number_cannot_be_saved_twice_even_when_confirmed(intake_client):
 def test_duplicate_of_a_case_the_worker_cannot_see_shows_only_its_number(register_case, intake_client, supervisor):
     hidden = register_case(by=supervisor)
 
-    response = intake_client.post(reverse("casework:intake"), FORM)
+    response = intake_client.post(reverse("casework:intake"), once(FORM))
 
     page = response.content.decode()
     assert hidden.number in page
@@ -213,7 +216,7 @@ def test_intake_form_fits_a_phone(intake_client):
 
 def test_finance_and_auditors_cannot_reach_intake(client_for):
     for role in (Role.FINANCE, Role.AUDITOR, Role.ADMIN, Role.ATTORNEY):
-        assert client_for(role).post(reverse("casework:intake"), FORM).status_code == 404
+        assert client_for(role).post(reverse("casework:intake"), once(FORM)).status_code == 404
     assert not Case.objects.exists()
 
 
@@ -223,7 +226,7 @@ def test_finance_and_auditors_cannot_reach_intake(client_for):
 def test_more_other_a_numbers_than_the_record_holds_is_a_form_error_and_nothing_is_saved(intake_client):
     eleven = ",".join(f"{n:09d}" for n in range(100000001, 100000012))
 
-    response = intake_client.post(reverse("casework:intake"), {**FORM, "other_a_numbers": eleven})
+    response = intake_client.post(reverse("casework:intake"), once({**FORM, "other_a_numbers": eleven}))
 
     assert response.status_code == 400
     assert "At most 10 other A-numbers can be recorded." in response.content.decode()
@@ -231,7 +234,9 @@ def test_more_other_a_numbers_than_the_record_holds_is_a_form_error_and_nothing_
 
 
 def test_a_second_a_number_is_normalised_and_finds_the_person(intake_client, supervisor):
-    response = intake_client.post(reverse("casework:intake"), {**FORM, "other_a_numbers": "A 98-765-432; 1234567"})
+    response = intake_client.post(
+        reverse("casework:intake"), once({**FORM, "other_a_numbers": "A 98-765-432; 1234567"})
+    )
 
     case = Case.objects.get()
     assert response.status_code == 302
@@ -249,10 +254,10 @@ def test_a_second_a_number_is_normalised_and_finds_the_person(intake_client, sup
 
 
 def test_another_persons_a_number_cannot_be_a_second_a_number(intake_client):
-    intake_client.post(reverse("casework:intake"), FORM)
+    intake_client.post(reverse("casework:intake"), once(FORM))
     other = {**FORM, "a_number": "", "given_names": "Pedro", "family_names": "Otro", "other_a_numbers": "A-012-345-678"}
 
-    response = intake_client.post(reverse("casework:intake"), {**other, "confirm": "different-person"})
+    response = intake_client.post(reverse("casework:intake"), once({**other, "confirm": "different-person"}))
 
     assert response.status_code == 400
     assert "already another registered person&#x27;s A-number" in response.content.decode()
@@ -260,16 +265,16 @@ def test_another_persons_a_number_cannot_be_a_second_a_number(intake_client):
 
 
 def test_a_known_a_number_offers_a_new_matter_for_the_same_person(intake_client):
-    intake_client.post(reverse("casework:intake"), FORM)
+    intake_client.post(reverse("casework:intake"), once(FORM))
     first = Case.objects.get()
     # Arrested again months later: the hotline types the A-number from the old file.
     again = {**FORM, "a_number": "A 012 345 678", "detained_on": "2026-11-25", "notes": "Re-detained at check-in."}
 
-    offered = intake_client.post(reverse("casework:intake"), again)
+    offered = intake_client.post(reverse("casework:intake"), once(again))
 
     assert offered.status_code == 200
     assert "Open a new matter for this person" in offered.content.decode()
-    response = intake_client.post(reverse("casework:intake"), {**again, "new_matter_of": first.number})
+    response = intake_client.post(reverse("casework:intake"), once({**again, "new_matter_of": first.number}))
 
     assert response.status_code == 302
     second = Case.objects.exclude(pk=first.pk).get()
@@ -282,10 +287,10 @@ def test_a_known_a_number_offers_a_new_matter_for_the_same_person(intake_client)
 
 
 def test_a_new_matter_is_only_for_the_person_of_that_a_number(intake_client, register_case, intake_worker):
-    intake_client.post(reverse("casework:intake"), FORM)
+    intake_client.post(reverse("casework:intake"), once(FORM))
     stranger = register_case(by=intake_worker, a_number="222222222", given_names="Otra", family_names="Parra-Sosa")
 
-    response = intake_client.post(reverse("casework:intake"), {**FORM, "new_matter_of": stranger.number})
+    response = intake_client.post(reverse("casework:intake"), once({**FORM, "new_matter_of": stranger.number}))
 
     assert response.status_code == 400
     assert Case.objects.count() == 2
@@ -294,8 +299,8 @@ def test_a_new_matter_is_only_for_the_person_of_that_a_number(intake_client, reg
 def test_a_new_matter_of_a_case_the_worker_cannot_see_is_not_offered(register_case, intake_client, supervisor):
     hidden = register_case(by=supervisor)
 
-    offered = intake_client.post(reverse("casework:intake"), FORM)
-    forced = intake_client.post(reverse("casework:intake"), {**FORM, "new_matter_of": hidden.number})
+    offered = intake_client.post(reverse("casework:intake"), once(FORM))
+    forced = intake_client.post(reverse("casework:intake"), once({**FORM, "new_matter_of": hidden.number}))
 
     assert "Open a new matter for this person" not in offered.content.decode()
     assert "ask a supervisor to open a new matter for this person" in offered.content.decode()
@@ -307,8 +312,8 @@ def test_a_new_matter_of_a_case_the_worker_cannot_see_is_not_offered(register_ca
 
 
 def test_intake_notes_are_limited_to_twenty_thousand_characters(intake_client):
-    too_long = intake_client.post(reverse("casework:intake"), {**FORM, "notes": "x" * 20_001})
-    just_right = intake_client.post(reverse("casework:intake"), {**FORM, "notes": "x" * 20_000})
+    too_long = intake_client.post(reverse("casework:intake"), once({**FORM, "notes": "x" * 20_001}))
+    just_right = intake_client.post(reverse("casework:intake"), once({**FORM, "notes": "x" * 20_000}))
 
     assert too_long.status_code == 400
     assert "at most 20000 characters (it has 20001)" in too_long.content.decode()
@@ -321,7 +326,7 @@ def test_intake_notes_are_limited_to_twenty_thousand_characters(intake_client):
     [("given_names", 120), ("family_names", 120), ("other_names", 300), ("contact_name", 160), ("contact_phone", 40)],
 )
 def test_too_long_input_is_a_form_error_not_a_500(intake_client, field, limit):
-    response = intake_client.post(reverse("casework:intake"), {**FORM, field: "x" * (limit + 1)})
+    response = intake_client.post(reverse("casework:intake"), once({**FORM, field: "x" * (limit + 1)}))
 
     assert response.status_code == 400
     assert f"at most {limit} characters" in response.content.decode()

@@ -22,6 +22,7 @@ from accounts.roles import Role
 from casework.models import Case
 from casework.views import intake as intake_views
 from tests.factories import UserFactory
+from tests.forms import once
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,7 @@ def test_the_intake_form_is_not_saved_without_the_check(limit, intake_client_for
         _check(worker)
 
     form = {"given_names": "Ramona", "family_names": "Tzul", "a_number": "A-055-123-987", "custodian": "ice"}
-    response = worker.post(reverse("casework:intake"), form)
+    response = worker.post(reverse("casework:intake"), once(form))
 
     assert response.status_code == 429
     assert not Case.objects.exists()

@@ -23,6 +23,7 @@ from casework.models import (
     age_on,
     eighteenth_birthday,
 )
+from tests.casework.pages import case_form
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +134,7 @@ def child_case(register_case, intake_worker, supervisor, attorney):
 def test_unaccompanied_adds_the_hhs_notice_transfer_and_age_out_deadlines(lawyer, child_case):
     response = lawyer.post(
         reverse("casework:uac-determination", args=[child_case.number]),
-        {"determination": "unaccompanied", "determined_on": "2026-03-02"},
+        case_form(lawyer, child_case, "uac_form", {"determination": "unaccompanied", "determined_on": "2026-03-02"}),
     )
 
     assert response.status_code == 302

@@ -58,7 +58,7 @@ MATRIX = {
     "case-edit": staff_page(CASE_PEOPLE, 200, 400),
     "custody-change": staff_page(CASE_PEOPLE, 405, 400),
     # Every field of the supervision form is optional: an empty form changes nothing and goes back.
-    "custody-supervision": staff_page(CASE_PEOPLE, 405, 302),
+    "custody-supervision": staff_page(CASE_PEOPLE, 405, 400),  # a form sent without its stamp
     "uac-determination": staff_page(CASE_PEOPLE, 405, 400),
     "appearance-record": staff_page(CASE_PEOPLE, 405, 400),
     "note-add": staff_page(CASE_PEOPLE, 405, 400),

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from casework.forms import CustodyForm, IntakeForm
 from casework.models import CustodyPeriod, DetentionFacility, ImmigrationCourt
+from tests.casework.pages import case_form
 
 pytestmark = pytest.mark.django_db
 
@@ -141,12 +142,25 @@ def test_a_case_keeps_its_facility_after_it_goes_out_of_use(attorney, assigned_c
     assert _options(page, other_retired) == 0
 
     # Recording a change that keeps the person where they are is accepted.
-    response = client.post(change, {"custodian": "ice", "facility": held_at.pk, "started_on": today})
+    response = client.post(
+        change,
+        case_form(
+            client, assigned_case, "custody_form", {"custodian": "ice", "facility": held_at.pk, "started_on": today}
+        ),
+    )
     assert response.status_code == 302
     assert CustodyPeriod.objects.get(case=assigned_case, ended_on__isnull=True).facility == held_at
 
     # Moving them to a facility that is no longer in use is not.
-    response = client.post(change, {"custodian": "ice", "facility": other_retired.pk, "started_on": today})
+    response = client.post(
+        change,
+        case_form(
+            client,
+            assigned_case,
+            "custody_form",
+            {"custodian": "ice", "facility": other_retired.pk, "started_on": today},
+        ),
+    )
     assert response.status_code == 400
     assigned_case.refresh_from_db()
     assert assigned_case.facility == held_at

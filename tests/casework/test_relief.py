@@ -11,6 +11,7 @@ from django.urls import reverse
 from casework import services
 from casework.deadlines import Rule
 from casework.models import Case, ReliefKind, ReliefStatus
+from tests.forms import once, version
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +32,11 @@ def test_cat_withholding_and_deferral_are_two_forms_of_relief(assigned_case, att
 def test_the_new_forms_of_relief_are_offered_and_bond_is_not(lawyer, assigned_case):
     for kind in ("vawa_cancellation", "waiver_212h", "waiver_212c", "nacara", "registry", "daca"):
         response = lawyer.post(
-            reverse("casework:relief-save", args=[assigned_case.number]), {"kind": kind, "status": "considering"}
+            reverse("casework:relief-save", args=[assigned_case.number]), once({"kind": kind, "status": "considering"})
         )
         assert response.status_code == 302, kind
     refused = lawyer.post(
-        reverse("casework:relief-save", args=[assigned_case.number]), {"kind": "bond", "status": "preparing"}
+        reverse("casework:relief-save", args=[assigned_case.number]), once({"kind": "bond", "status": "preparing"})
     )
 
     assert refused.status_code == 400
@@ -84,15 +85,20 @@ def test_asylum_exception_is_recorded_and_shown_with_the_asylum_deadline(lawyer,
         case=assigned_case, rule=Rule.ASYLUM_ONE_YEAR, source_date=date(2025, 6, 10), by=attorney
     )
 
+    url = reverse("casework:case-edit", args=[assigned_case.number])
     response = lawyer.post(
-        reverse("casework:case-edit", args=[assigned_case.number]),
-        {
-            "given_names": "José",
-            "family_names": "Hernández-López",
-            "proceeding_type": "removal",
-            "asylum_exception": "changed_circumstances",
-            "asylum_exception_note": "Brother killed by the same gang in January 2026.",
-        },
+        url,
+        version(
+            lawyer,
+            url,
+            {
+                "given_names": "José",
+                "family_names": "Hernández-López",
+                "proceeding_type": "removal",
+                "asylum_exception": "changed_circumstances",
+                "asylum_exception_note": "Brother killed by the same gang in January 2026.",
+            },
+        ),
     )
 
     assert response.status_code == 302

@@ -83,8 +83,11 @@ def second_case(register_case, intake_worker, supervisor, attorney):
     return case
 
 
-def test_scan_reminders_sends_one_digest_per_attorney(assigned_case, attorney, upcoming, today):
-    scan_reminders()
+def test_scan_reminders_sends_one_digest_per_attorney(
+    assigned_case, attorney, upcoming, today, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        scan_reminders()
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -209,12 +212,20 @@ def test_reminder_digest_only_hearing_three_days_away_sends_nothing(assigned_cas
 
 
 def test_scan_reminders_attorney_with_nothing_upcoming_gets_no_email(
-    register_case, intake_worker, supervisor, other_attorney, attorney, upcoming, today
+    register_case,
+    intake_worker,
+    supervisor,
+    other_attorney,
+    attorney,
+    upcoming,
+    today,
+    django_capture_on_commit_callbacks,
 ):
     quiet_case = register_case(by=intake_worker, given_names="Rosa", family_names="Méndez", a_number="098765432")
     services.case_assign(case=quiet_case, attorney=other_attorney, role=AssignmentRole.LEAD, by=supervisor)
 
-    scan_reminders()
+    with django_capture_on_commit_callbacks(execute=True):
+        scan_reminders()
 
     assert [message.to for message in mail.outbox] == [[attorney.email]]
     assert not ReminderSent.objects.filter(user=other_attorney).exists()
@@ -256,11 +267,13 @@ def test_reminder_digest_smtp_failure_leaves_nothing_recorded_so_retry_sends(set
     assert ReminderSent.objects.filter(user=attorney, sent_on=today).count() == 3
 
 
-def test_scan_reminders_smtp_failure_is_retried_with_nothing_recorded(settings, attorney, upcoming):
+def test_scan_reminders_smtp_failure_is_retried_with_nothing_recorded(
+    settings, attorney, upcoming, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
 
     # Run eagerly, the digest task's autoretry surfaces as Celery's Retry.
-    with pytest.raises(Retry, match="SMTP server unavailable"):
+    with pytest.raises(Retry, match="SMTP server unavailable"), django_capture_on_commit_callbacks(execute=True):
         scan_reminders()
 
     assert not ReminderSent.objects.exists()

@@ -40,6 +40,7 @@ from casework.models import (
 from casework.services import retention
 from casework.tasks import retention_erase
 from tests.factories import UserFactory
+from tests.forms import once
 
 pytestmark = pytest.mark.django_db
 
@@ -153,10 +154,11 @@ def test_erasure_now_takes_a_second_supervisor(
 
     page = first.get(reverse("casework:erasure-request", args=[case.number]))
     assert page.status_code == 200 and b"cannot be recovered" in page.content
-    refused = first.post(reverse("casework:erasure-request", args=[case.number]), {"why": "client asked"})
+    refused = first.post(reverse("casework:erasure-request", args=[case.number]), once({"why": "client asked"}))
     assert refused.status_code == 400  # the confirmation box was not ticked
     asked = first.post(
-        reverse("casework:erasure-request", args=[case.number]), {"why": "The client asked us to.", "confirm": "on"}
+        reverse("casework:erasure-request", args=[case.number]),
+        once({"why": "The client asked us to.", "confirm": "on"}),
     )
     assert asked.status_code == 302
     request = ErasureRequest.objects.get(case=case)

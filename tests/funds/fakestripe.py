@@ -13,6 +13,12 @@ Test helpers play Stripe's side of the story: ``complete_session`` (the donor pa
 ``succeed_async``, ``pay_invoice`` (a monthly charge), ``refund`` (from the dashboard),
 ``open_dispute``/``close_dispute``, ``create_payout``; ``event`` wraps an object in an event and
 ``sign`` signs a body the way Stripe does (HMAC-SHA256 of ``"{t}.{body}"``), written by hand.
+
+Faults at the edge, for the resilience tests: ``hold`` keeps matching requests waiting (Stripe being
+slow) until its block ends, so a test can look at the database while we wait for Stripe;
+``lose_answers`` carries out matching requests and then drops the connection without answering (the
+request reached Stripe, its answer was lost), as often as asked; ``refuse`` answers matching requests
+with an error instead of carrying them out.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -76,12 +84,55 @@ class Recorded:
 
 
 @dataclass
+class Hold:
+    """Requests matching ``method`` and ``path`` (a regular expression) wait until ``release`` is set;
+    ``arrived`` is set when the first one reaches the server."""
+
+    method: str
+    path: str
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and re.fullmatch(self.path, path) is not None
+
+
+@dataclass
+class LostAnswers:
+    """The next ``times`` requests matching ``method`` and ``path`` are carried out, then not answered."""
+
+    method: str
+    path: str
+    times: int
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and re.fullmatch(self.path, path) is not None
+
+
+@dataclass
+class Refusal:
+    """The next ``times`` requests matching ``method`` and ``path`` get ``status`` and ``error``, undone."""
+
+    method: str
+    path: str
+    times: int
+    status: int
+    error: dict
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and re.fullmatch(self.path, path) is not None
+
+
+@dataclass
 class FakeStripe:
     objects: dict[str, dict] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     session_params: dict[str, dict] = field(default_factory=dict)
     _idempotent: dict[str, tuple[str, dict, int, dict]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _holds: list[Hold] = field(default_factory=list)
+    _losses: list[LostAnswers] = field(default_factory=list)
+    _refusals: list[Refusal] = field(default_factory=list)
     url: str = ""
 
     # --- server -------------------------------------------------------------------------
@@ -95,6 +146,7 @@ class FakeStripe:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
                 params = _decode_form(parse_qsl(split.query or body, keep_blank_values=True))
+                fake._wait_if_held(self.command, split.path)
                 status, payload = fake.handle(
                     self.command,
                     split.path,
@@ -102,6 +154,9 @@ class FakeStripe:
                     idempotency_key=self.headers.get("Idempotency-Key"),
                     authorization=self.headers.get("Authorization", ""),
                 )
+                if fake._lose_answer(self.command, split.path):
+                    self.close_connection = True  # done at "Stripe", but the caller hears nothing
+                    return
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -126,6 +181,65 @@ class FakeStripe:
         self._server.shutdown()
         self._server.server_close()
 
+    # --- faults -------------------------------------------------------------------------
+
+    @contextmanager
+    def hold(self, method: str, path: str) -> Iterator[Hold]:
+        """``with fake.hold("POST", r"/v1/refunds") as held:`` matching requests wait at the server
+        until the block ends (or ``held.release`` is set); ``held.arrived`` tells that one came."""
+        held = Hold(method, path)
+        with self._lock:
+            self._holds.append(held)
+        try:
+            yield held
+        finally:
+            held.release.set()
+            with self._lock:
+                self._holds.remove(held)
+
+    def lose_answers(self, method: str, path: str, *, times: int = 1) -> None:
+        """Carry out the next ``times`` matching requests, then drop the connection without answering."""
+        with self._lock:
+            self._losses.append(LostAnswers(method, path, times))
+
+    def refuse(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 400,
+        message: str = "This charge cannot be refunded.",
+        code: str = "charge_not_refundable",
+        kind: str = "invalid_request_error",
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` matching requests with Stripe's error, doing nothing."""
+        with self._lock:
+            self._refusals.append(Refusal(method, path, times, status, _error(kind, message, code=code)))
+
+    def _refusal(self, method: str, path: str) -> tuple[int, dict] | None:
+        with self._lock:
+            for refusal in self._refusals:
+                if refusal.times > 0 and refusal.matches(method, path):
+                    refusal.times -= 1
+                    return refusal.status, copy.deepcopy(refusal.error)
+        return None
+
+    def _wait_if_held(self, method: str, path: str) -> None:
+        with self._lock:
+            holds = [h for h in self._holds if h.matches(method, path)]
+        for held in holds:
+            held.arrived.set()
+            held.release.wait(timeout=30)
+
+    def _lose_answer(self, method: str, path: str) -> bool:
+        with self._lock:
+            for loss in self._losses:
+                if loss.times > 0 and loss.matches(method, path):
+                    loss.times -= 1
+                    return True
+        return False
+
     # --- request handling ---------------------------------------------------------------
 
     def handle(
@@ -135,6 +249,9 @@ class FakeStripe:
             self.requests.append(Recorded(method, path, params, idempotency_key))
             if not authorization.startswith("Bearer sk_test_"):
                 return 401, _error("invalid_request_error", "Invalid API Key provided.")
+            refused = self._refusal(method, path)
+            if refused is not None:
+                return refused
             if method == "POST" and idempotency_key:
                 seen = self._idempotent.get(idempotency_key)
                 if seen is not None:

@@ -24,6 +24,7 @@ from funds.selectors import bond_next_step, fund_balance, ledger_mismatches, unb
 from funds.services import bonds, bookkeeping
 from funds.services.bonds import BondStory, BondTerms
 from funds.services.disbursements import disbursement_approve, disbursement_pay, disbursement_request
+from tests.forms import once
 
 pytestmark = pytest.mark.django_db
 
@@ -129,20 +130,22 @@ def test_paying_a_bond_records_the_i352_details_from_the_payment_form(people, ca
 
     response = client(people["finance2"]).post(
         reverse("funds:disbursement-detail", args=[request.pk]),
-        {
-            "action": "pay",
-            "paid_on": "2026-02-02",
-            "method": "wire",
-            "reference": "FW-77",
-            "bond_type": "delivery",
-            "ordered": "5,000",
-            "bond_number": "ABC1234567",
-            "posting_method": "cebonds_fedwire",
-            "posted_on": "2026-02-03",
-            "obligor_kind": "person",
-            "obligor_name": OBLIGOR_NAME,
-            "obligor_phone": OBLIGOR_PHONE,
-        },
+        once(
+            {
+                "action": "pay",
+                "paid_on": "2026-02-02",
+                "method": "wire",
+                "reference": "FW-77",
+                "bond_type": "delivery",
+                "ordered": "5,000",
+                "bond_number": "ABC1234567",
+                "posting_method": "cebonds_fedwire",
+                "posted_on": "2026-02-03",
+                "obligor_kind": "person",
+                "obligor_name": OBLIGOR_NAME,
+                "obligor_phone": OBLIGOR_PHONE,
+            }
+        ),
     )
 
     assert response.status_code == 302
@@ -505,9 +508,15 @@ def test_the_bond_page_offers_the_steps_its_state_allows(post, people):
     url = reverse("funds:bond-detail", args=[bond.pk])
 
     posted = finance.get(url).content.decode()
-    refused = finance.post(url, {"action": "refund", "refund-refunded": "1500", "refund-refunded_on": "2026-03-01"})
+    refused = finance.post(
+        url, once({"action": "refund", "refund-refunded": "1500", "refund-refunded_on": "2026-03-01"}, prefix="refund")
+    )
     breached = finance.post(
-        url, {"action": "breach", "breach-served_on": "2026-03-02", "breach-service": "mail", "breach-breached_on": ""}
+        url,
+        once(
+            {"action": "breach", "breach-served_on": "2026-03-02", "breach-service": "mail", "breach-breached_on": ""},
+            prefix="breach",
+        ),
     )
     page = finance.get(url).content.decode()
 
@@ -522,7 +531,9 @@ def test_the_bond_page_shows_a_service_refusal_on_the_form(post, people):
     bond = post(paid_on=date(2026, 1, 5))
     url = reverse("funds:bond-detail", args=[bond.pk])
 
-    response = client(people["finance"]).post(url, {"action": "cancellation", "cancellation-notice_on": "2025-12-01"})
+    response = client(people["finance"]).post(
+        url, once({"action": "cancellation", "cancellation-notice_on": "2025-12-01"}, prefix="cancellation")
+    )
 
     assert response.status_code == 400
     assert "That is before the bond was posted (Jan. 5, 2026)." in response.content.decode()
@@ -573,7 +584,12 @@ def test_the_bond_pages_are_for_finance_only(post, people):
 
     assert attorney.get(reverse("funds:bond-register")).status_code == 404
     assert attorney.get(reverse("funds:bond-detail", args=[bond.pk])).status_code == 404
-    assert attorney.post(reverse("funds:bond-detail", args=[bond.pk]), {"action": "cancellation"}).status_code == 404
+    assert (
+        attorney.post(
+            reverse("funds:bond-detail", args=[bond.pk]), once({"action": "cancellation"}, prefix="cancellation")
+        ).status_code
+        == 404
+    )
     assert client(people["finance"]).get(reverse("funds:bond-detail", args=[bond.pk + 1000])).status_code == 404
 
 

@@ -32,6 +32,7 @@ from funds.services.disbursements import (
     disbursement_request,
 )
 from tests.factories import UserFactory
+from tests.forms import once
 
 pytestmark = pytest.mark.django_db
 
@@ -59,14 +60,16 @@ def client(user) -> Client:
 def test_assigned_attorney_requests_a_payment_from_the_case_page(people, case):
     response = client(people["attorney"]).post(
         reverse("funds:disbursement-new", args=[case.number]),
-        {
-            "fund": Fund.objects.get(slug="general").pk,
-            "purpose": "filing_fee",
-            "amount": "1,250.50",
-            "payee": "EOIR",
-            "reason": "Fee for motion",
-            "attachment": SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 invoice"),
-        },
+        once(
+            {
+                "fund": Fund.objects.get(slug="general").pk,
+                "purpose": "filing_fee",
+                "amount": "1,250.50",
+                "payee": "EOIR",
+                "reason": "Fee for motion",
+                "attachment": SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 invoice"),
+            }
+        ),
     )
 
     assert response.status_code == 302
@@ -108,14 +111,16 @@ def private_root(settings, tmp_path):
 def _request_with(people, case, attachment):
     return client(people["attorney"]).post(
         reverse("funds:disbursement-new", args=[case.number]),
-        {
-            "fund": Fund.objects.get(slug="general").pk,
-            "purpose": "filing_fee",
-            "amount": "250",
-            "payee": "EOIR",
-            "reason": "Fee for motion",
-            "attachment": attachment,
-        },
+        once(
+            {
+                "fund": Fund.objects.get(slug="general").pk,
+                "purpose": "filing_fee",
+                "amount": "250",
+                "payee": "EOIR",
+                "reason": "Fee for motion",
+                "attachment": attachment,
+            }
+        ),
     )
 
 
@@ -137,14 +142,16 @@ def test_attachment_of_a_refused_type_is_a_form_error_and_nothing_is_stored(peop
 def test_attachment_error_shows_beside_the_other_fields_errors(people, case, private_root):
     response = client(people["attorney"]).post(
         reverse("funds:disbursement-new", args=[case.number]),
-        {
-            "fund": Fund.objects.get(slug="general").pk,
-            "purpose": "filing_fee",
-            "amount": "lots",
-            "payee": "EOIR",
-            "reason": "Fee",
-            "attachment": SimpleUploadedFile("notice.svg", SVG),
-        },
+        once(
+            {
+                "fund": Fund.objects.get(slug="general").pk,
+                "purpose": "filing_fee",
+                "amount": "lots",
+                "payee": "EOIR",
+                "reason": "Fee",
+                "attachment": SimpleUploadedFile("notice.svg", SVG),
+            }
+        ),
     )
 
     assert response.status_code == 400
@@ -214,13 +221,15 @@ def test_payee_warning_is_translated_into_spanish(people, case):
 def test_bad_amounts_are_refused_with_a_message(people, case, amount):
     response = client(people["attorney"]).post(
         reverse("funds:disbursement-new", args=[case.number]),
-        {
-            "fund": Fund.objects.get(slug="general").pk,
-            "purpose": "expert",
-            "amount": amount,
-            "payee": "X",
-            "reason": "y",
-        },
+        once(
+            {
+                "fund": Fund.objects.get(slug="general").pk,
+                "purpose": "expert",
+                "amount": amount,
+                "payee": "X",
+                "reason": "y",
+            }
+        ),
     )
 
     assert response.status_code == 400
@@ -231,7 +240,7 @@ def test_attorneys_not_on_the_case_cannot_request_or_see(people, case):
     outsider = client(people["other_attorney"])
 
     assert outsider.get(reverse("funds:case-disbursements", args=[case.number])).status_code == 404
-    assert outsider.post(reverse("funds:disbursement-new", args=[case.number]), {}).status_code == 404
+    assert outsider.post(reverse("funds:disbursement-new", args=[case.number]), once({})).status_code == 404
     with pytest.raises(ValidationError):
         disbursement_request(
             case=case,
@@ -291,7 +300,7 @@ def test_not_enough_money_is_a_clear_refusal_and_nothing_changes(people, case):
     )
 
     response = client(people["finance"]).post(
-        reverse("funds:disbursement-detail", args=[request.pk]), {"action": "approve"}
+        reverse("funds:disbursement-detail", args=[request.pk]), once({"action": "approve"})
     )
 
     assert response.status_code == 400
@@ -328,10 +337,10 @@ def test_full_flow_request_approve_pay_books_a_program_expense(people, case):
     )
     finance = client(people["finance"])
 
-    finance.post(reverse("funds:disbursement-detail", args=[request.pk]), {"action": "approve", "note": "ok"})
+    finance.post(reverse("funds:disbursement-detail", args=[request.pk]), once({"action": "approve", "note": "ok"}))
     response = finance.post(
         reverse("funds:disbursement-detail", args=[request.pk]),
-        {"action": "pay", "paid_on": "2026-01-10", "method": "check", "reference": "1042"},
+        once({"action": "pay", "paid_on": "2026-01-10", "method": "check", "reference": "1042"}),
     )
 
     assert response.status_code == 302
@@ -366,15 +375,20 @@ def test_bond_lifecycle_paid_refunded_back_into_the_revolving_fund(people, case)
 
     finance = client(people["finance"])
     url = reverse("funds:bond-detail", args=[bond.pk])
-    cancelled = finance.post(url, {"action": "cancellation", "cancellation-notice_on": "2026-08-20"})
+    cancelled = finance.post(
+        url, once({"action": "cancellation", "cancellation-notice_on": "2026-08-20"}, prefix="cancellation")
+    )
     response = finance.post(
         url,
-        {
-            "action": "refund",
-            "refund-refunded": "7,500.00",
-            "refund-interest": "12.34",
-            "refund-refunded_on": "2026-09-01",
-        },
+        once(
+            {
+                "action": "refund",
+                "refund-refunded": "7,500.00",
+                "refund-interest": "12.34",
+                "refund-refunded_on": "2026-09-01",
+            },
+            prefix="refund",
+        ),
     )
 
     assert (cancelled.status_code, response.status_code) == (302, 302)
@@ -453,7 +467,9 @@ def test_finance_pages_are_404_for_everyone_but_finance(people, case, role):
 
     for name in FINANCE_URLS:
         assert c.get(reverse(f"funds:{name}")).status_code == 404, name
-    assert c.post(reverse("funds:disbursement-detail", args=[request.pk]), {"action": "approve"}).status_code == 404
+    assert (
+        c.post(reverse("funds:disbursement-detail", args=[request.pk]), once({"action": "approve"})).status_code == 404
+    )
     request.refresh_from_db()
     assert request.status == "requested"
 
@@ -549,7 +565,7 @@ def test_a_payment_the_bank_cannot_cover_is_refused_although_clearing_could(peop
 
     response = client(people["finance2"]).post(
         reverse("funds:disbursement-detail", args=[request.pk]),
-        {"action": "pay", "paid_on": "2026-01-10", "method": "check", "reference": "1042"},
+        once({"action": "pay", "paid_on": "2026-01-10", "method": "check", "reference": "1042"}),
     )
 
     assert response.status_code == 400

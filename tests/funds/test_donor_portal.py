@@ -13,6 +13,7 @@ from funds.identity import donor_email_index
 from funds.models import Donation, Donor, Fund, RecurringDonation
 from funds.services import donor_portal
 from funds.services.receipts import donation_send_receipt
+from tests.forms import once
 
 pytestmark = pytest.mark.django_db
 
@@ -310,8 +311,25 @@ def test_cancel_page_asks_first(signed_in, monthly, fake_stripe, subscription):
     assert monthly.status == RecurringDonation.Status.ACTIVE
 
 
+def test_cancel_page_carries_its_one_time_key(signed_in, monthly, fake_stripe, subscription):
+    page = signed_in.get(f"/donor/recurring/{monthly.pk}/cancel/").content.decode()
+
+    assert re.search(r'<input type="hidden" name="once" value="[0-9a-f]+-[\w-]{32}"', page)
+
+
+def test_cancel_without_the_key_is_refused_and_nothing_cancelled(signed_in, monthly, fake_stripe, subscription):
+    response = signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/")
+
+    assert response.status_code == 400
+    assert "This form was not sent whole." in response.content.decode()
+    assert cancellations(fake_stripe, subscription) == []
+    monthly.refresh_from_db()
+    assert monthly.status == RecurringDonation.Status.ACTIVE
+
+
 def test_cancel_monthly_gift_cancels_at_stripe_then_here(signed_in, monthly, fake_stripe, subscription):
-    response = signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/", follow=True)
+    form = once()
+    response = signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/", form, follow=True)
 
     monthly.refresh_from_db()
     [call] = cancellations(fake_stripe, subscription)
@@ -321,7 +339,11 @@ def test_cancel_monthly_gift_cancels_at_stripe_then_here(signed_in, monthly, fak
     assert monthly.cancelled_at is not None
     assert "Your monthly gift is cancelled." in response.content.decode()
     # A second submit (double click, back button) does not call Stripe again.
-    signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/")
+    again = signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/", form, follow=True)
+    assert len(cancellations(fake_stripe, subscription)) == 1
+    assert "already been sent, so it was not done again" in again.content.decode()
+    # A fresh copy of the page (the gift is cancelled now) does not either.
+    signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/", once())
     assert len(cancellations(fake_stripe, subscription)) == 1
 
 
@@ -331,7 +353,7 @@ def test_cancel_keeps_the_gift_when_stripe_refuses(signed_in, donor, general, fa
         donor=donor, fund=general, amount_cents=2500, stripe_subscription_id="sub_unknown", status="active"
     )
 
-    response = signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/", follow=True)
+    response = signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/", once(), follow=True)
 
     monthly.refresh_from_db()
     assert len(cancellations(fake_stripe, "sub_unknown")) == 1
@@ -345,7 +367,7 @@ def test_another_donors_monthly_gift_cannot_be_cancelled(signed_in, stranger, ge
     )
 
     assert signed_in.get(f"/donor/recurring/{theirs.pk}/cancel/").status_code == 404
-    assert signed_in.post(f"/donor/recurring/{theirs.pk}/cancel/").status_code == 404
+    assert signed_in.post(f"/donor/recurring/{theirs.pk}/cancel/", once()).status_code == 404
 
     theirs.refresh_from_db()
     assert theirs.status == RecurringDonation.Status.ACTIVE

@@ -21,6 +21,7 @@ from funds.models import Donation, StripeEvent
 from funds.services.stripe_events import MAX_ATTEMPTS
 from funds.tasks import process_stripe_event, requeue_stale_stripe_events
 from tests.factories import UserFactory
+from tests.forms import once
 from tests.funds.conftest import session_of
 
 pytestmark = pytest.mark.django_db
@@ -78,10 +79,10 @@ def test_a_parked_event_is_no_longer_run_nor_swept_up(fake_stripe, parked, djang
 def test_an_error_that_could_quote_personal_data_is_shown_by_its_kind_only(fake_stripe, deliver, monkeypatch):
     from funds.services import stripe_events
 
-    def broken(obj):
+    def broken(obj, facts):
         raise ValueError("duplicate key (email)=(maria.lopez@example.org)")
 
-    monkeypatch.setitem(stripe_events._HANDLERS, "payout.paid", broken)
+    monkeypatch.setitem(stripe_events._HANDLERS, "payout.paid", stripe_events._Handler(apply=broken))
 
     deliver("payout.paid", fake_stripe.create_payout(100))
 
@@ -120,7 +121,7 @@ def test_retry_now_applies_an_event_parked_while_stripe_was_unreachable(
     settings.STRIPE_SECRET_KEY = "sk_test_amparo_fake_key"  # back
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = finance_client.post(f"/finance/stripe-events/{event.pk}/retry/", REMOTE_ADDR="10.1.2.3")
+        response = finance_client.post(f"/finance/stripe-events/{event.pk}/retry/", once(), REMOTE_ADDR="10.1.2.3")
 
     assert response.status_code == 302
     assert response["Location"] == PAGE
@@ -141,7 +142,7 @@ def test_retry_now_applies_an_event_parked_while_stripe_was_unreachable(
 
 def test_retry_now_of_an_event_that_still_fails_parks_it_again(finance_client, parked, like_a_worker):
     with like_a_worker():
-        finance_client.post(f"/finance/stripe-events/{parked.pk}/retry/")
+        finance_client.post(f"/finance/stripe-events/{parked.pk}/retry/", once())
 
     parked.refresh_from_db()
     assert (parked.attempts, parked.parked_at is not None, parked.processed_at) == (5, True, None)
@@ -151,7 +152,7 @@ def test_retry_now_of_an_event_that_is_not_parked_changes_nothing(finance_client
     deliver("customer.created", {"id": "cus_1", "object": "customer"})
     event = StripeEvent.objects.get()
 
-    response = finance_client.post(f"/finance/stripe-events/{event.pk}/retry/", follow=True)
+    response = finance_client.post(f"/finance/stripe-events/{event.pk}/retry/", once(), follow=True)
 
     assert "This event is no longer parked" in response.content.decode()
     assert not AccessEvent.objects.filter(object_type="stripe_event").exists()

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.roles import Role
-from funds.models import Donation, Fund, RecurringDonation, StripeEvent
+from funds.models import Donation, Fund, Payout, PayoutDiscrepancy, RecurringDonation, StripeEvent
 from funds.services import bookkeeping
 from funds.services.disbursements import disbursement_approve, disbursement_pay, disbursement_request
 from tests.factories import UserFactory
@@ -56,7 +56,8 @@ MATRIX = {
     # The method is checked before the gift is looked up: 405 tells nothing about someone else's gift.
     "donor-receipt": donor_page((200, 405), (404, 405)),
     "donor-statement": donor_page((200, 405), (200, 405)),
-    "donor-recurring-cancel": donor_page((200, 302), (404, 404)),
+    # A POST without the page's one-time key is a form not sent whole: 400, nothing cancelled.
+    "donor-recurring-cancel": donor_page((200, 400), (404, 404)),
     "finance-home": staff_page({FINANCE}, 200, 405),
     "disbursement-queue": staff_page({FINANCE}, 200, 405),
     "disbursement-detail": staff_page({FINANCE}, 200, 400),
@@ -71,6 +72,9 @@ MATRIX = {
     "webhook-parked": staff_page({FINANCE}, 200, 405),
     # "Retry now" on a parked event, then back to the list (the second click says it is not parked).
     "webhook-event-retry": staff_page({FINANCE}, 405, 302),
+    "payout-discrepancies": staff_page({FINANCE}, 200, 405),
+    # A POST without the form's one-time key and note is a form not sent whole: 400, nothing resolved.
+    "payout-discrepancy-resolve": staff_page({FINANCE}, 405, 400),
     "case-disbursements": staff_page({ATTORNEY_ON_CASE, SUPERVISOR}, 200, 405),
     "disbursement-new": staff_page({ATTORNEY_ON_CASE, SUPERVISOR}, 200, 400),
 }
@@ -119,8 +123,13 @@ def world(personas, fake_stripe):
     parked = StripeEvent.objects.create(
         event_id="evt_matrix", type="invoice.paid", payload={}, attempts=5, parked_at=paid_at, error="EventNotReady"
     )
+    difference = PayoutDiscrepancy.objects.create(
+        payout=Payout.objects.create(stripe_payout_id="po_matrix", amount_cents=1000, arrival_date=paid_at.date()),
+        amount_cents=100,
+    )
     ids = {
         "webhook-event-retry": {"args": [parked.pk]},
+        "payout-discrepancy-resolve": {"args": [difference.pk]},
         "donate-thanks": {"query": {"session_id": "cs_test_matrix"}},
         "donor-receipt": {"args": [donation.pk]},
         "donor-statement": {"args": [2026]},

@@ -15,6 +15,7 @@ from casework.models import DemandStatus
 from casework.services import oversight
 from reports.models import ReportKind, ReportRun
 from tests.factories import UserFactory
+from tests.forms import once
 from tests.reports.test_runs import auditor, money, private_storage  # noqa: F401 - fixtures used by name
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +41,15 @@ def _post(client, **extra):
     today = timezone.localdate()
     return client.post(
         reverse("reports:report-new"),
-        {
-            "kind": ReportKind.FUND_STATEMENT,
-            "date_from": (today - timedelta(days=30)).isoformat(),
-            "date_to": today.isoformat(),
-            "fund": "general",
-            **extra,
-        },
+        once(
+            {
+                "kind": ReportKind.FUND_STATEMENT,
+                "date_from": (today - timedelta(days=30)).isoformat(),
+                "date_to": today.isoformat(),
+                "fund": "general",
+                **extra,
+            }
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from casework.urls import urlpatterns
 from reports.models import ReportKind, ReportRun
 from tests.factories import finished_report_run
+from tests.forms import once
 from tests.personas import AUDITOR, FINANCE, PERSONAS, SUPERVISOR, namespace_url_names, outcome, staff_page
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,7 @@ def test_supervisor_cannot_request_a_kind_not_offered(world):
     personas, _args = world
     response = personas.client(SUPERVISOR).post(
         reverse("reports:report-new"),
-        {"kind": ReportKind.ACCESS_LOG, "date_from": "2026-01-01", "date_to": "2026-01-31"},
+        once({"kind": ReportKind.ACCESS_LOG, "date_from": "2026-01-01", "date_to": "2026-01-31"}),
     )
     assert response.status_code == 400
     assert ReportRun.objects.filter(kind=ReportKind.ACCESS_LOG).count() == 0

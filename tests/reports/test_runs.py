@@ -23,6 +23,7 @@ from reports.data import content_digest
 from reports.models import ReportKind, ReportRun
 from reports.tasks import delete_expired_reports, generate_report
 from tests.factories import UserFactory
+from tests.forms import once
 
 TODAY = date(2026, 3, 31)
 
@@ -79,12 +80,14 @@ def test_requested_report_is_produced_stored_hashed_and_logged(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("reports:report-new"),
-            {
-                "kind": ReportKind.FUND_STATEMENT,
-                "date_from": period["date_from"].isoformat(),
-                "date_to": period["date_to"].isoformat(),
-                "fund": "general",
-            },
+            once(
+                {
+                    "kind": ReportKind.FUND_STATEMENT,
+                    "date_from": period["date_from"].isoformat(),
+                    "date_to": period["date_to"].isoformat(),
+                    "fund": "general",
+                }
+            ),
         )
 
     run = ReportRun.objects.get()
@@ -159,15 +162,18 @@ def test_same_request_while_waiting_returns_the_same_run(auditor, money, django_
     assert len(callbacks) == 4  # one task per new run, none for the repeat
     ReportRun.objects.filter(pk=first.pk).update(status=ReportRun.Status.RUNNING, started_at=timezone.now())
     assert services.report_request(kind=ReportKind.FUND_STATEMENT, by=auditor, **_period()).pk == first.pk
-    # A run waiting for longer than a worker ever takes lost its task: asking again resends it.
-    ReportRun.objects.filter(pk=first.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    # A run past its lease is stuck (its worker died): asking again replaces it with a new run.
+    ReportRun.objects.filter(pk=first.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=False) as resent:
-        assert services.report_request(kind=ReportKind.FUND_STATEMENT, by=auditor, **_period()).pk == first.pk
+        replacement = services.report_request(kind=ReportKind.FUND_STATEMENT, by=auditor, **_period())
+    assert replacement.pk != first.pk
     assert len(resent) == 1
+    first.refresh_from_db()
+    assert (first.status, first.failure) == (ReportRun.Status.FAILED, ReportRun.Failure.REPLACED)
     # Once it is finished, asking again produces a new run (the data may have changed).
-    ReportRun.objects.filter(pk=first.pk).update(status=ReportRun.Status.DONE)
+    ReportRun.objects.filter(pk=replacement.pk).update(status=ReportRun.Status.DONE)
     with django_capture_on_commit_callbacks(execute=False):
-        assert services.report_request(kind=ReportKind.FUND_STATEMENT, by=auditor, **_period()).pk != first.pk
+        assert services.report_request(kind=ReportKind.FUND_STATEMENT, by=auditor, **_period()).pk != replacement.pk
 
 
 @pytest.mark.django_db(transaction=True)
@@ -208,7 +214,8 @@ def test_failing_builder_marks_the_run_failed_without_personal_data(
     run = _request(auditor, django_capture_on_commit_callbacks)
 
     assert run.status == ReportRun.Status.FAILED
-    assert run.error == "Stopped by an error (ValueError)."
+    assert run.failure == ReportRun.Failure.ERROR
+    assert run.error == "ValueError"
     assert "Zacarías" not in run.error
     assert not run.pdf and not run.csv
     assert run.finished_at is not None
@@ -227,6 +234,7 @@ def test_failed_run_page_says_so_and_stops_polling(
     page = client.get(reverse("reports:report-progress", args=[run.pk])).content.decode()
 
     assert "could not be produced" in page
+    assert "Stopped by an error." in page and "ZeroDivisionError" in page
     assert "hx-get" not in page
     assert client.get(reverse("reports:report-download", args=[run.pk, "pdf"])).status_code == 404
 
@@ -275,7 +283,8 @@ def test_storage_error_every_time_ends_failed(auditor, money, monkeypatch, djang
     run = _request(auditor, django_capture_on_commit_callbacks)
 
     assert run.status == ReportRun.Status.FAILED
-    assert "could not be stored" in run.error
+    assert run.failure == ReportRun.Failure.STORAGE
+    assert "could not be stored" in run.get_failure_display()
 
 
 @pytest.mark.django_db
@@ -414,7 +423,8 @@ def test_report_request_form_validates_the_period(client, auditor, monkeypatch, 
     client.force_login(auditor)
 
     response = client.post(
-        reverse("reports:report-new"), {"kind": ReportKind.FUND_STATEMENT, "date_from": date_from, "date_to": date_to}
+        reverse("reports:report-new"),
+        once({"kind": ReportKind.FUND_STATEMENT, "date_from": date_from, "date_to": date_to}),
     )
 
     assert response.status_code == 400
@@ -430,7 +440,7 @@ def test_five_years_exactly_is_allowed(client, auditor, monkeypatch, django_capt
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(
             reverse("reports:report-new"),
-            {"kind": ReportKind.DONATION_REGISTER, "date_from": "2021-04-01", "date_to": "2026-03-31"},
+            once({"kind": ReportKind.DONATION_REGISTER, "date_from": "2021-04-01", "date_to": "2026-03-31"}),
         )
 
     assert response.status_code == 302

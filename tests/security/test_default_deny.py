@@ -48,7 +48,7 @@ from casework import services as casework_services
 from casework.models import AlertKind, AssignmentRole, DemandKind, DemandSource, ImmigrationCourt, ReadAlert
 from casework.services import oversight, retention
 from casework.services.calendar import calendar_feed_create
-from funds.models import Donation, Fund, RecurringDonation, StripeEvent
+from funds.models import Donation, Fund, Payout, PayoutDiscrepancy, RecurringDonation, StripeEvent
 from funds.services import bookkeeping
 from funds.services.disbursements import disbursement_approve, disbursement_pay, disbursement_request
 from tests.factories import UserFactory, finished_report_run
@@ -242,6 +242,10 @@ def world(personas, settings, tmp_path) -> World:
     parked = StripeEvent.objects.create(
         event_id="evt_walk", type="invoice.paid", payload={}, attempts=5, parked_at=paid_at, error="EventNotReady"
     )
+    difference = PayoutDiscrepancy.objects.create(
+        payout=Payout.objects.create(stripe_payout_id="po_walk", amount_cents=1000, arrival_date=paid_at.date()),
+        amount_cents=100,
+    )
     closed = casework_services.case_register(
         data=casework_services.IntakeData(given_names="Ya", family_names="Cerezo-Vidal"), by=supervisor
     )
@@ -291,6 +295,7 @@ def world(personas, settings, tmp_path) -> World:
             "funds:donor-recurring-cancel": {"pk": str(monthly.pk)},
             "funds:donation-refund": {"pk": str(gift.pk)},
             "funds:webhook-event-retry": {"pk": str(parked.pk)},
+            "funds:payout-discrepancy-resolve": {"pk": str(difference.pk)},
             "funds:disbursement-detail": {"pk": str(bond_request.pk)},
             "funds:disbursement-attachment": {"pk": str(bond_request.pk)},
             "funds:bond-detail": {"pk": str(bond_request.bond.pk)},

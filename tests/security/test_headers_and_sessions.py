@@ -107,7 +107,7 @@ def test_healthz_reports_database_and_broker():
     response = Client().get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": True, "broker": True}
+    assert response.json() == {"status": "ok", "database": True, "broker": True, "outbox_backlog": 0}
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
@@ -118,9 +118,72 @@ def test_healthz_answers_503_when_the_broker_is_unreachable(settings):
     # Nothing listens on the discard port.
     app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:9/0"
     try:
+        started = time.monotonic()
         response = Client().get("/healthz")
+        took = time.monotonic() - started
     finally:
         app.conf.broker_url, app.conf.broker_write_url = original
 
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": True, "broker": False}
+    assert response.json() == {
+        "status": "unavailable",
+        "database": True,
+        "broker": False,
+        "failing": ["broker"],
+        "outbox_backlog": 0,
+    }
+    assert took < 1
+
+
+def test_healthz_counts_the_outbox_backlog_without_failing():
+    from kernel.models import OutboxMessage
+
+    waiting = OutboxMessage.objects.create(task_name="kernel.tasks.outbox_sweep", arguments="{}")
+    OutboxMessage.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    OutboxMessage.objects.create(task_name="kernel.tasks.outbox_sweep", arguments="{}")  # just written
+
+    response = Client().get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["outbox_backlog"] == 1
+
+
+@pytest.fixture
+def filesystem_broker(tmp_path):
+    """The Celery app on kombu's filesystem transport (the local default), in folders under ``tmp_path``."""
+    from amparo.celery import app
+
+    folders = {
+        "data_folder_in": tmp_path / "queue",
+        "data_folder_out": tmp_path / "queue",
+        "processed_folder": tmp_path / "processed",
+        "control_folder": tmp_path / "control",
+    }
+    keys = ("broker_url", "broker_write_url", "broker_read_url", "broker_transport_options")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf.update(
+        broker_url="filesystem://",
+        broker_write_url="filesystem://",
+        broker_read_url="filesystem://",
+        broker_transport_options={**app.conf.broker_transport_options, **{k: str(v) for k, v in folders.items()}},
+    )
+    try:
+        yield folders
+    finally:
+        app.conf.update(saved)
+
+
+def test_healthz_checks_the_filesystem_brokers_folders(filesystem_broker):
+    from amparo.celery import broker_folders_create
+
+    missing = Client().get("/healthz")
+    broker_folders_create()
+    present = Client().get("/healthz")
+    left_behind = list(filesystem_broker["data_folder_in"].iterdir())
+    filesystem_broker["processed_folder"].rmdir()  # removed under a running process
+    removed = Client().get("/healthz")
+
+    assert (missing.status_code, missing.json()["failing"]) == (503, ["broker"])
+    assert present.status_code == 200
+    assert left_behind == []  # the probe's file is gone again
+    assert (removed.status_code, removed.json()["failing"]) == (503, ["broker"])

@@ -32,6 +32,7 @@ from funds.views import donor as donor_views
 from kernel.forms import BoundedDateField, PhoneField, validate_phone
 from reports import forms as reports_forms
 from tests.factories import UserFactory
+from tests.forms import once
 
 FORM_MODULES = [
     casework_forms,
@@ -187,7 +188,7 @@ def test_a_hearing_in_year_9999_or_1_is_a_form_error_not_a_500(lawyer, case, cou
 def test_a_hearing_late_at_night_ten_years_ahead_is_still_saved(lawyer, case, court):
     day = timezone.localdate() + timedelta(days=3650)
 
-    response = lawyer.post(reverse("casework:hearing-new", args=[case.number]), _hearing(court, day.isoformat()))
+    response = lawyer.post(reverse("casework:hearing-new", args=[case.number]), once(_hearing(court, day.isoformat())))
 
     assert response.status_code == 302
     assert Hearing.objects.get(case=case).starts_at == datetime.combine(day, datetime.min.time(), tzinfo=UTC) + (
@@ -262,7 +263,7 @@ def test_a_deadline_on_a_good_day_is_still_saved(lawyer, case):
 
     response = lawyer.post(
         reverse("casework:deadline-new", args=[case.number]),
-        {"kind": "manual", "manual-title": "Brief", "manual-due_on": day.isoformat()},
+        once({"kind": "manual", "manual-title": "Brief", "manual-due_on": day.isoformat()}, prefix="manual"),
     )
 
     assert response.status_code == 302
@@ -299,7 +300,7 @@ def intake_client(db) -> Client:
     ],
 )
 def test_intake_refuses_an_impossible_date_of_birth(intake_client, date_of_birth, message):
-    response = intake_client.post(reverse("casework:intake"), {**INTAKE, "date_of_birth": date_of_birth})
+    response = intake_client.post(reverse("casework:intake"), once({**INTAKE, "date_of_birth": date_of_birth}))
 
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -309,7 +310,7 @@ def test_intake_refuses_an_impossible_date_of_birth(intake_client, date_of_birth
 @pytest.mark.django_db
 @pytest.mark.parametrize("phone", [BAD_PHONE, "555-01", "ask at the front desk"])
 def test_intake_refuses_a_contact_phone_that_is_not_a_number(intake_client, phone):
-    response = intake_client.post(reverse("casework:intake"), {**INTAKE, "contact_phone": phone})
+    response = intake_client.post(reverse("casework:intake"), once({**INTAKE, "contact_phone": phone}))
 
     assert response.status_code == 400
     assert PHONE_ERROR in response.content.decode()
@@ -320,7 +321,8 @@ def test_intake_refuses_a_contact_phone_that_is_not_a_number(intake_client, phon
 @pytest.mark.django_db
 def test_intake_keeps_a_good_phone_and_the_oldest_date_of_birth(intake_client):
     response = intake_client.post(
-        reverse("casework:intake"), {**INTAKE, "date_of_birth": "1900-01-01", "contact_phone": " +52 55 1234 5678 "}
+        reverse("casework:intake"),
+        once({**INTAKE, "date_of_birth": "1900-01-01", "contact_phone": " +52 55 1234 5678 "}),
     )
 
     assert response.status_code == 302
@@ -362,7 +364,7 @@ def _pay(request, **changes):
         "obligor_phone": "+1 555 0142",
         **changes,
     }
-    return finance.post(reverse("funds:disbursement-detail", args=[request.pk]), data)
+    return finance.post(reverse("funds:disbursement-detail", args=[request.pk]), once(data))
 
 
 @pytest.mark.django_db

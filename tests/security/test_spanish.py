@@ -20,6 +20,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.roles import Role
+from tests.forms import once
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +99,7 @@ def test_intake_form_labels_in_spanish(client_for):
 )
 def test_invalid_a_number_error_in_spanish(client_for, a_number, message):
     client = _spanish(client_for(Role.INTAKE))
-    response = client.post("/intake/", {"given_names": "Ana", "family_names": "López", "a_number": a_number})
+    response = client.post("/intake/", once({"given_names": "Ana", "family_names": "López", "a_number": a_number}))
     assert response.status_code == 400  # the form again, with the error
     assert message in response.content.decode()
 
