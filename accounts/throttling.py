@@ -27,7 +27,10 @@ account that hits these limits has a leaked password: the pause page says so.
 
 Counters live in the ``default`` cache (Redis in production: one count for every web process)
 and are keyed by the account's id and a hash of the address, from the one proxy-aware reader
-(``kernel.client_ip``).
+(``kernel.client_ip``). While Redis is down or hung, that cache fails open
+(``kernel.cache.FailOpenRedisCache``): each web process counts in its own memory, so for those
+minutes the limits hold per process (an attacker spread over N processes gets N times the budget)
+— the password and the code are still checked as always; only the counting is weaker.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from casework.models import Case, DemandKind, DemandSource, DemandStatus, LegalD
 from casework.selectors_oversight import cases_by_number
 from kernel.clock import fund_time_zone
 from kernel.forms import PERIOD_DAYS, RECORD_DAYS, BoundedDateField
+from kernel.once import OnceForm
 
 TEXT_MAX_LENGTH = 5000
 # A demand names at most this many cases in the form (a larger one is recorded in several parts).
@@ -87,7 +88,7 @@ class CaseNumbersField(forms.CharField):
         return [found[number] for number in numbers]
 
 
-class LegalDemandForm(forms.Form):
+class LegalDemandForm(OnceForm):
     received_on = BoundedDateField(days=RECORD_DAYS, label=_("Received on"), initial=timezone.localdate)
     received_time = forms.TimeField(label=_("At"), widget=TimeInput, help_text=_("The time it was served or arrived."))
     received_how = forms.CharField(

@@ -16,6 +16,12 @@ first (right after ``SecurityMiddleware``) and answers:
 Django never reads past ``Content-Length`` (its ``LimitedStream``), so a checked length bounds the
 body. Other bodies (forms without files, webhooks) are bounded by ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
 
+A body that fits is then parsed here, at once: a file larger than ``FILE_UPLOAD_MAX_MEMORY_SIZE``
+is spooled by Django to a temporary file (``FILE_UPLOAD_TEMP_DIR``), and when that disk is full the
+write fails inside the parser. Parsed later (by the CSRF check) that is an ``OSError`` and a 500;
+here it is a **400** saying the file could not be stored, and the temporary files are closed (so
+deleted) on the spot.
+
 It also sets ``kernel.malware.current_request`` for the request, so the scanner's log lines can
 name the uploader by user id.
 """
@@ -25,13 +31,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from kernel.malware import current_request
+from kernel.storage import FileNotStored
 
 MEGABYTE = 1024 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -103,6 +110,26 @@ def _megabytes(size: int) -> str:
     return f"{size / MEGABYTE:.0f}" if size >= 10 * MEGABYTE else f"{size / MEGABYTE:.1f}"
 
 
+def _parse_upload(request: HttpRequest) -> HttpResponse | None:
+    """Parse a multipart body now; a 400 page if its files could not be spooled to disk, else ``None``."""
+    if request.method not in BODY_METHODS or not str(request.META.get("CONTENT_TYPE", "")).lower().startswith(
+        "multipart/form-data"
+    ):
+        return None
+    try:
+        request.POST  # noqa: B018 -- reading it parses the body and the files
+    except OSError as exc:
+        if isinstance(exc, UnreadablePostError):
+            raise  # the client went away: Django's own handling (and its log line) applies
+        for handler in request.upload_handlers:
+            spooled = getattr(handler, "file", None)
+            if spooled is not None:
+                spooled.close()  # a NamedTemporaryFile: closing deletes the partial file
+        with translation.override(translation.get_language_from_request(request)):
+            return _page(400, _("Upload not stored"), str(FileNotStored(exc).message))
+    return None
+
+
 class UploadLimitMiddleware:
     """Refuses an over-large or length-less upload before it is read (see the module's docstring)."""
 
@@ -117,6 +144,9 @@ class UploadLimitMiddleware:
                 refused = refusal(request)
             if refused is not None:
                 return refused
+            unparsed = _parse_upload(request)
+            if unparsed is not None:
+                return unparsed
         token = current_request.set(request)
         try:
             return self.get_response(request)

@@ -16,6 +16,7 @@ from accounts.roles import Role, user_role
 from casework.ics import attorney_calendar
 from casework.models import CalendarFeed
 from casework.services.calendar import calendar_feed_create, calendar_feed_revoke, token_digest
+from kernel.once import ONCE_FIELD, AlreadySubmitted, OnceForm, already_submitted_redirect, submission
 
 NEW_TOKEN = "casework_new_calendar_token"
 
@@ -23,18 +24,28 @@ NEW_TOKEN = "casework_new_calendar_token"
 @role_required(Role.ATTORNEY, Role.SUPERVISOR)
 def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create, replace or revoke one's secret calendar address (the address is shown once)."""
+    form = OnceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        if request.POST.get("action") == "revoke":
+        if request.POST.get("action") == "revoke":  # revoking twice is revoking once: no key needed
             calendar_feed_revoke(user=request.user)
             messages.success(request, _("Your calendar address no longer works."))
-        else:
-            request.session[NEW_TOKEN] = calendar_feed_create(user=request.user)
+            return redirect("casework:calendar")
+        if form.is_valid():
+            # A doubled "create" would replace the address just shown with another: the key makes
+            # the repeat show the page instead (the address itself is shown only once).
+            try:
+                with submission(key=form.cleaned_data[ONCE_FIELD], form="casework.calendar-create", user=request.user):
+                    token = calendar_feed_create(user=request.user)
+            except AlreadySubmitted as done:
+                return already_submitted_redirect(request, done, fallback=reverse("casework:calendar"))
+            request.session[NEW_TOKEN] = token
             messages.success(request, _("Here is your new calendar address. Any older one stopped working."))
-        return redirect("casework:calendar")
+            return redirect("casework:calendar")
     token = request.session.pop(NEW_TOKEN, None)
     feed_url = request.build_absolute_uri(reverse("casework:calendar-feed", kwargs={"token": token})) if token else None
     live = CalendarFeed.objects.filter(user=request.user, revoked_at__isnull=True).first()
-    return render(request, "casework/calendar.html", {"feed_url": feed_url, "live": live})
+    context = {"feed_url": feed_url, "live": live, "form": form if form.is_bound else OnceForm()}
+    return render(request, "casework/calendar.html", context, status=400 if form.is_bound else 200)
 
 
 @login_not_required

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -31,6 +32,7 @@ from casework.selectors_oversight import DEMAND_OBJECT_TYPE
 from casework.services import oversight
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
+from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect, submission
 
 OVERSIGHT_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 PER_PAGE = 50
@@ -64,19 +66,24 @@ def legal_demand_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            demand = oversight.legal_demand_record(
-                received_at=data["received_at"],
-                received_how=data["received_how"],
-                source=data["source"],
-                source_detail=data["source_detail"],
-                kind=data["kind"],
-                asked=data["asked"],
-                respond_by=data["respond_by"],
-                counsel=data["counsel"],
-                cases=data["cases"],
-                by=request.user,
-                ip_address=client_ip(request),
-            )
+            # The key is claimed with the demand: a retried or doubled POST shows the demand it recorded.
+            with submission(key=data[ONCE_FIELD], form="casework.legal-demand", user=request.user) as sent:
+                demand = oversight.legal_demand_record(
+                    received_at=data["received_at"],
+                    received_how=data["received_how"],
+                    source=data["source"],
+                    source_detail=data["source_detail"],
+                    kind=data["kind"],
+                    asked=data["asked"],
+                    respond_by=data["respond_by"],
+                    counsel=data["counsel"],
+                    cases=data["cases"],
+                    by=request.user,
+                    ip_address=client_ip(request),
+                )
+                sent.result_url = reverse("casework:legal-demand-detail", kwargs={"reference": demand.reference})
+        except AlreadySubmitted as done:
+            return already_submitted_redirect(request, done, fallback=reverse("casework:legal-demand-list"))
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:

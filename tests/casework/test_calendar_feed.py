@@ -17,6 +17,7 @@ from casework import services
 from casework.deadlines import Rule
 from casework.models import Assignment, AssignmentRole, DeadlineStatus, ImmigrationCourt
 from casework.services.calendar import calendar_feed_create, calendar_feed_revoke
+from tests.forms import once
 
 PHOENIX = ZoneInfo("America/Phoenix")
 MANUAL_TITLE = "Call María López about José's passport"
@@ -80,7 +81,7 @@ def token(attorney) -> str:
 
 
 def test_calendar_page_shows_new_address_only_once(attorney_client, attorney):
-    created = attorney_client.post(reverse("casework:calendar"), {"action": "create"})
+    created = attorney_client.post(reverse("casework:calendar"), once({"action": "create"}))
     first = attorney_client.get(reverse("casework:calendar"))
     second = attorney_client.get(reverse("casework:calendar"))
 
@@ -96,8 +97,30 @@ def test_calendar_page_shows_new_address_only_once(attorney_client, attorney):
     assert attorney.calendar_feeds.filter(revoked_at__isnull=True).count() == 1
 
 
+def test_create_sent_twice_keeps_the_address_it_showed(attorney_client, attorney):
+    """A doubled "create" (a double click, a retry) must not replace the address just shown with another."""
+    data = once({"action": "create"})
+    attorney_client.post(reverse("casework:calendar"), data)
+    shown = re.search(r'id="feed-url">([^<]+)<', attorney_client.get(reverse("casework:calendar")).content.decode())
+
+    again = attorney_client.post(reverse("casework:calendar"), data)
+
+    assert again.status_code == 302 and again["Location"] == reverse("casework:calendar")
+    assert attorney.calendar_feeds.count() == 1
+    assert read_feed(shown.group(1)).status_code == 200
+    assert 'id="feed-url"' not in attorney_client.get(reverse("casework:calendar")).content.decode()
+
+
+def test_create_without_its_key_is_refused_and_changes_nothing(attorney_client, attorney, token):
+    response = attorney_client.post(reverse("casework:calendar"), {"action": "create"})
+
+    assert response.status_code == 400
+    assert "This form was not sent whole. Reload the page and send it again." in response.content.decode()
+    assert attorney.calendar_feeds.get().revoked_at is None
+
+
 def test_calendar_page_address_works_as_feed(attorney_client):
-    attorney_client.post(reverse("casework:calendar"), {"action": "create"})
+    attorney_client.post(reverse("casework:calendar"), once({"action": "create"}))
     page = attorney_client.get(reverse("casework:calendar")).content.decode()
     url = re.search(r'id="feed-url">([^<]+)<', page).group(1)
 
@@ -110,7 +133,7 @@ def test_calendar_page_address_works_as_feed(attorney_client):
 def test_calendar_page_for_non_attorney_is_404(client_for):
     client = client_for(Role.FINANCE)
 
-    response = client.post(reverse("casework:calendar"), {"action": "create"})
+    response = client.post(reverse("casework:calendar"), once({"action": "create"}))
 
     assert response.status_code == 404
     assert not client.user.calendar_feeds.exists()
@@ -200,7 +223,7 @@ def test_calendar_feed_leaves_out_hearings_of_cases_not_assigned(
 def test_calendar_feed_old_address_is_404_after_replacement(attorney_client, attorney, hearing):
     old = calendar_feed_create(user=attorney)
 
-    attorney_client.post(reverse("casework:calendar"), {"action": "create"})
+    attorney_client.post(reverse("casework:calendar"), once({"action": "create"}))
     page = attorney_client.get(reverse("casework:calendar")).content.decode()
     new_url = re.search(r'id="feed-url">([^<]+)<', page).group(1)
 

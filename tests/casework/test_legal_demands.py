@@ -21,6 +21,7 @@ from casework.selectors_oversight import cases_on_legal_hold
 from casework.services import oversight
 from kernel.clock import fund_time_zone
 from tests.factories import UserFactory
+from tests.forms import once
 from tests.personas import ADMIN, PERSONAS, SUPERVISOR, outcome, staff_page
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +67,7 @@ def _form(**overrides) -> dict[str, str]:
         "cases": "",
     }
     data.update(overrides)
-    return data
+    return once(data)
 
 
 # --- Who may see the log ---------------------------------------------------------------------------

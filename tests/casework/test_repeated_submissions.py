@@ -15,8 +15,9 @@ from django.test import Client
 from django.urls import reverse
 
 from casework import services
-from casework.models import Case, Deadline, Document, Hearing, Note
+from casework.models import Case, Deadline, Document, Hearing, LegalDemand, Note
 from tests.casework.test_documents import minimal_pdf
+from tests.casework.test_legal_demands import _form as legal_demand_form
 from tests.forms import once
 
 ALREADY = "This form had already been sent, so it was not done again. Here is the result."
@@ -138,6 +139,14 @@ def test_other_case_forms_sent_twice_do_it_once(lawyer, assigned_case, attorney)
     assert assigned_case.relief.count() == 1
     assert assigned_case.appearances.count() == 1
     assert assigned_case.decisions.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_legal_demand_sent_twice_is_recorded_once(supervisor):
+    first, second = _twice(_client(supervisor), reverse("casework:legal-demand-new"), legal_demand_form())
+
+    _assert_repeat_shows_the_first(first, second)
+    assert LegalDemand.objects.count() == 1
 
 
 @pytest.mark.django_db

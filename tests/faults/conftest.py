@@ -190,10 +190,6 @@ def cache_on_private_redis(private_redis, settings) -> Iterator[PrivateRedis]:
     fail_open_reset()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "faults: injects a fault for real on 127.0.0.1 (tests/faults)")
-
-
 def _drop_connection_pools() -> None:
     # Pools made earlier would still point at the old broker. kombu shares them through a global
     # registry, so they are dropped, not closed; app.close() would also forget the app's tasks.

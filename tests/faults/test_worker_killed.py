@@ -124,6 +124,11 @@ def _done(run: ReportRun) -> ReportRun:
 def _assert_done_once(run: ReportRun, storage: Path) -> None:
     assert (run.status, run.failure) == (ReportRun.Status.DONE, ""), run.error
     assert run.attempts == 2  # the killed worker's, then the one that finished
+    _assert_exports_and_files(run, storage)
+
+
+def _assert_exports_and_files(run: ReportRun, storage: Path) -> None:
+    """One export in the access log and exactly the run's two files in storage (nothing partial left)."""
     exports = AccessEvent.objects.filter(action=AccessEvent.Action.EXPORT, object_ref=str(run.pk))
     assert exports.count() == 1
     files = sorted(path.relative_to(storage).as_posix() for path in storage.rglob("*") if path.is_file())

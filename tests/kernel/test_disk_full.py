@@ -1,5 +1,5 @@
 """A full disk or a file-size limit during an upload: a clear 400, no row, no file, not even a partial one
-(kernel/storage.py). And a file whose transaction rolls back after it was written is removed.
+(kernel/storage.py; and kernel/upload_limits.py for the folder Django spools large uploads to). And a file whose transaction rolls back after it was written is removed.
 
 The faults are real: a 1 MiB tmpfs mounted as the private storage (``ENOSPC``; needs root, skipped
 otherwise) and ``RLIMIT_FSIZE`` lowered for this process (``EFBIG``, with ``SIGXFSZ`` ignored so the
@@ -44,8 +44,8 @@ def use_private_root(settings, root: Path) -> None:
 
 
 @pytest.fixture
-def tiny_disk(settings, tmp_path):
-    """A 1 MiB tmpfs as the private storage; unmounted afterwards."""
+def tiny_tmpfs(tmp_path):
+    """A 1 MiB tmpfs; unmounted afterwards."""
     mountpoint = tmp_path / "tiny"
     mountpoint.mkdir()
     mounted = subprocess.run(
@@ -54,10 +54,24 @@ def tiny_disk(settings, tmp_path):
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
     try:
-        use_private_root(settings, mountpoint)
         yield mountpoint
     finally:
         subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+@pytest.fixture
+def tiny_disk(settings, tiny_tmpfs):
+    """A 1 MiB tmpfs as the private storage."""
+    use_private_root(settings, tiny_tmpfs)
+    return tiny_tmpfs
+
+
+@pytest.fixture
+def tiny_upload_temp_dir(settings, tiny_tmpfs):
+    """A 1 MiB tmpfs as the folder Django spools uploads to; files above 64 KiB are spooled."""
+    settings.FILE_UPLOAD_TEMP_DIR = str(tiny_tmpfs)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    return tiny_tmpfs
 
 
 @pytest.fixture
@@ -113,6 +127,32 @@ def test_a_file_size_limit_is_a_form_error_and_leaves_no_row_and_no_partial_file
     assert NOT_STORED in response.content.decode()
     assert Document.objects.filter(case=assigned_case).count() == 0
     assert files_under(private_root) == []
+
+
+def test_a_full_upload_temp_dir_is_a_clear_400_with_nothing_left_behind(
+    attorney_client, assigned_case, private_root, tiny_upload_temp_dir
+):
+    """Before the form sees it, Django spools a large upload to its temporary folder: when that disk
+    is full the request is refused as not stored (not a 500), and no partial temporary file stays."""
+    response = upload(attorney_client, assigned_case, minimal_pdf(padding=1536 * 1024))
+
+    assert response.status_code == 400
+    assert NOT_STORED in response.content.decode()
+    assert Document.objects.filter(case=assigned_case).count() == 0
+    assert files_under(tiny_upload_temp_dir) == []
+    assert files_under(private_root) == []
+
+
+def test_after_a_full_upload_temp_dir_a_spooled_file_that_fits_is_stored(
+    attorney_client, assigned_case, private_root, tiny_upload_temp_dir
+):
+    upload(attorney_client, assigned_case, minimal_pdf(padding=1536 * 1024))
+
+    response = upload(attorney_client, assigned_case, minimal_pdf(padding=256 * 1024))
+
+    assert response.status_code == 302
+    assert Document.objects.filter(case=assigned_case).count() == 1
+    assert files_under(tiny_upload_temp_dir) == []
 
 
 def test_a_file_written_in_a_transaction_that_rolls_back_is_removed(db, private_root):

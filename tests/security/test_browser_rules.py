@@ -18,6 +18,7 @@ from casework.services.calendar import calendar_feed_create
 from funds.models import Donation, Fund
 from funds.services.checkout import checkout_url_allowed
 from tests.casework.test_documents import minimal_pdf
+from tests.forms import once
 from tests.funds.fakestripe import FakeStripe, sign
 from tests.personas import ATTORNEY_ON_CASE
 from tests.security.test_settings import PRODUCTION, _manage
@@ -84,7 +85,7 @@ def test_host_prefixed_cookies_are_sent_as_browsers_require(settings):
 def test_a_flash_message_is_kept_in_the_session_not_in_a_cookie(personas):
     client = personas.client(ATTORNEY_ON_CASE)
 
-    response = client.post(reverse("casework:calendar"), {"action": "create"})
+    response = client.post(reverse("casework:calendar"), once({"action": "create"}))
 
     assert response.status_code == 302
     assert "messages" not in response.cookies
