@@ -4,9 +4,11 @@ An edit form is rendered with a hidden ``version``: a signed stamp holding, for 
 shows, a keyed digest of the value the person saw (``stamp``). On save the view locks the row,
 recomputes the values from the locked row and compares (``save_if_unchanged``): if any field the
 form shows was changed by someone else in the meantime, nothing is saved and ``EditConflict``
-names those fields. The view shows the form again with what the person typed, says which fields
-changed and what they hold now, and carries a fresh stamp, so saving again (after checking) goes
-through. Fields the form does not show may change freely: the save does not touch them.
+names those fields. The view shows the form again (``show_conflict``) with what the person typed,
+the other person's saved values in the changed fields this person had left as they found them,
+a message naming each changed field and what it holds now, and a fresh stamp, so saving again
+(after checking) goes through. Fields the form does not show may change freely: the save does not
+touch them.
 
 Digests, not values, travel in the page: the stamp says nothing about a person's data, and being
 signed it cannot be forged to skip the check. Values are compared as the form would show them
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, time
 from typing import Any, TypeVar
 
 from django import forms
@@ -134,23 +137,52 @@ def _shown(field: forms.Field, value: Any) -> str:
     return str(value)
 
 
+def _as_sent(field: forms.Field, value: Any) -> str | list[str] | None:
+    """``value`` (as the form's initial would hold it) as a browser would send it for ``field``
+    (``None``: not sent at all, as an unticked checkbox)."""
+    value = field.prepare_value(value)
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    if isinstance(value, bool):
+        return "on" if value else None
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [str(item) for item in value]
+    return "" if value is None else str(value)
+
+
 def show_conflict(form: BaseForm, conflict: EditConflict) -> BaseForm:
-    """Turn the validated ``form`` into the conflict page's form: what the person typed, a fresh
-    stamp (so saving again goes through), and an error naming each changed field and what it holds
-    now. Returns ``form``, which is now invalid."""
+    """Turn the validated ``form`` into the conflict page's form: a fresh stamp (so saving again goes
+    through), an error naming each changed field and what it holds now, and in each field:
+
+    - changed meanwhile, but left by this person as they found it: the value saved since, so saving
+      the page again keeps the other person's change;
+    - changed by this person (meanwhile or not): what they typed, saved only where they typed it.
+
+    Whether the person changed a field is told by the stamp the form was opened with (a stamp that
+    does not verify counts every field as theirs). Returns ``form``, which is now invalid.
+    """
+    typed = dict(getattr(form, "cleaned_data", {}))
+    version_key = form.add_prefix(VERSION_FIELD)
+    opened = str(form.data.get(version_key) or "")
     data = QueryDict(mutable=True)
     data.update(form.data)
-    data[form.add_prefix(VERSION_FIELD)] = stamp(conflict.current)
-    form.data = data
+    data[version_key] = stamp(conflict.current)
     changes = []
     for name in conflict.fields:
         field = form.fields.get(name)
         if field is None:
             continue
+        if not field.disabled and name in typed and not changed_fields(opened, {name: typed[name]}):
+            _put(data, form.add_prefix(name), _as_sent(field, conflict.current[name]))
         label = field.label or name.replace("_", " ").capitalize()
         changes.append(
             gettext("%(field)s is now “%(value)s”") % {"field": label, "value": _shown(field, conflict.current[name])}
         )
+    form.data = data
     message = format_lazy(
         "{} {} {}",
         _("Someone else changed this record after you opened the form, so your changes were not saved."),
@@ -159,3 +191,12 @@ def show_conflict(form: BaseForm, conflict: EditConflict) -> BaseForm:
     )
     form.add_error(None, str(message))
     return form
+
+
+def _put(data: QueryDict, key: str, value: str | list[str] | None) -> None:
+    if value is None:
+        data.pop(key, None)
+    elif isinstance(value, list):
+        data.setlist(key, value)
+    else:
+        data[key] = value

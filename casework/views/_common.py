@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import AccessEvent
@@ -16,9 +16,13 @@ from accounts.permissions import AuthenticatedHttpRequest
 from accounts.services import access_event_record
 from casework.models import Case
 from kernel.client_ip import client_ip
-from kernel.concurrency import EditConflict, changed_fields, show_conflict
+from kernel.concurrency import VERSION_FIELD, EditConflict, save_if_unchanged, show_conflict
+from kernel.forms import add_validation_errors
 from kernel.once import Submission, submission
 from kernel.readlog import logged_read
+
+T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
 
 
 def record_view(request: AuthenticatedHttpRequest, case: Case, what: str = "case") -> None:
@@ -51,41 +55,32 @@ def sent_once(*, key: str | None, form: str, user: Any) -> Iterator[Submission]:
         yield sent
 
 
-def _as_data(field: forms.Field, value: Any) -> str | list[str] | None:
-    """``value`` (as the form's initial would hold it) as a browser would send it for ``field``."""
-    value = field.prepare_value(value)
-    if isinstance(value, models.Model):
-        return str(value.pk)
-    if isinstance(value, bool):
-        return "on" if value else None
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [str(item) for item in value]
-    return "" if value is None else str(value)
+@dataclass(frozen=True)
+class StampedSave(Generic[T]):
+    """What ``save_stamped`` did: saved (``result`` is what the save returned), or not, with the
+    form saying why and ``status`` the answer's (409 someone else's change, 400 a refusal)."""
+
+    saved: bool
+    status: int
+    result: T | None = None
 
 
-def show_edit_conflict(form: forms.BaseForm, conflict: EditConflict, version: str) -> None:
-    """``kernel.concurrency.show_conflict``, and each changed field the person had left as they found
-    it now shows the value saved since: saving the page again keeps the other person's change
-    there, and what this person did change (kept as typed) is saved over it only where they typed it."""
-    typed = dict(form.cleaned_data)
-    show_conflict(form, conflict)
-    data = form.data
-    assert isinstance(data, QueryDict)  # show_conflict gave the form a mutable copy of what was sent
-    for name in conflict.fields:
-        field = form.fields.get(name)
-        if field is None or field.disabled or name not in typed:
-            continue
-        if changed_fields(version, {name: typed[name]}):
-            continue  # the person changed this field too: what they typed stays, the message names the other value
-        value = _as_data(field, conflict.current[name])
-        key = form.add_prefix(name)
-        if value is None:
-            data.pop(key, None)
-        elif isinstance(value, list):
-            data.setlist(key, value)
-        else:
-            data[key] = value
+def save_stamped(
+    form: forms.BaseForm, *, instance: M, values: Callable[[M], Mapping[str, Any]], save: Callable[[M], T]
+) -> StampedSave[T]:
+    """``kernel.concurrency.save_if_unchanged`` with the validated edit ``form``'s stamp. Not saved,
+    the form shows why: someone else's change since it was opened (``show_conflict``), or the
+    service's ``ValidationError`` on its fields.
+
+    Side effects: those of ``save``, when it saves."""
+    try:
+        result = save_if_unchanged(
+            instance=instance, version=form.cleaned_data[VERSION_FIELD], values=values, save=save
+        )
+    except EditConflict as conflict:
+        show_conflict(form, conflict)
+        return StampedSave(saved=False, status=409)
+    except ValidationError as exc:
+        add_validation_errors(form, exc)
+        return StampedSave(saved=False, status=400)
+    return StampedSave(saved=True, status=200, result=result)

@@ -36,7 +36,7 @@ from casework.forms import (
 )
 from casework.models import Case, CaseStatus, Deadline, Detainee, Document, Relief
 from casework.permissions import CASEWORK_ROLES, can_change, case_view
-from casework.views._common import record_view, refused, sent_once, show_edit_conflict
+from casework.views._common import record_view, refused, save_stamped, sent_once
 from casework.views.search import (
     SEARCH_TOKEN_PARAMETER,
     search_recall,
@@ -181,25 +181,20 @@ def case_edit(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        version = data.pop(VERSION_FIELD)
-        try:
-            changed = save_if_unchanged(
-                instance=case,
-                version=version,
-                values=_details_values,
-                save=lambda locked: services.case_update_details(
-                    case=locked, by=request.user, ip_address=client_ip(request), **data
-                ),
-            )
-        except EditConflict as conflict:
-            show_conflict(form, conflict)
-            status = 409
-        except ValidationError as exc:
-            add_validation_errors(form, exc)
-        else:
-            if changed:
+        data.pop(VERSION_FIELD)
+        edit = save_stamped(
+            form,
+            instance=case,
+            values=_details_values,
+            save=lambda locked: services.case_update_details(
+                case=locked, by=request.user, ip_address=client_ip(request), **data
+            ),
+        )
+        if edit.saved:
+            if edit.result:
                 messages.success(request, _("Saved."))
             return redirect("casework:case-detail", number=case.number)
+        status = edit.status
     return render(request, "casework/case_edit.html", {"case": case, "form": form}, status=status)
 
 
@@ -244,7 +239,7 @@ def _post_form(
         except AlreadySubmitted as done:
             return already_submitted_redirect(request, done, fallback=result_url)
         except EditConflict as conflict:
-            show_edit_conflict(form, conflict, version)
+            show_conflict(form, conflict)
             status = 409
         except ValidationError as exc:
             add_validation_errors(form, exc)
@@ -257,6 +252,18 @@ def _post_form(
         {"case": case, "form": form, "title": _("Check and try again")},
         status=status,
     )
+
+
+def _by_user(
+    request: AuthenticatedHttpRequest, service: Callable[..., object]
+) -> Callable[[Case, dict[str, Any]], None]:
+    """An ``action`` for ``_post_form`` whose form's fields are ``service``'s own: it is called with
+    the case, those fields, and who sent the form from where."""
+
+    def act(case: Case, data: dict[str, Any]) -> None:
+        service(case=case, by=request.user, ip_address=client_ip(request), **data)
+
+    return act
 
 
 def _custody_values(case: Case) -> dict[str, Any]:
@@ -274,25 +281,13 @@ def _uac_values(case: Case) -> dict[str, Any]:
 
 @case_view("change", methods=("POST",))
 def custody_change(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
-    def act(case: Case, data: dict[str, Any]) -> None:
-        services.custody_record_change(
-            case=case,
-            custodian=data["custodian"],
-            release_basis=data["release_basis"],
-            supervision=data["supervision"],
-            facility=data["facility"],
-            started_on=data["started_on"],
-            by=request.user,
-            ip_address=client_ip(request),
-        )
-
     # The case's current facility stays valid even if it is no longer offered for new choices.
     initial = {"facility": case.facility_id}
     return _post_form(
         request,
         case,
         CustodyForm,
-        act,
+        _by_user(request, services.custody_record_change),
         _("Custody updated."),
         "#custody",
         initial,
@@ -303,20 +298,11 @@ def custody_change(request: AuthenticatedHttpRequest, case: Case) -> HttpRespons
 
 @case_view("change", methods=("POST",))
 def custody_supervision(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
-    def act(case: Case, data: dict[str, Any]) -> None:
-        services.custody_update_supervision(
-            case=case,
-            supervision=data["supervision"],
-            next_check_in_on=data["next_check_in_on"],
-            by=request.user,
-            ip_address=client_ip(request),
-        )
-
     return _post_form(
         request,
         case,
         SupervisionForm,
-        act,
+        _by_user(request, services.custody_update_supervision),
         _("Supervision updated."),
         "#custody",
         name="casework.supervision",
@@ -326,20 +312,11 @@ def custody_supervision(request: AuthenticatedHttpRequest, case: Case) -> HttpRe
 
 @case_view("change", methods=("POST",))
 def uac_determination(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
-    def act(case: Case, data: dict[str, Any]) -> None:
-        services.case_record_uac_determination(
-            case=case,
-            determination=data["determination"],
-            determined_on=data["determined_on"],
-            by=request.user,
-            ip_address=client_ip(request),
-        )
-
     return _post_form(
         request,
         case,
         UacDeterminationForm,
-        act,
+        _by_user(request, services.case_record_uac_determination),
         _("Determination recorded."),
         "#custody",
         name="casework.uac-determination",
@@ -349,29 +326,28 @@ def uac_determination(request: AuthenticatedHttpRequest, case: Case) -> HttpResp
 
 @case_view("change", methods=("POST",))
 def appearance_record(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
-    def act(case: Case, data: dict[str, Any]) -> None:
-        services.appearance_record(
-            case=case,
-            attorney=data["attorney"],
-            forum=data["forum"],
-            filed_on=data["filed_on"],
-            by=request.user,
-            ip_address=client_ip(request),
-        )
-
     return _post_form(
-        request, case, AppearanceForm, act, _("Appearance recorded."), "#appearances", name="casework.appearance"
+        request,
+        case,
+        AppearanceForm,
+        _by_user(request, services.appearance_record),
+        _("Appearance recorded."),
+        "#appearances",
+        name="casework.appearance",
     )
 
 
 @case_view("change", methods=("POST",))
 def note_add(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
-    def act(case: Case, data: dict[str, Any]) -> None:
-        services.note_add(
-            case=case, body=data["body"], privileged=data["privileged"], by=request.user, ip_address=client_ip(request)
-        )
-
-    return _post_form(request, case, NoteForm, act, _("Note added."), "#notes", name="casework.note-add")
+    return _post_form(
+        request,
+        case,
+        NoteForm,
+        _by_user(request, services.note_add),
+        _("Note added."),
+        "#notes",
+        name="casework.note-add",
+    )
 
 
 @case_view("change", methods=("POST",))
@@ -472,25 +448,17 @@ def _relief_change(request: AuthenticatedHttpRequest, case: Case) -> HttpRespons
     status = 400
     if form.is_valid():
         data = dict(form.cleaned_data)
-        version = data.pop(VERSION_FIELD)
-        data.pop("relief")
-        try:
-            save_if_unchanged(
-                instance=relief,
-                version=version,
-                values=_relief_values,
-                save=lambda locked: services.relief_save(
-                    case=case, by=request.user, ip_address=client_ip(request), **data
-                ),
-            )
-        except EditConflict as conflict:
-            show_edit_conflict(form, conflict, version)
-            status = 409
-        except ValidationError as exc:
-            add_validation_errors(form, exc)
-        else:
+        data.pop(VERSION_FIELD), data.pop("relief")
+        edit = save_stamped(
+            form,
+            instance=relief,
+            values=_relief_values,
+            save=lambda locked: services.relief_save(case=case, by=request.user, ip_address=client_ip(request), **data),
+        )
+        if edit.saved:
             messages.success(request, _("Relief saved."))
             return redirect(_case_url(case, "#relief"))
+        status = edit.status
     context = {"case": case, "form": form, "title": _("Check and try again")}
     return render(request, "casework/form_page.html", context, status=status)
 

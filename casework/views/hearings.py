@@ -27,13 +27,14 @@ from casework.forms import (
 )
 from casework.models import Case, Deadline, DeadlineStatus, Decision, Hearing
 from casework.permissions import case_view
-from casework.views._common import refused, sent_once, show_edit_conflict
+from casework.views._common import refused, save_stamped, sent_once
 from kernel.client_ip import client_ip
 from kernel.concurrency import (
     VERSION_FIELD,
     EditConflict,
     changed_fields,
     save_if_unchanged,
+    show_conflict,
     versioned,
 )
 from kernel.forms import add_validation_errors
@@ -168,9 +169,9 @@ def hearing_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> Http
         except HearingConflict as conflict:
             status = 409
             if conflict.hearing.fields:
-                show_edit_conflict(form, conflict.hearing, version)
+                show_conflict(form, conflict.hearing)
             if conflict.outcome.fields:
-                show_edit_conflict(outcome_form, conflict.outcome, outcome_version)
+                show_conflict(outcome_form, conflict.outcome)
         except ValidationError as exc:
             errors = getattr(exc, "error_dict", {})
             about_outcome = bool(errors) and not set(errors) & set(form.fields) - {"outcome"}
@@ -223,25 +224,19 @@ def decision_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> Htt
         form.fields["forum"].disabled = True
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
-        version = form.cleaned_data[VERSION_FIELD]
-        try:
-            deadlines = save_if_unchanged(
-                instance=decision,
-                version=version,
-                values=DecisionForm.initial_for,
-                save=lambda locked: services.decision_update(
-                    decision=locked, by=request.user, ip_address=client_ip(request), **form.decision_fields()
-                ),
-            )
-        except EditConflict as conflict:
-            show_edit_conflict(form, conflict, version)
-            status = 409
-        except ValidationError as exc:
-            add_validation_errors(form, exc)
-        else:
+        edit = save_stamped(
+            form,
+            instance=decision,
+            values=DecisionForm.initial_for,
+            save=lambda locked: services.decision_update(
+                decision=locked, by=request.user, ip_address=client_ip(request), **form.decision_fields()
+            ),
+        )
+        if edit.saved:
             messages.success(request, _("Decision saved."))
-            _deadlines_message(request, deadlines)
+            _deadlines_message(request, edit.result or [])
             return redirect(_case_url(case, "#decisions"))
+        status = edit.status
     context = {"case": case, "form": form, "decision": decision}
     return render(request, "casework/decision_form.html", context, status=status)
 
@@ -316,22 +311,19 @@ def deadline_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> Htt
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        version = data.pop(VERSION_FIELD)
-        try:
-            save_if_unchanged(
-                instance=deadline,
-                version=version,
-                values=_deadline_values,
-                save=lambda locked: services.deadline_update(
-                    deadline=locked, by=request.user, ip_address=client_ip(request), **data
-                ),
-            )
-        except EditConflict as conflict:
-            show_edit_conflict(form, conflict, version)
-            status = 409
-        else:
+        data.pop(VERSION_FIELD)
+        edit = save_stamped(
+            form,
+            instance=deadline,
+            values=_deadline_values,
+            save=lambda locked: services.deadline_update(
+                deadline=locked, by=request.user, ip_address=client_ip(request), **data
+            ),
+        )
+        if edit.saved:
             messages.success(request, _("Deadline saved."))
             return redirect(_case_url(case, "#deadlines"))
+        status = edit.status
     return render(
         request, "casework/deadline_edit.html", {"case": case, "form": form, "deadline": deadline}, status=status
     )

@@ -18,7 +18,7 @@ from casework import selectors, services
 from casework.forms import AssignForm, BulkReassignForm, SearchForm
 from casework.models import Assignment, AssignmentRole, Case
 from casework.permissions import case_view
-from casework.views._common import refused, sent_once, show_edit_conflict
+from casework.views._common import refused, sent_once
 from casework.views.search import (
     SEARCH_TOKEN_PARAMETER,
     search_recall,
@@ -27,7 +27,7 @@ from casework.views.search import (
     without_search_words,
 )
 from kernel.client_ip import client_ip
-from kernel.concurrency import VERSION_FIELD, EditConflict, save_if_unchanged, versioned
+from kernel.concurrency import VERSION_FIELD, EditConflict, save_if_unchanged, show_conflict, versioned
 from kernel.forms import add_validation_errors
 from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect
 
@@ -73,7 +73,7 @@ def case_assign(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
         except AlreadySubmitted as done:
             return already_submitted_redirect(request, done, fallback=result_url)
         except EditConflict as conflict:
-            show_edit_conflict(form, conflict, data[VERSION_FIELD])
+            show_conflict(form, conflict)
             status = 409
         except ValidationError as exc:
             add_validation_errors(form, exc)

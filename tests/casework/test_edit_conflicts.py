@@ -125,6 +125,50 @@ def test_both_changing_the_same_hearing_field_keeps_what_the_second_typed(
     assert Hearing.objects.get(pk=hearing.pk).judge == "IJ Morales"
 
 
+# --- Case details: what the second person left alone takes the first person's values ------------
+
+DETAILS = {
+    "given_names": "José",
+    "family_names": "Hernández-López",
+    "a_number": "012345678",
+    "date_of_birth": "1990-05-17",
+    "country_of_birth": "Honduras",
+    "languages": "Spanish",
+    "proceeding_type": "removal",
+    "detained_where": "",
+}
+
+
+def test_a_stale_details_form_shows_the_saved_values_where_it_was_left_alone(lawyer, co_counsel, assigned_case):
+    url = reverse("casework:case-edit", args=[assigned_case.number])
+    assert lawyer.post(url, version(lawyer, url, DETAILS)).status_code == 302  # the page as both will open it
+    a_opened, b_opened = version(lawyer, url), version(co_counsel, url)
+
+    a_changes = {"family_names": "Hernández López", "detained_where": "Tucson check-in"}
+    b_changes = {"given_names": "José Luis", "family_names": "Hernandez-Lopez"}
+    assert lawyer.post(url, {**DETAILS, **a_changes, **a_opened}).status_code == 302
+    b_stale = co_counsel.post(url, {**DETAILS, **b_changes, **b_opened})
+
+    assert b_stale.status_code == 409
+    page = b_stale.content.decode()
+    assert "Family names is now “Hernández López”" in page
+    assert "Where detained is now “Tucson check-in”" in page
+    assert "Given names is now" not in page  # not changed by A: not reported
+    shown = b_stale.context["form"].data
+    assert shown["detained_where"] == "Tucson check-in"  # B left it alone: A's saved value
+    assert shown["family_names"] == "Hernandez-Lopez"  # B changed it too: what B typed
+    assert shown["given_names"] == "José Luis"
+    detainee = Case.objects.get(pk=assigned_case.pk).detainee
+    assert (detainee.given_names, detainee.family_names) == ("José", "Hernández López")
+
+    again = co_counsel.post(url, shown.dict())
+
+    assert again.status_code == 302
+    case = Case.objects.get(pk=assigned_case.pk)
+    assert (case.detainee.given_names, case.detainee.family_names) == ("José Luis", "Hernandez-Lopez")
+    assert case.detained_where == "Tucson check-in"
+
+
 # --- Custody, deadlines, relief, assignment, closing --------------------------------------------
 
 

@@ -50,7 +50,7 @@ MATRIX = {
     "workload": staff_page({SUPERVISOR}, 200, 405),
     "bulk-reassign": staff_page({SUPERVISOR}, 200, 400),
     "search": staff_page({SUPERVISOR}, 200, 400),
-    "calendar": staff_page(ATTORNEYS | {SUPERVISOR}, 200, 302),
+    "calendar": staff_page(ATTORNEYS | {SUPERVISOR}, 200, 400),  # a POST without its one-time key
     # The feed's secret token is its credential (here ``attorney_on_case``'s): calendar apps
     # read it without signing in, and it is GET only.
     "calendar-feed": public_page(200, 405),

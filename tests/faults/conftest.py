@@ -30,20 +30,30 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import redis
 from celery import Celery
+from django.http import HttpResponse
+from django.test import Client
 
+from accounts.models import User
+from accounts.roles import Role
 from amparo.celery import app
 from kernel.cache import fail_open_reset
+from kernel.models import OutboxMessage
+from tests.factories import UserFactory
+from tests.forms import once
 
 BROKER_DB = 0
 CACHE_DB = 1
 DEFAULT_QUEUE = "celery"
 REPORTS_QUEUE = "reports"
+T = TypeVar("T")
 
 
 def _free_port() -> int:
@@ -195,3 +205,41 @@ def _drop_connection_pools() -> None:
     # registry, so they are dropped, not closed; app.close() would also forget the app's tasks.
     app._pool = None
     app.amqp._producer_pool = None
+
+
+# --- What the Redis fault tests share -----------------------------------------------------------
+
+INVITE = {"full_name": "Rosa Parks-Ortega", "email": "rosa@example.org", "role": "attorney"}
+
+
+def timed(call: Callable[[], T]) -> tuple[T, float]:
+    """What ``call()`` returns, and how many seconds it took."""
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+def signed_in(role: Role) -> Client:
+    """A browser signed in as a new staff member of ``role``."""
+    client = Client()
+    client.force_login(UserFactory(role=role))
+    return client
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An administrator's invitation of ``INVITE``'s person (``invite``)."""
+
+    response: HttpResponse
+    took: float  # seconds
+    invited: User
+    waiting: OutboxMessage  # its e-mail's outbox row, as it was right after the response
+
+
+def invite() -> Invitation:
+    """An administrator invites ``INVITE``'s person through the staff page, as a browser would."""
+    admin = signed_in(Role.ADMIN)
+    response, took = timed(lambda: admin.post("/staff/invite/", once(INVITE)))
+    invited = User.objects.get(email=INVITE["email"])
+    waiting = OutboxMessage.objects.get(task_name="accounts.tasks.send_invitation_email")
+    return Invitation(response=response, took=took, invited=invited, waiting=waiting)

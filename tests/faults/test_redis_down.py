@@ -16,18 +16,13 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 
-from accounts.models import User
 from accounts.roles import Role
 from kernel.enqueue import outbox_sweep
-from kernel.models import OutboxMessage
 from tests.conftest import totp_code
 from tests.factories import PASSWORD, UserFactory
-from tests.faults.conftest import CACHE_DB, DEFAULT_QUEUE
-from tests.forms import once
+from tests.faults.conftest import CACHE_DB, DEFAULT_QUEUE, invite, signed_in, timed
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
-
-INVITE = {"full_name": "Rosa Parks-Ortega", "email": "rosa@example.org", "role": "attorney"}
 
 
 @pytest.fixture
@@ -37,14 +32,8 @@ def redis_down(celery_on_private_redis, cache_on_private_redis):
     return cache_on_private_redis
 
 
-def _timed(call):
-    started = time.monotonic()
-    response = call()
-    return response, time.monotonic() - started
-
-
 def test_healthz_answers_503_within_a_second_and_200_once_redis_is_back(redis_down):
-    down, took = _timed(lambda: Client().get("/healthz"))
+    down, took = timed(lambda: Client().get("/healthz"))
     redis_down.restart()
     back = Client().get("/healthz")
 
@@ -54,10 +43,9 @@ def test_healthz_answers_503_within_a_second_and_200_once_redis_is_back(redis_do
 
 
 def test_a_page_that_needs_no_redis_answers_as_usual(redis_down):
-    client = Client()
-    client.force_login(UserFactory(role=Role.ATTORNEY))
+    attorney = signed_in(Role.ATTORNEY)
 
-    response, took = _timed(lambda: client.get("/dashboard/"))
+    response, took = timed(lambda: attorney.get("/dashboard/"))
 
     assert response.status_code == 200
     assert "My day" in response.content.decode()
@@ -67,12 +55,7 @@ def test_a_page_that_needs_no_redis_answers_as_usual(redis_down):
 def test_an_invitation_made_while_redis_is_down_is_sent_by_a_worker_once_it_is_back(
     redis_down, celery_on_private_redis
 ):
-    admin = Client()
-    admin.force_login(UserFactory(role=Role.ADMIN))
-
-    response, took = _timed(lambda: admin.post("/staff/invite/", once(INVITE)))
-    invited = User.objects.get(email="rosa@example.org")
-    waiting = OutboxMessage.objects.get(task_name="accounts.tasks.send_invitation_email")
+    invitation = invite()
     redis_down.restart()
     swept = outbox_sweep(older_than_seconds=0)
     queued = redis_down.queued_tasks()
@@ -88,9 +71,10 @@ def test_an_invitation_made_while_redis_is_down_is_sent_by_a_worker_once_it_is_b
         while not mail.outbox and time.monotonic() < deadline:
             time.sleep(0.1)
 
-    assert (response.status_code, response["Location"]) == (302, f"/staff/{invited.pk}/")
-    assert took < 3
-    assert (waiting.sent_at, waiting.last_error) == (None, "OperationalError")
+    invited = invitation.invited
+    assert (invitation.response.status_code, invitation.response["Location"]) == (302, f"/staff/{invited.pk}/")
+    assert invitation.took < 3
+    assert (invitation.waiting.sent_at, invitation.waiting.last_error) == (None, "OperationalError")
     assert swept["sent"] == 1
     assert queued == [("accounts.tasks.send_invitation_email", {"user_id": invited.pk})]
     assert [message.to for message in mail.outbox] == [["rosa@example.org"]]
@@ -99,14 +83,14 @@ def test_an_invitation_made_while_redis_is_down_is_sent_by_a_worker_once_it_is_b
 def test_sign_in_works_while_redis_is_down_and_still_checks_password_and_code(redis_down):
     user = UserFactory(role=Role.ATTORNEY)
 
-    wrong_password, took = _timed(
+    wrong_password, took = timed(
         lambda: Client().post("/accounts/login/", {"login": user.email, "password": "not the password"})
     )
     client = Client()
     password = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     wrong = "000000" if totp_code() != "000000" else "111111"
     wrong_code = client.post("/accounts/2fa/authenticate/", {"code": wrong})
-    right_code, code_took = _timed(lambda: client.post("/accounts/2fa/authenticate/", {"code": totp_code()}))
+    right_code, code_took = timed(lambda: client.post("/accounts/2fa/authenticate/", {"code": totp_code()}))
 
     assert took < 1 and code_took < 1
     assert wrong_password.status_code == 200

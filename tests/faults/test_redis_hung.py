@@ -8,22 +8,16 @@ Redis's queue.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.core import mail
 from django.test import Client
 
-from accounts.models import User
 from accounts.roles import Role
 from kernel.enqueue import outbox_sweep
 from kernel.models import OutboxMessage
-from tests.factories import UserFactory
-from tests.forms import once
+from tests.faults.conftest import invite, signed_in, timed
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
-
-INVITE = {"full_name": "Rosa Parks-Ortega", "email": "rosa@example.org", "role": "attorney"}
 
 
 @pytest.fixture
@@ -35,14 +29,8 @@ def redis_hung(celery_on_private_redis, cache_on_private_redis):
         cache_on_private_redis.resume()
 
 
-def _timed(call):
-    started = time.monotonic()
-    response = call()
-    return response, time.monotonic() - started
-
-
 def test_healthz_answers_503_within_a_second(redis_hung):
-    hung, took = _timed(lambda: Client().get("/healthz"))
+    hung, took = timed(lambda: Client().get("/healthz"))
     redis_hung.resume()
     back = Client().get("/healthz")
 
@@ -59,10 +47,9 @@ def test_healthz_answers_503_within_a_second(redis_hung):
 
 
 def test_a_page_that_needs_no_redis_answers_as_usual(redis_hung):
-    client = Client()
-    client.force_login(UserFactory(role=Role.ATTORNEY))
+    attorney = signed_in(Role.ATTORNEY)
 
-    response, took = _timed(lambda: client.get("/dashboard/"))
+    response, took = timed(lambda: attorney.get("/dashboard/"))
 
     assert response.status_code == 200
     assert "My day" in response.content.decode()
@@ -70,19 +57,15 @@ def test_a_page_that_needs_no_redis_answers_as_usual(redis_hung):
 
 
 def test_an_invitation_is_kept_while_redis_hangs_and_queued_once_it_resumes(redis_hung):
-    admin = Client()
-    admin.force_login(UserFactory(role=Role.ADMIN))
-
-    response, took = _timed(lambda: admin.post("/staff/invite/", once(INVITE)))
-    invited = User.objects.get(email="rosa@example.org")
-    waiting = OutboxMessage.objects.get(task_name="accounts.tasks.send_invitation_email")
+    invitation = invite()
     redis_hung.resume()
     swept = outbox_sweep(older_than_seconds=0)
-    sent = OutboxMessage.objects.get(pk=waiting.pk)
+    sent = OutboxMessage.objects.get(pk=invitation.waiting.pk)
 
-    assert (response.status_code, response["Location"]) == (302, f"/staff/{invited.pk}/")
-    assert took < 3
-    assert (waiting.sent_at, waiting.last_error) == (None, "OperationalError")
+    invited = invitation.invited
+    assert (invitation.response.status_code, invitation.response["Location"]) == (302, f"/staff/{invited.pk}/")
+    assert invitation.took < 3
+    assert (invitation.waiting.sent_at, invitation.waiting.last_error) == (None, "OperationalError")
     assert mail.outbox == []
     assert swept["sent"] == 1
     assert sent.sent_at is not None

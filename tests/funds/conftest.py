@@ -3,16 +3,22 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from celery.exceptions import Retry
+from django.db import connection
 from django.test import Client
 
 from accounts.roles import Role
 from casework import services as casework_services
 from casework.models import AssignmentRole
-from funds.models import Donation, Fund
+from funds.models import Disbursement, Donation, Donor, Fund
 from funds.selectors import ledger_mismatches, unbalanced_transactions
+from funds.services import bookkeeping
+from funds.services.disbursements import disbursement_approve, disbursement_request
 from tests.factories import UserFactory
 from tests.funds.fakestripe import FakeStripe, sign
 
@@ -180,3 +186,73 @@ def case(people):
         case=case, attorney=people["attorney"], role=AssignmentRole.LEAD, by=people["supervisor"]
     )
     return case
+
+
+# --- Money in, payments out, as the services book them ------------------------------------------
+
+NEW_YEAR_2025 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def donate(slug: str, cents: int, *, to_bank: bool = True, on: datetime = NEW_YEAR_2025) -> Donation:
+    """A gift booked as the webhook books it; by default Stripe has paid it out to the bank too."""
+    donor, _ = Donor.objects.for_email("giver@example.org")
+    fund = Fund.objects.get(slug=slug)
+    donation = Donation.objects.create(donor=donor, fund=fund, amount_cents=cents, status="paid")
+    bookkeeping.book_donation(donation=donation, fee_cents=0, occurred_at=on)
+    if to_bank:
+        bookkeeping.book_payout(
+            key=f"payout:{donation.pk}", allocation={fund: cents}, occurred_at=on, description="payout"
+        )
+    return donation
+
+
+def requested(
+    people,
+    case,
+    *,
+    cents: int,
+    slug: str = "general",
+    purpose: str = "expert",
+    payee: str = "Payee",
+    reason: str = "r",
+    by: str = "attorney",
+    **more,
+) -> Disbursement:
+    """A payment request for ``case`` from the fund ``slug``, made by ``people[by]`` through the service."""
+    return disbursement_request(
+        case=case,
+        fund=Fund.objects.get(slug=slug),
+        purpose=purpose,
+        amount_cents=cents,
+        payee=payee,
+        reason=reason,
+        by=people[by],
+        **more,
+    )
+
+
+def approved(people, case, **request) -> Disbursement:
+    """``requested(people, case, **request)``, approved by ``people["finance"]``."""
+    return disbursement_approve(disbursement=requested(people, case, **request), by=people["finance"])
+
+
+def posted_at_once(browser: Callable[[], Client], url: str, form: dict, times: int = 2) -> list:
+    """The responses to ``form`` POSTed to ``url`` ``times`` times at the same moment, each from a
+    fresh ``browser()`` in a thread of its own (its own PostgreSQL connection), as they finished."""
+    start = threading.Barrier(times)
+    responses: list = []
+
+    def send() -> None:
+        sender = browser()
+        try:
+            start.wait()
+            responses.append(sender.post(url, form))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return responses

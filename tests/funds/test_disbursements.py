@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts.models import AccessEvent
 from accounts.roles import Role
-from funds.models import Account, AccountKind, Bond, Disbursement, Donation, Donor, Fund, Transaction
+from funds.models import Account, AccountKind, Bond, Disbursement, Fund, Transaction
 from funds.selectors import fund_balance, ledger_mismatches, unbalanced_transactions
 from funds.services import bookkeeping
 from funds.services import disbursements as disbursements_service
@@ -29,26 +29,12 @@ from funds.services.bonds import (
 from funds.services.disbursements import (
     disbursement_approve,
     disbursement_pay,
-    disbursement_request,
 )
 from tests.factories import UserFactory
 from tests.forms import once
+from tests.funds.conftest import approved, donate, requested
 
 pytestmark = pytest.mark.django_db
-
-
-def donate(slug: str, cents: int, *, to_bank: bool = True) -> Donation:
-    """A gift booked as the webhook books it; by default Stripe has paid it out to the bank too."""
-    donor, _ = Donor.objects.for_email("giver@example.org")
-    fund = Fund.objects.get(slug=slug)
-    donation = Donation.objects.create(donor=donor, fund=fund, amount_cents=cents, status="paid")
-    on = datetime(2025, 1, 1, tzinfo=UTC)
-    bookkeeping.book_donation(donation=donation, fee_cents=0, occurred_at=on)
-    if to_bank:
-        bookkeeping.book_payout(
-            key=f"payout:{donation.pk}", allocation={fund: cents}, occurred_at=on, description="payout"
-        )
-    return donation
 
 
 def client(user) -> Client:
@@ -186,14 +172,13 @@ def test_attachment_that_is_a_pdf_is_kept_and_finance_can_download_it(people, ca
 
 def test_service_refuses_a_disguised_attachment_on_its_field(people, case, private_root):
     with pytest.raises(ValidationError) as raised:
-        disbursement_request(
-            case=case,
-            fund=Fund.objects.get(slug="general"),
+        requested(
+            people,
+            case,
+            cents=25_000,
             purpose="filing_fee",
-            amount_cents=25_000,
             payee="EOIR",
             reason="Fee",
-            by=people["attorney"],
             attachment=SimpleUploadedFile("invoice.pdf", HTML),
         )
 
@@ -242,44 +227,20 @@ def test_attorneys_not_on_the_case_cannot_request_or_see(people, case):
     assert outsider.get(reverse("funds:case-disbursements", args=[case.number])).status_code == 404
     assert outsider.post(reverse("funds:disbursement-new", args=[case.number]), once({})).status_code == 404
     with pytest.raises(ValidationError):
-        disbursement_request(
-            case=case,
-            fund=Fund.objects.get(slug="general"),
-            purpose="expert",
-            amount_cents=100,
-            payee="x",
-            reason="y",
-            by=people["other_attorney"],
-        )
+        requested(people, case, cents=100, payee="x", reason="y", by="other_attorney")
 
 
 def test_restricted_bond_fund_refuses_other_purposes(people, case):
     donate("bond", 500_000)
 
     with pytest.raises(ValidationError, match="restricted"):
-        disbursement_request(
-            case=case,
-            fund=Fund.objects.get(slug="bond"),
-            purpose="travel",
-            amount_cents=10_000,
-            payee="Bus",
-            reason="x",
-            by=people["attorney"],
-        )
+        requested(people, case, cents=10_000, slug="bond", purpose="travel", payee="Bus", reason="x")
     assert not Disbursement.objects.exists()
 
 
 def test_approval_never_by_the_requester_in_the_service_and_the_database(people, case):
     donate("general", 100_000)
-    request = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug="general"),
-        purpose="expert",
-        amount_cents=10_000,
-        payee="Dr. X",
-        reason="r",
-        by=people["attorney"],
-    )
+    request = requested(people, case, cents=10_000, payee="Dr. X")
 
     with pytest.raises(ValidationError, match="own request"):
         disbursement_approve(disbursement=request, by=people["attorney"])
@@ -289,15 +250,7 @@ def test_approval_never_by_the_requester_in_the_service_and_the_database(people,
 
 def test_not_enough_money_is_a_clear_refusal_and_nothing_changes(people, case):
     donate("general", 5_000)
-    request = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug="general"),
-        purpose="expert",
-        amount_cents=10_000,
-        payee="Dr. X",
-        reason="r",
-        by=people["attorney"],
-    )
+    request = requested(people, case, cents=10_000, payee="Dr. X")
 
     response = client(people["finance"]).post(
         reverse("funds:disbursement-detail", args=[request.pk]), once({"action": "approve"})
@@ -311,13 +264,8 @@ def test_not_enough_money_is_a_clear_refusal_and_nothing_changes(people, case):
 
 def test_approved_requests_count_against_what_is_free(people, case):
     donate("general", 15_000)
-    general = Fund.objects.get(slug="general")
-    first = disbursement_request(
-        case=case, fund=general, purpose="expert", amount_cents=10_000, payee="A", reason="r", by=people["attorney"]
-    )
-    second = disbursement_request(
-        case=case, fund=general, purpose="expert", amount_cents=10_000, payee="B", reason="r", by=people["attorney"]
-    )
+    first = requested(people, case, cents=10_000, payee="A")
+    second = requested(people, case, cents=10_000, payee="B")
     disbursement_approve(disbursement=first, by=people["finance"])
 
     with pytest.raises(ValidationError, match="Not enough money"):
@@ -326,14 +274,8 @@ def test_approved_requests_count_against_what_is_free(people, case):
 
 def test_full_flow_request_approve_pay_books_a_program_expense(people, case):
     donate("general", 100_000)
-    request = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug="general"),
-        purpose="interpreter",
-        amount_cents=30_000,
-        payee="Interpreters Inc",
-        reason="Merits hearing",
-        by=people["attorney"],
+    request = requested(
+        people, case, cents=30_000, purpose="interpreter", payee="Interpreters Inc", reason="Merits hearing"
     )
     finance = client(people["finance"])
 
@@ -352,24 +294,32 @@ def test_full_flow_request_approve_pay_books_a_program_expense(people, case):
     assert unbalanced_transactions() == [] and ledger_mismatches() == []
 
 
+def posted_bond(
+    people, case, *, cents: int, paid_on: date, reference: str, method: str = "check", by: str = "finance", **request
+) -> Bond:
+    """A bond payment from the bond fund (to ICE unless ``payee`` says otherwise) requested,
+    approved and paid on ``paid_on`` by ``people[by]``: the bond it posted."""
+    request.setdefault("payee", "ICE")
+    disbursement = approved(people, case, cents=cents, slug="bond", purpose="bond", **request)
+    disbursement_pay(disbursement=disbursement, paid_on=paid_on, method=method, reference=reference, by=people[by])
+    return Bond.objects.get(disbursement=disbursement)
+
+
 def test_bond_lifecycle_paid_refunded_back_into_the_revolving_fund(people, case):
     donate("bond", 1_000_000)
     bond_fund = Fund.objects.get(slug="bond")
-    request = disbursement_request(
-        case=case,
-        fund=bond_fund,
-        purpose="bond",
-        amount_cents=750_000,
+
+    bond = posted_bond(
+        people,
+        case,
+        cents=750_000,
         payee="DHS/ICE",
         reason="IJ set bond",
-        by=people["attorney"],
+        paid_on=date(2026, 1, 12),
+        method="wire",
+        reference="FW-1",
+        by="finance2",
     )
-    disbursement_approve(disbursement=request, by=people["finance"])
-    disbursement_pay(
-        disbursement=request, paid_on=date(2026, 1, 12), method="wire", reference="FW-1", by=people["finance2"]
-    )
-
-    bond = Bond.objects.get()
     assert fund_balance(bond_fund).available == 250_000
     assert fund_balance(bond_fund).bonds_outstanding == 750_000
 
@@ -407,14 +357,7 @@ def test_bond_lifecycle_paid_refunded_back_into_the_revolving_fund(people, case)
 def test_forfeited_bond_is_written_off(people, case):
     donate("bond", 200_000)
     bond_fund = Fund.objects.get(slug="bond")
-    request = disbursement_request(
-        case=case, fund=bond_fund, purpose="bond", amount_cents=150_000, payee="ICE", reason="r", by=people["attorney"]
-    )
-    disbursement_approve(disbursement=request, by=people["finance"])
-    disbursement_pay(
-        disbursement=request, paid_on=date(2026, 2, 1), method="check", reference="9", by=people["finance"]
-    )
-    bond = Bond.objects.get()
+    bond = posted_bond(people, case, cents=150_000, paid_on=date(2026, 2, 1), reference="9")
     bond_record_breach(bond=bond, served_on=date(2026, 9, 1), service="in_person", by=people["finance"])
 
     bond_record_forfeiture(bond=bond, forfeited_on=date(2026, 10, 5), by=people["finance"], note="missed check-in")
@@ -432,14 +375,7 @@ def test_forfeited_bond_is_written_off(people, case):
 
 def test_bond_register_shows_outstanding_bonds_with_age(people, case):
     donate("bond", 300_000)
-    bond_fund = Fund.objects.get(slug="bond")
-    request = disbursement_request(
-        case=case, fund=bond_fund, purpose="bond", amount_cents=200_000, payee="ICE", reason="r", by=people["attorney"]
-    )
-    disbursement_approve(disbursement=request, by=people["finance"])
-    disbursement_pay(
-        disbursement=request, paid_on=date(2025, 1, 2), method="check", reference="7", by=people["finance"]
-    )
+    posted_bond(people, case, cents=200_000, paid_on=date(2025, 1, 2), reference="7")
 
     page = client(people["finance"]).get(reverse("funds:bond-register")).content.decode()
 
@@ -454,15 +390,7 @@ FINANCE_URLS = ["finance-home", "disbursement-queue", "bond-register", "donation
 @pytest.mark.parametrize("role", [Role.INTAKE, Role.ATTORNEY, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN])
 def test_finance_pages_are_404_for_everyone_but_finance(people, case, role):
     donate("general", 100_000)
-    request = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug="general"),
-        purpose="expert",
-        amount_cents=1_000,
-        payee="x",
-        reason="y",
-        by=people["attorney"],
-    )
+    request = requested(people, case, cents=1_000, payee="x", reason="y")
     c = client(UserFactory(role=role))
 
     for name in FINANCE_URLS:
@@ -476,15 +404,7 @@ def test_finance_pages_are_404_for_everyone_but_finance(people, case, role):
 
 def test_finance_sees_case_number_but_not_the_name_and_cannot_open_the_case(people, case):
     donate("general", 100_000)
-    request = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug="general"),
-        purpose="expert",
-        amount_cents=1_000,
-        payee="x",
-        reason="y",
-        by=people["attorney"],
-    )
+    request = requested(people, case, cents=1_000, payee="x", reason="y")
     finance = client(people["finance"])
 
     page = finance.get(reverse("funds:disbursement-detail", args=[request.pk])).content.decode()
@@ -509,19 +429,7 @@ def test_donations_can_be_searched_by_amount(people):
 
 def test_case_payments_page_shows_the_case_bonds(people, case):
     donate("bond", 300_000)
-    request = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug="bond"),
-        purpose="bond",
-        amount_cents=150_000,
-        payee="ICE",
-        reason="r",
-        by=people["attorney"],
-    )
-    disbursement_approve(disbursement=request, by=people["finance"])
-    disbursement_pay(
-        disbursement=request, paid_on=date(2026, 2, 1), method="check", reference="9", by=people["finance"]
-    )
+    posted_bond(people, case, cents=150_000, paid_on=date(2026, 2, 1), reference="9")
 
     page = client(people["attorney"]).get(reverse("funds:case-disbursements", args=[case.number])).content.decode()
 
@@ -542,19 +450,6 @@ def test_disputes_page_lists_open_and_closed_disputes(people):
 
 
 # --- Money is paid from the bank only ---------------------------------------------------------
-
-
-def approved(people, case, *, slug="general", cents=50_000, purpose="expert") -> Disbursement:
-    request = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug=slug),
-        purpose=purpose,
-        amount_cents=cents,
-        payee="Payee",
-        reason="r",
-        by=people["attorney"],
-    )
-    return disbursement_approve(disbursement=request, by=people["finance"])
 
 
 def test_a_payment_the_bank_cannot_cover_is_refused_although_clearing_could(people, case):
@@ -593,11 +488,7 @@ def test_a_payment_the_bank_cannot_cover_is_refused_although_clearing_could(peop
 
 def test_a_backdated_payment_is_refused_when_the_bank_was_short_that_day(people, case):
     general = Fund.objects.get(slug="general")
-    donor, _ = Donor.objects.for_email("giver@example.org")
-    gift = Donation.objects.create(donor=donor, fund=general, amount_cents=80_000, status="paid")
-    arrived = datetime(2026, 3, 10, 15, tzinfo=UTC)
-    bookkeeping.book_donation(donation=gift, fee_cents=0, occurred_at=arrived)
-    bookkeeping.book_payout(key="payout:march", allocation={general: 80_000}, occurred_at=arrived, description="p")
+    donate("general", 80_000, on=datetime(2026, 3, 10, 15, tzinfo=UTC))
     request = approved(people, case, cents=30_000)
 
     with pytest.raises(ValidationError) as refused:

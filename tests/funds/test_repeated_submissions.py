@@ -8,7 +8,6 @@ request, one ``Refund`` and one refund at Stripe, one payment in the ledger, one
 from __future__ import annotations
 
 import re
-import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,12 +16,11 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AccessEvent
-from funds.models import Bond, BondEvent, Disbursement, Donation, Donor, Fund, Refund, StripeEvent, Transaction
-from funds.services import bookkeeping
-from funds.services.disbursements import disbursement_approve, disbursement_request
+from funds.models import Bond, BondEvent, Disbursement, Fund, Refund, StripeEvent, Transaction
+from funds.services.disbursements import disbursement_pay
 from kernel.models import SubmissionKey
 from tests.forms import once
-from tests.funds.conftest import assert_ledger_sound
+from tests.funds.conftest import approved, assert_ledger_sound, donate, posted_at_once, requested
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +31,6 @@ def client(user) -> Client:
     c = Client()
     c.force_login(user)
     return c
-
-
-def donate(slug: str, cents: int) -> None:
-    """Money in the fund's bank, booked as a paid-out gift."""
-    donor, _ = Donor.objects.for_email("giver@example.org")
-    fund = Fund.objects.get(slug=slug)
-    donation = Donation.objects.create(donor=donor, fund=fund, amount_cents=cents, status="paid")
-    on = datetime(2025, 1, 1, tzinfo=UTC)
-    bookkeeping.book_donation(donation=donation, fee_cents=0, occurred_at=on)
-    bookkeeping.book_payout(key=f"payout:{donation.pk}", allocation={fund: cents}, occurred_at=on, description="p")
 
 
 def key_on(page: str, name: str = "once") -> str:
@@ -60,17 +48,12 @@ def request_form(case) -> dict:
     }
 
 
-def approved(people, case, *, slug: str = "general", purpose: str = "expert", cents: int = 30_000) -> Disbursement:
-    request = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug=slug),
-        purpose=purpose,
-        amount_cents=cents,
-        payee="DHS/ICE" if purpose == "bond" else "Dr. X",
-        reason="r",
-        by=people["attorney"],
+def paid_bond(people, bond_request: Disbursement) -> Bond:
+    """``bond_request`` paid by wire: the bond it posts."""
+    disbursement_pay(
+        disbursement=bond_request, paid_on=date(2026, 1, 5), method="wire", reference="FW-1", by=people["finance2"]
     )
-    return disbursement_approve(disbursement=request, by=people["finance"])
+    return Bond.objects.get()
 
 
 # --- Payment requests ------------------------------------------------------------------------
@@ -134,24 +117,10 @@ def test_a_payment_request_sent_twice_at_once_is_one_request(people, case):
     assert connection.vendor == "postgresql"
     url = reverse("funds:disbursement-new", args=[case.number])
     form = once(request_form(case))
-    start = threading.Barrier(2)
-    answers: list[tuple[int, str]] = []
 
-    def send() -> None:
-        browser = client(people["attorney"])
-        try:
-            start.wait()
-            response = browser.post(url, form)
-            answers.append((response.status_code, response.get("Location", "")))
-        finally:
-            connection.close()
+    responses = posted_at_once(lambda: client(people["attorney"]), url, form)
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
+    answers = [(response.status_code, response.get("Location", "")) for response in responses]
     listing = reverse("funds:case-disbursements", args=[case.number])
     assert answers == [(302, listing), (302, listing)]
     assert Disbursement.objects.count() == 1
@@ -163,15 +132,7 @@ def test_a_payment_request_sent_twice_at_once_is_one_request(people, case):
 
 def test_an_approval_sent_twice_is_one_decision(people, case):
     donate("general", 100_000)
-    request = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug="general"),
-        purpose="expert",
-        amount_cents=10_000,
-        payee="Dr. X",
-        reason="r",
-        by=people["attorney"],
-    )
+    request = requested(people, case, cents=10_000, payee="Dr. X")
     finance = client(people["finance"])
     url = reverse("funds:disbursement-detail", args=[request.pk])
     form = {"action": "approve", "note": "ok", "once": key_on(finance.get(url).content.decode())}
@@ -188,7 +149,7 @@ def test_an_approval_sent_twice_is_one_decision(people, case):
 
 def test_a_payment_recorded_twice_is_paid_once(people, case):
     donate("general", 100_000)
-    request = approved(people, case)
+    request = approved(people, case, cents=30_000, payee="Dr. X")
     finance = client(people["finance2"])
     url = reverse("funds:disbursement-detail", args=[request.pk])
     page = finance.get(url).content.decode()
@@ -210,27 +171,13 @@ def test_a_payment_recorded_twice_is_paid_once(people, case):
 def test_a_payment_recorded_twice_at_once_is_paid_once(people, case):
     assert connection.vendor == "postgresql"
     donate("general", 100_000)
-    request = approved(people, case)
+    request = approved(people, case, cents=30_000, payee="Dr. X")
     url = reverse("funds:disbursement-detail", args=[request.pk])
     form = once({"action": "pay", "paid_on": "2026-01-10", "method": "check", "reference": "1042"})
-    start = threading.Barrier(2)
-    answers: list[int] = []
 
-    def send() -> None:
-        browser = client(people["finance2"])
-        try:
-            start.wait()
-            answers.append(browser.post(url, form).status_code)
-        finally:
-            connection.close()
+    responses = posted_at_once(lambda: client(people["finance2"]), url, form)
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert answers == [302, 302]
+    assert [response.status_code for response in responses] == [302, 302]
     assert Transaction.objects.filter(key__startswith=f"disbursement:{request.pk}").count() == 1
     assert_ledger_sound()
 
@@ -241,7 +188,7 @@ def test_a_payment_recorded_twice_at_once_is_paid_once(people, case):
 @pytest.fixture
 def bond_request(people, case, bond_fund):
     donate("bond", 5_000_000)
-    return approved(people, case, slug="bond", purpose="bond", cents=150_000)
+    return approved(people, case, slug="bond", purpose="bond", cents=150_000, payee="DHS/ICE")
 
 
 def test_a_bond_payment_sent_twice_is_one_bond(people, bond_request):
@@ -270,12 +217,7 @@ def test_a_bond_payment_sent_twice_is_one_bond(people, bond_request):
 
 
 def test_a_bond_step_sent_twice_is_recorded_once(people, bond_request):
-    from funds.services.disbursements import disbursement_pay
-
-    disbursement_pay(
-        disbursement=bond_request, paid_on=date(2026, 1, 5), method="wire", reference="FW-1", by=people["finance2"]
-    )
-    bond = Bond.objects.get()
+    bond = paid_bond(people, bond_request)
     finance = client(people["finance"])
     url = reverse("funds:bond-detail", args=[bond.pk])
     page = finance.get(url).content.decode()
@@ -299,12 +241,7 @@ def test_a_bond_step_sent_twice_is_recorded_once(people, bond_request):
 
 
 def test_a_fresh_bond_step_the_state_does_not_offer_is_still_refused(people, bond_request):
-    from funds.services.disbursements import disbursement_pay
-
-    disbursement_pay(
-        disbursement=bond_request, paid_on=date(2026, 1, 5), method="wire", reference="FW-1", by=people["finance2"]
-    )
-    bond = Bond.objects.get()
+    bond = paid_bond(people, bond_request)
     url = reverse("funds:bond-detail", args=[bond.pk])
 
     response = client(people["finance"]).post(
@@ -351,24 +288,10 @@ def test_a_refund_sent_twice_at_once_is_one_stripe_refund(paid_gift, fake_stripe
     gift = paid_gift()
     url = reverse("funds:donation-refund", args=[gift.pk])
     form = once({"amount": "20", "reason": ""})
-    start = threading.Barrier(2)
-    answers: list[int] = []
 
-    def send() -> None:
-        browser = client(people["finance"])
-        try:
-            start.wait()
-            answers.append(browser.post(url, form).status_code)
-        finally:
-            connection.close()
+    responses = posted_at_once(lambda: client(people["finance"]), url, form)
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert answers == [302, 302]
+    assert [response.status_code for response in responses] == [302, 302]
     assert Refund.objects.count() == 1
     assert len(refunds_at_stripe(fake_stripe)) == 1
     assert fake_stripe.objects[gift.stripe_charge_id]["amount_refunded"] == 2000
@@ -424,29 +347,16 @@ def test_retry_now_sent_twice_is_one_retry(people, fake_stripe, deliver):
 
 
 def test_every_funds_form_page_renders_its_one_time_key(people, case, paid_gift, bond_request):
-    from funds.services.disbursements import disbursement_pay
-
     attorney, finance = client(people["attorney"]), client(people["finance"])
-    requested = disbursement_request(
-        case=case,
-        fund=Fund.objects.get(slug="general"),
-        purpose="expert",
-        amount_cents=100,
-        payee="X",
-        reason="r",
-        by=people["attorney"],
-    )
+    request = requested(people, case, cents=100, payee="X")
     paid_gift()
     pages = {
         "request": attorney.get(reverse("funds:disbursement-new", args=[case.number])),
-        "decision": finance.get(reverse("funds:disbursement-detail", args=[requested.pk])),
+        "decision": finance.get(reverse("funds:disbursement-detail", args=[request.pk])),
         "bond payment": client(people["finance2"]).get(reverse("funds:disbursement-detail", args=[bond_request.pk])),
         "refunds": finance.get(reverse("funds:donation-list")),
     }
-    disbursement_pay(
-        disbursement=bond_request, paid_on=date(2026, 1, 5), method="wire", reference="FW-1", by=people["finance2"]
-    )
-    pages["bond steps"] = finance.get(reverse("funds:bond-detail", args=[Bond.objects.get().pk]))
+    pages["bond steps"] = finance.get(reverse("funds:bond-detail", args=[paid_bond(people, bond_request).pk]))
 
     for name, response in pages.items():
         assert response.status_code == 200, name
