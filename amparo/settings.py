@@ -101,7 +101,14 @@ TEMPLATES = [
 
 DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.integer("DATABASE_CONN_MAX_AGE", 0, minimum=0)
+# Persistent connections (seconds a connection is kept for the next request of the same process):
+# a new PostgreSQL connection per request costs several milliseconds (TLS, authentication), more
+# than a whole small page. Each connection is checked before a request reuses it
+# (CONN_HEALTH_CHECKS), so one cut meanwhile (a restart, pg_terminate_backend) is replaced, not
+# failed on. SQLite opens a file: nothing to keep.
+_postgres = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+DATABASES["default"]["CONN_MAX_AGE"] = env.integer("DATABASE_CONN_MAX_AGE", 60 if _postgres else 0, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server and the Celery worker share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -811,3 +818,58 @@ for _cache in CACHES.values():
         _cache["OPTIONS"] = {**REDIS_CACHE_OPTIONS, **_cache.get("OPTIONS", {})}
 # /healthz waits at most this long for the broker's PING (it answers within a second in all).
 HEALTHZ_BROKER_TIMEOUT_MS = env.integer("HEALTHZ_BROKER_TIMEOUT_MS", 400, minimum=50)
+
+# --- storage: s3 ---
+# Private files (documents, attachments, receipts, report files) on this machine's disk
+# (PRIVATE_MEDIA_ROOT, the default) or, for web and worker processes on several machines, in an
+# S3-compatible bucket (PRIVATE_STORAGE=s3). Either way every file is sealed with the field keys
+# and served only by the permission-checked views (kernel/storage.py): objects are private, no ACL
+# is sent and no signed URL is ever made. A hung store costs a request at most about
+# S3_MAX_ATTEMPTS * (S3_CONNECT_TIMEOUT_SECONDS + S3_READ_TIMEOUT_SECONDS) per call, then the
+# upload is refused as "not stored" (a 400) and a task retries.
+from urllib.parse import urlsplit  # noqa: E402 - kept inside the storage block
+
+PRIVATE_STORAGE = env.choice("PRIVATE_STORAGE", "filesystem", {"filesystem", "s3"})
+if PRIVATE_STORAGE == "s3":
+    S3_BUCKET = env.string("S3_BUCKET", "").strip()
+    if not S3_BUCKET:
+        raise ImproperlyConfigured("PRIVATE_STORAGE=s3 needs S3_BUCKET: the name of the (private) bucket.")
+    _s3_access_key = env.string("S3_ACCESS_KEY_ID", "").strip()
+    _s3_secret_key = env.string("S3_SECRET_ACCESS_KEY", "").strip()
+    if bool(_s3_access_key) != bool(_s3_secret_key):
+        raise ImproperlyConfigured(
+            "Set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or S3_SECRET_ACCESS_KEY_FILE), or neither "
+            "(then the standard AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile or instance role apply)."
+        )
+    _s3_sse = env.choice("S3_SERVER_SIDE_ENCRYPTION", "", {"", "AES256", "aws:kms"})
+    _s3_kms_key = env.string("S3_KMS_KEY_ID", "").strip()
+    if _s3_kms_key and _s3_sse != "aws:kms":
+        raise ImproperlyConfigured("S3_KMS_KEY_ID is set: it needs S3_SERVER_SIDE_ENCRYPTION=aws:kms.")
+    _s3_object_parameters = {"ServerSideEncryption": _s3_sse} if _s3_sse else {}
+    if _s3_kms_key:
+        _s3_object_parameters["SSEKMSKeyId"] = _s3_kms_key
+    _s3_endpoint = env.string("S3_ENDPOINT_URL", "").strip()
+    if _s3_endpoint and urlsplit(_s3_endpoint).scheme not in {"http", "https"}:
+        raise ImproperlyConfigured(f"S3_ENDPOINT_URL={_s3_endpoint!r} is not an http(s):// address.")
+    _s3_addressing = env.choice("S3_ADDRESSING_STYLE", "", {"", "auto", "path", "virtual"})
+    STORAGES = {
+        **STORAGES,
+        "default": {
+            "BACKEND": "kernel.storage.EncryptedS3Storage",
+            "OPTIONS": {
+                "bucket_name": S3_BUCKET,
+                "endpoint_url": _s3_endpoint or None,
+                "region_name": env.string("S3_REGION", "").strip() or None,
+                "access_key": _s3_access_key or None,
+                "secret_key": _s3_secret_key or None,
+                "location": env.string("S3_PREFIX", "").strip().strip("/"),
+                "addressing_style": _s3_addressing or None,
+                "object_parameters": _s3_object_parameters,
+                "default_acl": None,
+                "connect_timeout": env.integer("S3_CONNECT_TIMEOUT_SECONDS", 2, minimum=1),
+                "read_timeout": env.integer("S3_READ_TIMEOUT_SECONDS", 5, minimum=1),
+                "max_attempts": env.integer("S3_MAX_ATTEMPTS", 2, minimum=1),
+                "conditional_writes": env.boolean("S3_CONDITIONAL_WRITES", True),
+            },
+        },
+    }

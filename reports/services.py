@@ -379,7 +379,6 @@ def report_generate(*, run_id: int) -> ReportRun | None:
             content_sha256=digest,
             row_count=data.row_count,
             page_count=rendered.page_count,
-            finished_at=generated_at,
         )
     except ReportRunTakenOver:
         _discard(stored)
@@ -441,18 +440,21 @@ class RunFigures(TypedDict):
     content_sha256: str
     row_count: int
     page_count: int
-    finished_at: datetime
 
 
 @transaction.atomic
 def _finish(run: ReportRun, heartbeat: _Heartbeat, **figures: Unpack[RunFigures]) -> None:
     # Only while the run is still this worker's: a worker the sweep gave up on must not finish it twice.
+    # Finished is now, once its files are stored: the PDF's "generated at" is earlier (rendering
+    # starts after it), and a long run's duration would otherwise show as the build's alone.
+    now = timezone.now()
     finished = heartbeat.mine().update(
         status=ReportRun.Status.DONE,
         progress=100,
         pdf=run.pdf.name,
         csv=run.csv.name,
-        heartbeat_at=timezone.now(),
+        heartbeat_at=now,
+        finished_at=now,
         **figures,
     )
     if not finished:

@@ -14,6 +14,10 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("PWNED_PASSWORDS_API_URL", "")  # no network: tests that need it serve a fake
 os.environ.setdefault("UPLOAD_SCANNER_URL", "")  # no scan: tests/kernel/test_malware.py serves a fake clamd
+# Django's per-request connections in tests: live-server threads would otherwise keep theirs open
+# past the test (and the test database could not be dropped). Production's default is
+# tests/security/test_settings.py's to check.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 os.environ.setdefault("STRIPE_CHECKOUT_HOSTS", "checkout.stripe.com,127.0.0.1")  # the fake Stripe's own pages
 # Fixed test keys (two field keys, so every test also runs with a rotation in progress: the
 # second only decrypts).

@@ -4,8 +4,9 @@ renderer, downloaded, expired, and verified — and what happens when it goes wr
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.files.storage import default_storage
@@ -288,6 +289,22 @@ def test_storage_error_every_time_ends_failed(auditor, money, monkeypatch, djang
 
 
 @pytest.mark.django_db
+def test_a_run_is_finished_when_its_files_are_stored_not_when_rendering_starts(
+    auditor, money, settings, django_capture_on_commit_callbacks
+):
+    """The run's recorded end comes after its PDF was rendered and stored (each progress step of
+    the rendering takes 100 ms here, so an end taken before rendering would be well before)."""
+    settings.REPORT_STEP_DELAY_MS = 100
+
+    run = _request(auditor, django_capture_on_commit_callbacks)
+
+    assert run.status == ReportRun.Status.DONE
+    pdf_written = datetime.fromtimestamp(os.path.getmtime(default_storage.path(run.pdf.name)), UTC)
+    assert run.finished_at >= pdf_written
+    assert run.finished_at - run.started_at >= timedelta(milliseconds=500)
+    assert run.finished_at == run.heartbeat_at
+
+
 def test_task_leaves_a_finished_run_alone(auditor, money, django_capture_on_commit_callbacks):
     run = _request(auditor, django_capture_on_commit_callbacks)
     before = (run.pdf.name, run.pdf_sha256, run.finished_at)

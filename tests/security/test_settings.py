@@ -86,3 +86,20 @@ def test_seed_demo_does_not_exist_without_debug():
 
     assert result.returncode != 0
     assert "Unknown command: 'seed_demo'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("database_url", "kept"),
+    [("postgres://amparo@127.0.0.1:5432/amparo", 60), ("sqlite:///db.sqlite3", 0)],
+)
+def test_database_connections_are_kept_on_postgresql_and_checked_before_reuse(database_url, kept):
+    """A new PostgreSQL connection per request costs more than a small page (issue 12): production
+    keeps each for a minute, and checks it before a request reuses it."""
+    script = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    result = _manage("shell", "--no-imports", "-c", script, env={**PRODUCTION, "DATABASE_URL": database_url})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(kept), "True"]
