@@ -12,11 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from django.db import InterfaceError, OperationalError
 
-# OSError covers socket, SMTP (smtplib.SMTPException) and storage errors; OperationalError and
-# InterfaceError are what Django raises when PostgreSQL restarts or a connection is killed.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, OSError, TimeoutError)
+# What a lost database connection raises (PostgreSQL restarted, a backend killed): Django's
+# OperationalError and InterfaceError, and psycopg's own where Django does not wrap the call
+# (closing a server-side cursor, as ``QuerySet.iterator()`` and form choices use, raises
+# ``psycopg.errors.AdminShutdown`` as it is).
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+# OSError covers socket, SMTP (smtplib.SMTPException) and storage errors.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, OSError, TimeoutError)
 
 
 def transient_retry(*, max_retries: int = 8, backoff: int = 5, backoff_max: int = 600) -> dict[str, Any]:

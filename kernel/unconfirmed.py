@@ -30,7 +30,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError, connections
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -39,10 +39,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 
 from kernel.once import ONCE_FIELD
+from kernel.retry import CONNECTION_ERRORS
 
 logger = logging.getLogger(__name__)
 
-CONNECTION_LOST = (OperationalError, InterfaceError)
+CONNECTION_LOST = CONNECTION_ERRORS
 RETRY_AFTER_SECONDS = 5
 NOT_RESENT = {"csrfmiddlewaretoken"}
 

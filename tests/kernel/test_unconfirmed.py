@@ -13,15 +13,17 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.roles import Role
 from casework import services
 from casework.models import Case, DetentionFacility
 from kernel.once import ONCE_FIELD
+from kernel.retry import TRANSIENT_ERRORS
 from kernel.unconfirmed import UnconfirmedMiddleware
 from tests.factories import UserFactory
 from tests.forms import once
@@ -163,6 +165,21 @@ def test_a_page_whose_connection_dies_answers_a_plain_503_not_the_500_page(clien
     assert "Temporarily unavailable" in response.content.decode()
     monkeypatch.setattr(selectors, "case_list", case_list)
     assert client.get(reverse("casework:case-list")).status_code == 200  # the next request reconnects
+
+
+def test_psycopgs_own_lost_connection_error_is_a_lost_connection_too():
+    """Form choices and ``iterator()`` read through a server-side cursor, and Django does not wrap its
+    ``close()``: a backend killed while a page renders its choices raised psycopg's own
+    ``AdminShutdown`` (seen in bench/drills/mixed_load.py). It is still a lost connection: a 503
+    "could not confirm", not the 500 page, and a task retries it."""
+    lost = psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+
+    response = UnconfirmedMiddleware(lambda request: HttpResponse()).process_exception(request, lost)
+
+    assert response is not None and response.status_code == 503
+    assert isinstance(lost, TRANSIENT_ERRORS)
 
 
 def test_other_errors_are_left_to_the_500_handler():
