@@ -10,37 +10,24 @@ Messages name the setting and the host, never a URL (it may hold a password).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import ssl
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core import checks
+
+from kernel.hosts import is_local_host
 
 # The libpq modes that refuse a server without a certificate signed by the CA we trust; ``prefer``
 # (the default) and ``require`` accept anyone, and ``prefer`` falls back to plaintext.
 VERIFIED_SSLMODES = frozenset({"verify-full", "verify-ca"})
 POSTGRESQL_ENGINES = ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis")
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-
-
-def is_local_host(host: str | None) -> bool:
-    """True for a server on this machine: no host (the client's unix-socket default), a socket
-    path, ``localhost`` or a loopback address."""
-    host = unquote(host or "").strip().strip("[]")
-    if not host or host.startswith(("/", "@")):
-        return True
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @checks.register(checks.Tags.security, deploy=True)

@@ -20,7 +20,7 @@ from django.dispatch import Signal
 
 from kernel.crypto import bytes_key_id, keyring, text_key_id
 from kernel.fields import EncryptedTextField
-from kernel.storage import EncryptedFileSystemStorage
+from kernel.storage import EncryptedFileSystemStorage, EncryptedS3Storage, stored_files
 
 _BATCH = 500
 
@@ -102,6 +102,15 @@ def reencrypt(*, dry_run: bool = False) -> Tally:
             found, rewritten = result
             tally.values.update(found)
             tally.rewritten_values += rewritten
+    if isinstance(default_storage, EncryptedS3Storage):
+        # A bucket: each object's key id from its first bytes, and a rewrite is one whole PUT.
+        bucket = default_storage
+        for stored in list(stored_files(storage=bucket)):
+            kid = bucket.sealed_key_id(stored.name) or "plain"
+            tally.files[kid] += 1
+            if kid != ring.primary_id and not dry_run and bucket.rewrite_with_newest_key(stored.name):
+                tally.rewritten_files += 1
+        return tally
     for storage, path, head in list(_stored_files()):
         if path.endswith((".reencrypt", ".open")):
             continue  # a rewrite interrupted half-way: the original is still in place

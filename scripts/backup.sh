@@ -48,11 +48,16 @@ database = settings.DATABASES["default"]
 if database["ENGINE"] != "django.db.backends.postgresql":
     raise SystemExit("backup: DATABASE_URL is not PostgreSQL: back up " + str(database["NAME"]) + " by hand")
 options = database.get("OPTIONS", {})
+files = settings.STORAGES["default"]
+in_bucket = files["BACKEND"] == "kernel.storage.EncryptedS3Storage"
+store = "s3://" + files["OPTIONS"]["bucket_name"] + "/" + files["OPTIONS"].get("location", "") if in_bucket else "filesystem"
 lines = {
     "blind_index_key_fingerprint": key_fingerprint(),
     "field_key_ids": ",".join(keyring().ids),
     "secret_key_fingerprint": hashlib.sha256(b"amparo.backup.secret-key\0" + settings.SECRET_KEY.encode()).hexdigest()[:16],
-    "files_dir": settings.STORAGES["default"]["OPTIONS"]["location"],
+    # Files in an S3 bucket (PRIVATE_STORAGE=s3) are not in the archive: the bucket keeps them.
+    "files_dir": "" if in_bucket else files["OPTIONS"]["location"],
+    "files_store": store,
     "PGDATABASE": database["NAME"],
     "PGUSER": database.get("USER") or "",
     "PGPASSWORD": database.get("PASSWORD") or "",
@@ -73,7 +78,7 @@ load_description() {
     while IFS='=' read -r name value; do
         case "$name" in
             PG*) if [[ -n "$value" ]]; then export "$name=$value"; else unset "$name"; fi ;;
-            blind_index_key_fingerprint | field_key_ids | secret_key_fingerprint | files_dir)
+            blind_index_key_fingerprint | field_key_ids | secret_key_fingerprint | files_dir | files_store)
                 printf -v "DESCRIBED_$name" '%s' "$value" ;;
         esac
     done < <(describe)
@@ -133,8 +138,12 @@ dumped_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 # 2. The private files, after: anything written since the dump is an orphan, never a missing file.
 # Files being written (.partial-*) or re-sealed (*.reencrypt) are not finished files: left out.
-log "files $files_dir → $name/files.tar"
-if [[ -d "$files_dir" ]]; then
+log "files ${files_dir:-$DESCRIBED_files_store} → $name/files.tar"
+if [[ "$DESCRIBED_files_store" != filesystem ]]; then
+    # One bucket shared by every machine: it is kept by its own versioning and replication (docs/backup.md).
+    log "files are in $DESCRIBED_files_store: not archived here (the bucket's versioning and replication keep them)"
+    tar --create --file="$work/files.tar" --files-from=/dev/null
+elif [[ -d "$files_dir" ]]; then
     set +e
     tar --create --file="$work/files.tar" --directory="$files_dir" \
         --exclude='.partial-*' --exclude='*.reencrypt' --exclude='*.open' .
@@ -172,6 +181,7 @@ fi
     echo "database=$PGDATABASE"
     echo "database_sha256=$(sha256_of "$work/database.dump")"
     echo "files_sha256=$(sha256_of "$work/files.tar")"
+    echo "files_store=$DESCRIBED_files_store"
     echo "files_count=$(tar --list --file="$work/files.tar" | grep -cv '/$' || true)"
     echo "keys_file=$(basename "$keys_file")"
     echo "keys_sha256=$(sha256_of "$keys_file")"

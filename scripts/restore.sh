@@ -17,7 +17,9 @@
 #      match nobody, and under other field keys nothing could be read;
 #   3. the database is empty and the files folder is empty (exit 2 otherwise: never over live data);
 #   4. pg_restore (without owners and grants: run scripts/db-roles.sql afterwards, as after migrate);
-#   5. the files are unpacked;
+#   5. the files are unpacked (with PRIVATE_STORAGE=s3 they stay in the bucket, which its versioning
+#      keeps: a backup made from a bucket has no files in its archive; one made from a folder is refused
+#      until its files are copied into the bucket);
 #   6. `manage.py migrate --check` (exit 3 if this code expects migrations the backup lacks: run
 #      `manage.py migrate`, then `manage.py verify_restore`);
 #   7. `manage.py verify_restore`: every encrypted value and every file is read, the keys are checked
@@ -82,9 +84,19 @@ while IFS='=' read -r name value; do
         field_key_ids) env_field_ids=$value ;;
         secret_key_fingerprint) env_secret=$value ;;
         files_dir) files_dir=$value ;;
+        files_store) files_store=$value ;;
     esac
 done < <("$ROOT/scripts/backup.sh" --describe)
-[[ -n "${env_blind:-}" && -n "${files_dir:-}" ]] || die 1 "could not read the application's settings"
+[[ -n "${env_blind:-}" && ( -n "${files_dir:-}" || "${files_store:-}" == s3://* ) ]] \
+    || die 1 "could not read the application's settings"
+in_bucket=0
+if [[ "${files_store:-filesystem}" != filesystem ]]; then
+    in_bucket=1
+    files_count=$(manifest files_count)
+    [[ "${files_count:-0}" == 0 ]] || die 2 "this backup holds $files_count files in files.tar, but this environment" \
+        "keeps its files in $files_store: copy them into the bucket first (they are sealed, the same bytes in a" \
+        "folder or a bucket: unpack files.tar and upload it under the prefix), then run this with PRIVATE_STORAGE=s3"
+fi
 
 wanted_blind=$(manifest blind_index_key_fingerprint)
 if [[ $new_index_key == 1 ]]; then
@@ -113,7 +125,7 @@ tables=$(psql -X --no-password --tuples-only --no-align \
     -c "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public'") \
     || die 1 "cannot connect to the target database $PGDATABASE (create it first: createdb $PGDATABASE)"
 [[ "$tables" == "0" ]] || die 2 "the target database $PGDATABASE is not empty ($tables tables): restore into a new one"
-if [[ -d "$files_dir" ]] && [[ -n "$(ls -A "$files_dir")" ]]; then
+if [[ $in_bucket == 0 && -d "$files_dir" ]] && [[ -n "$(ls -A "$files_dir")" ]]; then
     die 2 "the files folder $files_dir is not empty: restore into a new one"
 fi
 
@@ -122,10 +134,14 @@ log "database → $PGDATABASE"
 pg_restore --no-password --exit-on-error --no-owner --no-acl --dbname="$PGDATABASE" "$backup/database.dump"
 
 # 5. The files (sealed as they were: they are decrypted only by the application, with the keys).
-log "files → $files_dir"
-mkdir -p "$files_dir"
-chmod 700 "$files_dir"
-tar --extract --file="$backup/files.tar" --directory="$files_dir" --no-same-owner
+if [[ $in_bucket == 1 ]]; then
+    log "files: kept in $files_store (restore the bucket's versions of the backup's time if needed; verify_restore reads them)"
+else
+    log "files → $files_dir"
+    mkdir -p "$files_dir"
+    chmod 700 "$files_dir"
+    tar --extract --file="$backup/files.tar" --directory="$files_dir" --no-same-owner
+fi
 
 # 6. The schema is the one this code expects.
 if ! "$PYTHON" "$ROOT/manage.py" migrate --check >/dev/null; then
@@ -139,4 +155,4 @@ fi
 
 # 7. Everything reads back.
 "$PYTHON" "$ROOT/manage.py" verify_restore || die 4 "the restored data could not all be read (see above)"
-log "done: $(manifest database) of $(manifest created_at) restored into $PGDATABASE and $files_dir; run scripts/db-roles.sql next"
+log "done: $(manifest database) of $(manifest created_at) restored into $PGDATABASE and ${files_dir:-$files_store}; run scripts/db-roles.sql next"
