@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +15,8 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from casework import services
-from casework.models import AssignmentRole
+from casework.models import AssignmentRole, DocumentKind, ReliefKind, ReliefStatus
+from tests.casework.test_documents import minimal_pdf
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -255,3 +257,42 @@ def test_other_supervisors_and_new_attorney_see_nothing_extra(register_case, int
     newcomer = UserFactory(role=Role.ATTORNEY)
 
     assert "2026-" not in _client(newcomer).get(reverse("casework:case-list")).content.decode().split("<main")[1]
+
+
+def _add_to_case(case, n, *, attorney, supervisor, court, start=0):
+    """``n`` more of each thing a case page lists: hearings, deadlines, notes, documents, relief."""
+    kinds = list(ReliefKind)
+    for i in range(start, start + n):
+        services.hearing_schedule(
+            case=case, kind="master", starts_at=datetime.now(UTC) + timedelta(days=3 + i), court=court, by=supervisor
+        )
+        services.deadline_add_manual(
+            case=case, title=f"Task {i}", due_on=timezone.localdate() + timedelta(days=5 + i), by=attorney
+        )
+        services.note_add(case=case, body=f"Called the family ({i}).", privileged=i % 2 == 0, by=attorney)
+        services.document_upload(
+            case=case,
+            upload=SimpleUploadedFile(f"e{i}.pdf", minimal_pdf(), content_type="application/pdf"),
+            kind=DocumentKind.EVIDENCE,
+            title=f"Exhibit {i}",
+            by=attorney,
+        )
+        services.relief_save(
+            case=case, kind=kinds[i], status=ReliefStatus.PREPARING, filed_on=None, decided_on=None, by=attorney
+        )
+
+
+@pytest.mark.parametrize("viewer", ["attorney", "supervisor"])
+def test_the_case_page_uses_the_same_number_of_queries_for_1_and_3_of_everything(
+    assigned_case, attorney, supervisor, court, private_root, viewer
+):
+    client = _client({"attorney": attorney, "supervisor": supervisor}[viewer])
+    url = reverse("casework:case-detail", args=[assigned_case.number])
+    _add_to_case(assigned_case, 1, attorney=attorney, supervisor=supervisor, court=court)
+    client.get(url)  # warm up
+    one = _queries(client, url)
+
+    _add_to_case(assigned_case, 2, start=1, attorney=attorney, supervisor=supervisor, court=court)
+    three = _queries(client, url)
+
+    assert one == three
