@@ -16,7 +16,8 @@ first (right after ``SecurityMiddleware``) and answers:
 Django never reads past ``Content-Length`` (its ``LimitedStream``), so a checked length bounds the
 body. Other bodies (forms without files, webhooks) are bounded by ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
 
-A body that fits is then parsed here, at once: a file larger than ``FILE_UPLOAD_MAX_MEMORY_SIZE``
+A body that fits is then parsed here, at once (for the views whose CSRF check would parse it
+anyway: a CSRF-exempt view, such as the Stripe webhook, may read the raw body instead): a file larger than ``FILE_UPLOAD_MAX_MEMORY_SIZE``
 is spooled by Django to a temporary file (``FILE_UPLOAD_TEMP_DIR``), and when that disk is full the
 write fails inside the parser. Parsed later (by the CSRF check) that is an ``OSError`` and a 500;
 here it is a **400** saying the file could not be stored, and the temporary files are closed (so
@@ -116,6 +117,12 @@ def _parse_upload(request: HttpRequest) -> HttpResponse | None:
         "multipart/form-data"
     ):
         return None
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return None
+    if getattr(view, "csrf_exempt", False):
+        return None  # the CSRF check would not parse it either: such a view may read the raw body (a webhook)
     try:
         request.POST  # noqa: B018 -- reading it parses the body and the files
     except OSError as exc:

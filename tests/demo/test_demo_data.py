@@ -7,7 +7,6 @@ from datetime import date, time, timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -42,15 +41,24 @@ pytestmark = pytest.mark.django_db
 COUNT = 40
 
 
-@pytest.fixture
-def demo_accounts(db):
-    """The accounts part of ``seed_demo`` alone (the command would also seed 200 cases)."""
+def _demo_accounts() -> dict:
     return {email: demo_account_save(email=email, full_name=name, role=role) for email, name, role in DEMO_ACCOUNTS}
 
 
+@pytest.fixture(scope="module")
+def _seeded_once(django_db_setup, django_db_blocker):
+    """The accounts and the cases, seeded once for this module's tests (seeding takes seconds) in a
+    transaction rolled back after the last of them. Each test's own transaction is a savepoint
+    inside it, so what a test changes is undone before the next one."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        _demo_accounts()
+        yield seed_casework(count=COUNT)
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(demo_accounts) -> dict:
-    return seed_casework(count=COUNT)
+def seeded(_seeded_once, db) -> dict:
+    return dict(_seeded_once)
 
 
 def _lead_cases(email: str, *, active_only: bool = False) -> set[int]:
@@ -211,38 +219,3 @@ def test_every_row_a_step_creates_is_backdated_to_that_step(seeded):
         assert all(case.registered_at <= d.created_at < now for d in case.deadlines.all())
     stamps = set(CaseEvent.objects.values_list("at", flat=True))
     assert len(stamps) > 0.8 * CaseEvent.objects.count()  # each step has its own moment
-
-
-def test_the_same_seed_makes_the_same_cases(demo_accounts):
-    def run() -> list[tuple]:
-        with transaction.atomic():
-            seed_casework(count=15, seed=7)
-            made = list(
-                Case.objects.order_by("number").values_list(
-                    "number", "status", "detainee__given_names", "detainee__family_names", "detainee__a_number"
-                )
-            )
-            transaction.set_rollback(True)
-        return made
-
-    first = run()
-    assert len(first) == 15
-    assert run() == first
-
-
-def test_seed_demo_loads_the_full_demo_once(settings):
-    settings.DEBUG = True
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    assert "Demo casework created: 200 cases (25 in triage, 150 active, 25 closed)" in out.getvalue()
-    counts = Case.objects.aggregate(
-        active=Count("id", filter=Q(status=CaseStatus.ACTIVE)), triage=Count("id", filter=Q(status="triage"))
-    )
-    assert counts == {"active": 150, "triage": 25}
-    assert 60 <= len(_lead_cases(ATTORNEY_EMAIL, active_only=True)) <= 90
-    assert 40 <= len(_lead_cases(ATTORNEY2_EMAIL, active_only=True)) <= 65
-
-    out = StringIO()
-    call_command("seed_demo", stdout=out)  # run twice: the accounts are refreshed, no case is added
-    assert "already there, nothing created" in out.getvalue()
-    assert Case.objects.count() == 200
