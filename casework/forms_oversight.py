@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from casework.models import Case, DemandKind, DemandSource, DemandStatus, LegalDemand
 from casework.selectors_oversight import cases_by_number
 from kernel.clock import fund_time_zone
+from kernel.concurrency import VersionedForm, versioned
 from kernel.forms import PERIOD_DAYS, RECORD_DAYS, BoundedDateField
 from kernel.once import OnceForm
 
@@ -146,7 +147,20 @@ class LegalDemandForm(OnceForm):
         return data
 
 
-class LegalDemandUpdateForm(forms.Form):
+def demand_values(demand: LegalDemand) -> dict[str, Any]:
+    """What the update form shows of ``demand`` (its initial values, and what its stamp covers)."""
+    notified = timezone.localtime(demand.counsel_notified_at, fund_time_zone()) if demand.counsel_notified_at else None
+    return {
+        "status": demand.status,
+        "counsel": demand.counsel,
+        "counsel_notified_on": notified.date() if notified else None,
+        "counsel_notified_time": notified.time().replace(second=0, microsecond=0) if notified else None,
+        "response": demand.response,
+        "produced": demand.produced,
+    }
+
+
+class LegalDemandUpdateForm(VersionedForm):
     status = forms.ChoiceField(label=_("Status"), choices=DemandStatus.choices)
     counsel = forms.CharField(label=_("Counsel"), max_length=200, required=False)
     counsel_notified_on = BoundedDateField(days=RECORD_DAYS, label=_("Counsel notified on"), required=False)
@@ -168,18 +182,8 @@ class LegalDemandUpdateForm(forms.Form):
 
     @classmethod
     def for_demand(cls, demand: LegalDemand, data: Any = None) -> LegalDemandUpdateForm:
-        notified = (
-            timezone.localtime(demand.counsel_notified_at, fund_time_zone()) if demand.counsel_notified_at else None
-        )
-        initial = {
-            "status": demand.status,
-            "counsel": demand.counsel,
-            "counsel_notified_on": notified.date() if notified else None,
-            "counsel_notified_time": notified.time().replace(second=0, microsecond=0) if notified else None,
-            "response": demand.response,
-            "produced": demand.produced,
-        }
-        return cls(data, initial=initial)
+        """The form as the demand stands now, with the stamp that detects a change by someone else."""
+        return cls(data, initial=versioned(demand_values(demand)))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

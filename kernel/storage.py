@@ -127,6 +127,20 @@ def _is_missing(exc: ClientError) -> bool:
     return str(exc.response.get("Error", {}).get("Code", "")) in _MISSING_CODES
 
 
+@contextlib.contextmanager
+def _store_errors(name: str) -> Iterator[None]:
+    """The object store's errors as the storage API's: a missing object is ``FileNotFoundError``,
+    anything else the store did (refused, timed out) ``ObjectStoreError``."""
+    try:
+        yield
+    except ClientError as exc:
+        if _is_missing(exc):
+            raise FileNotFoundError(errno.ENOENT, "no such stored file", name) from exc
+        raise ObjectStoreError(exc) from exc
+    except BotoCoreError as exc:
+        raise ObjectStoreError(exc) from exc
+
+
 def _delete_unless_kept(storage: Storage, name: str, kept: list[bool]) -> None:
     # Runs when Django drops the commit callback (or at interpreter exit): no logging on success,
     # since at exit the log streams may be closed already.
@@ -346,15 +360,9 @@ class EncryptedS3Storage(S3Storage):
             raise FileNotStored(exc) from exc
 
     def _get_sealed(self, name: str) -> bytes:
-        try:
+        with _store_errors(name):
             response = self.client.get_object(Bucket=self.bucket_name, Key=self._key(name))
             return cast(bytes, response["Body"].read())
-        except ClientError as exc:
-            if _is_missing(exc):
-                raise FileNotFoundError(errno.ENOENT, "no such stored file", name) from exc
-            raise ObjectStoreError(exc) from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(exc) from exc
 
     def _open(self, name: str, mode: str = "rb") -> File[Any]:
         if "w" in mode or "a" in mode or "+" in mode:
@@ -365,13 +373,10 @@ class EncryptedS3Storage(S3Storage):
 
     def exists(self, name: str) -> bool:
         try:
-            self.client.head_object(Bucket=self.bucket_name, Key=self._key(name))
-        except ClientError as exc:
-            if _is_missing(exc):
-                return False
-            raise ObjectStoreError(exc) from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(exc) from exc
+            with _store_errors(name):
+                self.client.head_object(Bucket=self.bucket_name, Key=self._key(name))
+        except FileNotFoundError:
+            return False
         return True
 
     def delete(self, name: str) -> None:
@@ -382,14 +387,8 @@ class EncryptedS3Storage(S3Storage):
 
     def size(self, name: str) -> int:
         """The size of the plain content (what a download sends): the sealed object less its fixed framing."""
-        try:
+        with _store_errors(name):
             length = self.client.head_object(Bucket=self.bucket_name, Key=self._key(name))["ContentLength"]
-        except ClientError as exc:
-            if _is_missing(exc):
-                raise FileNotFoundError(errno.ENOENT, "no such stored file", name) from exc
-            raise ObjectStoreError(exc) from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(exc) from exc
         return int(length) - SEALED_OVERHEAD
 
     def url(
@@ -414,17 +413,11 @@ class EncryptedS3Storage(S3Storage):
     def sealed_key_id(self, name: str) -> str | None:
         """The id of the key that sealed object ``name`` (None: not sealed), from its first bytes only."""
         header = len(FILE_MAGIC) + KEY_ID_CHARS
-        try:
+        with _store_errors(name):
             response = self.client.get_object(
                 Bucket=self.bucket_name, Key=self._key(name), Range=f"bytes=0-{header - 1}"
             )
             return bytes_key_id(cast(bytes, response["Body"].read()))
-        except ClientError as exc:
-            if _is_missing(exc):
-                raise FileNotFoundError(errno.ENOENT, "no such stored file", name) from exc
-            raise ObjectStoreError(exc) from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(exc) from exc
 
     def rewrite_with_newest_key(self, name: str) -> bool:
         """Re-seal one stored object with the first key if it is under an older one (or not sealed).

@@ -26,10 +26,12 @@ from casework.forms_oversight import (
     LegalDemandForm,
     LegalDemandUpdateForm,
     ReadsFilterForm,
+    demand_values,
 )
 from casework.models import LegalDemand, ReadAlert
 from casework.selectors_oversight import DEMAND_OBJECT_TYPE
 from casework.services import oversight
+from casework.views._common import save_stamped
 from kernel.client_ip import client_ip
 from kernel.forms import add_validation_errors
 from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect, submission
@@ -115,11 +117,15 @@ def legal_demand_detail(request: AuthenticatedHttpRequest, reference: str) -> Ht
     """The demand, its cases and attorneys, its history, and the form to record what followed."""
     demand = _demand_or_404(reference)
     form = LegalDemandUpdateForm.for_demand(demand, request.POST if request.method == "POST" else None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            oversight.legal_demand_update(
-                demand=demand,
+        saved = save_stamped(
+            form,
+            instance=demand,
+            values=demand_values,
+            save=lambda locked: oversight.legal_demand_update(
+                demand=locked,
                 status=data["status"],
                 counsel=data["counsel"],
                 counsel_notified_at=data["counsel_notified_at"],
@@ -127,12 +133,14 @@ def legal_demand_detail(request: AuthenticatedHttpRequest, reference: str) -> Ht
                 produced=data["produced"],
                 by=request.user,
                 ip_address=client_ip(request),
-            )
-        except ValidationError as exc:
-            add_validation_errors(form, exc)
-        else:
+            ),
+        )
+        if saved.saved:
             messages.success(request, _("Legal demand %(reference)s updated.") % {"reference": demand.reference})
             return redirect("casework:legal-demand-detail", reference=demand.reference)
+        status = saved.status  # 409 someone else's change, 400 a refusal
+    elif request.method == "POST":
+        status = 400
     _logged_view(request, DEMAND_OBJECT_TYPE, demand.reference)
     history = Paginator(selectors_oversight.legal_demand_history(demand), PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -142,7 +150,7 @@ def legal_demand_detail(request: AuthenticatedHttpRequest, reference: str) -> Ht
         "history": history,
         "opens_cases": user_role(request.user) == Role.SUPERVISOR,
     }
-    return render(request, "casework/oversight/demand_detail.html", context, status=400 if form.errors else 200)
+    return render(request, "casework/oversight/demand_detail.html", context, status=status)
 
 
 # --- Read histories -------------------------------------------------------------------------------

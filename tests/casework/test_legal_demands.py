@@ -21,7 +21,7 @@ from casework.selectors_oversight import cases_on_legal_hold
 from casework.services import oversight
 from kernel.clock import fund_time_zone
 from tests.factories import UserFactory
-from tests.forms import once
+from tests.forms import once, version
 from tests.personas import ADMIN, PERSONAS, SUPERVISOR, outcome, staff_page
 
 pytestmark = pytest.mark.django_db
@@ -334,16 +334,21 @@ def test_recording_what_followed_logs_which_fields_changed_never_their_text(supe
     url = reverse("casework:legal-demand-detail", args=[demand.reference])
     today = timezone.localdate().isoformat()
 
-    response = _client(supervisor).post(
+    client = _client(supervisor)
+    response = client.post(
         url,
-        {
-            "status": DemandStatus.UNDER_REVIEW,
-            "counsel": "Lee & Park LLP",
-            "counsel_notified_on": today,
-            "counsel_notified_time": timezone.localtime(timezone.now(), fund_time_zone()).strftime("%H:%M"),
-            "response": "",
-            "produced": "Nothing yet.",
-        },
+        version(
+            client,
+            url,
+            {
+                "status": DemandStatus.UNDER_REVIEW,
+                "counsel": "Lee & Park LLP",
+                "counsel_notified_on": today,
+                "counsel_notified_time": timezone.localtime(timezone.now(), fund_time_zone()).strftime("%H:%M"),
+                "response": "",
+                "produced": "Nothing yet.",
+            },
+        ),
     )
 
     demand.refresh_from_db()
@@ -371,13 +376,36 @@ def test_recording_what_followed_logs_which_fields_changed_never_their_text(supe
 def test_what_followed_is_checked(supervisor, data, message):
     demand = _record(supervisor)
     form = {"status": DemandStatus.UNDER_REVIEW, "counsel": "", "response": "", "produced": "", **data}
+    client = _client(supervisor)
+    url = reverse("casework:legal-demand-detail", args=[demand.reference])
 
-    response = _client(supervisor).post(reverse("casework:legal-demand-detail", args=[demand.reference]), form)
+    response = client.post(url, version(client, url, form))
 
     assert response.status_code == 400
     assert message in response.content.decode()
     demand.refresh_from_db()
     assert demand.status == DemandStatus.RECEIVED
+
+
+def test_what_followed_recorded_meanwhile_by_someone_else_is_not_overwritten(supervisor):
+    """Two supervisors open the same demand; the second to save an old form gets a 409 naming what
+    changed, and the first one's record stays."""
+    demand = _record(supervisor)
+    url = reverse("casework:legal-demand-detail", args=[demand.reference])
+    first, second = _client(supervisor), _client(UserFactory(role=Role.SUPERVISOR))
+    blank = {"status": DemandStatus.RECEIVED, "counsel": "", "response": "", "produced": ""}
+    first_form, second_form = version(first, url, blank), version(second, url, blank)
+
+    saved = first.post(url, {**first_form, "status": DemandStatus.UNDER_REVIEW, "counsel": "Lee & Park LLP"})
+    stale = second.post(url, {**second_form, "counsel": "In-house counsel"})
+
+    assert saved.status_code == 302
+    assert stale.status_code == 409
+    page = stale.content.decode()
+    assert "Someone else changed this record after you opened the form" in page
+    assert "Lee &amp; Park LLP" in page
+    demand.refresh_from_db()
+    assert (demand.status, demand.counsel) == (DemandStatus.UNDER_REVIEW, "Lee & Park LLP")
 
 
 def test_saving_without_a_change_writes_no_log_row(supervisor):

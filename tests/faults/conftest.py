@@ -38,6 +38,7 @@ from typing import TypeVar
 import pytest
 import redis
 from celery import Celery
+from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
 
@@ -47,6 +48,7 @@ from amparo.celery import app
 from kernel.cache import fail_open_reset
 from kernel.models import OutboxMessage
 from tests.factories import UserFactory
+from tests.faults.workers import CeleryWorker
 from tests.forms import once
 
 BROKER_DB = 0
@@ -243,3 +245,43 @@ def invite() -> Invitation:
     invited = User.objects.get(email=INVITE["email"])
     waiting = OutboxMessage.objects.get(task_name="accounts.tasks.send_invitation_email")
     return Invitation(response=response, took=took, invited=invited, waiting=waiting)
+
+
+@pytest.fixture
+def storage(settings, tmp_path) -> Path:
+    """One private storage folder for the test process and its workers."""
+    folder = tmp_path / "private"
+    folder.mkdir()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "kernel.storage.EncryptedFileSystemStorage", "OPTIONS": {"location": str(folder)}},
+    }
+    return folder
+
+
+@pytest.fixture
+def start_worker(
+    transactional_db, celery_on_private_redis, private_redis, storage, tmp_path
+) -> Iterator[Callable[..., CeleryWorker]]:
+    """Start a real worker (``tests/faults/workers.py``) of ``pool`` serving ``queues``, with extra
+    environment ``env``, on ``private_redis`` and ``storage``; every worker started is killed at the end."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs the test's PostgreSQL database")
+    started: list[CeleryWorker] = []
+
+    def start(pool: str = "prefork", *, queues: str = REPORTS_QUEUE, env: dict[str, str] | None = None) -> CeleryWorker:
+        folder = tmp_path / f"worker-{len(started)}"
+        folder.mkdir()
+        worker = CeleryWorker(
+            folder=folder,
+            broker_url=private_redis.url(),
+            pool=pool,
+            queues=queues,
+            env={"PRIVATE_MEDIA_ROOT": str(storage), **(env or {})},
+        )
+        started.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in started:
+        worker.kill()

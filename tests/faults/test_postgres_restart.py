@@ -20,8 +20,6 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -32,7 +30,6 @@ from kernel.enqueue import enqueue_on_commit
 from reports.models import ReportRun
 from tests.faults.smtp import SmtpSink
 from tests.faults.test_worker_killed import _assert_exports_and_files, _done, _mid_run, _request
-from tests.faults.workers import CeleryWorker
 from tests.reports import test_runs
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -67,48 +64,10 @@ def restart_postgres() -> float:
     return time.monotonic() - started
 
 
-@pytest.fixture
-def storage(settings, tmp_path) -> Path:
-    folder = tmp_path / "private"
-    folder.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "kernel.storage.EncryptedFileSystemStorage", "OPTIONS": {"location": str(folder)}},
-    }
-    return folder
-
-
-@pytest.fixture
-def start_worker(
-    transactional_db, celery_on_private_redis, private_redis, storage, tmp_path
-) -> Iterator[Callable[..., CeleryWorker]]:
-    """Start a worker serving ``queues`` with extra environment; killed at the end of the test."""
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs the test's PostgreSQL database")
-    started: list[CeleryWorker] = []
-
-    def start(*, queues: str, env: dict[str, str]) -> CeleryWorker:
-        folder = tmp_path / f"worker-{len(started)}"
-        folder.mkdir()
-        worker = CeleryWorker(
-            folder=folder,
-            broker_url=private_redis.url(),
-            pool="prefork",
-            queues=queues,
-            env={"PRIVATE_MEDIA_ROOT": str(storage), **env},
-        )
-        started.append(worker)
-        return worker.start()
-
-    yield start
-    for worker in started:
-        worker.kill()
-
-
 def test_a_report_under_way_when_postgresql_restarts_is_retried_and_finishes_once(
     start_worker, auditor, money, storage
 ):
-    worker = start_worker(queues="reports", env={"REPORT_RUN_LEASE_SECONDS": "3", "REPORT_STEP_DELAY_MS": "600"})
+    worker = start_worker(env={"REPORT_RUN_LEASE_SECONDS": "3", "REPORT_STEP_DELAY_MS": "600"})
     run = _mid_run(_request(auditor))
     progress_before = run.progress
 

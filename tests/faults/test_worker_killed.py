@@ -24,18 +24,16 @@ nothing behind).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AccessEvent
 from reports import services
 from reports.models import ReportKind, ReportRun
-from tests.faults.workers import CeleryWorker
 from tests.reports import test_runs
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -49,45 +47,6 @@ WORKER_ENV = {
 # The report tests' fixtures, by name.
 auditor = test_runs.auditor
 money = test_runs.money
-
-
-@pytest.fixture
-def storage(settings, tmp_path) -> Path:
-    """One private storage folder for the test process and its workers."""
-    folder = tmp_path / "private"
-    folder.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "kernel.storage.EncryptedFileSystemStorage", "OPTIONS": {"location": str(folder)}},
-    }
-    return folder
-
-
-@pytest.fixture
-def start_worker(
-    transactional_db, celery_on_private_redis, private_redis, storage, tmp_path
-) -> Iterator[Callable[[str], CeleryWorker]]:
-    """Start a report worker of the given pool; every worker started is killed at the end of the test."""
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs the test's PostgreSQL database")
-    started: list[CeleryWorker] = []
-
-    def start(pool: str) -> CeleryWorker:
-        folder = tmp_path / f"worker-{len(started)}"
-        folder.mkdir()
-        worker = CeleryWorker(
-            folder=folder,
-            broker_url=private_redis.url(),
-            pool=pool,
-            queues="reports",
-            env={**WORKER_ENV, "PRIVATE_MEDIA_ROOT": str(storage)},
-        )
-        started.append(worker)
-        return worker.start()
-
-    yield start
-    for worker in started:
-        worker.kill()
 
 
 def _period() -> dict:
@@ -136,7 +95,7 @@ def _assert_exports_and_files(run: ReportRun, storage: Path) -> None:
 
 
 def test_a_prefork_child_killed_mid_report_is_replaced_and_the_run_finishes_once(start_worker, auditor, money, storage):
-    worker = start_worker("prefork")
+    worker = start_worker("prefork", env=WORKER_ENV)
     run = _mid_run(_request(auditor))
 
     worker.kill_pool_child()
@@ -151,11 +110,11 @@ def test_a_prefork_child_killed_mid_report_is_replaced_and_the_run_finishes_once
 def test_a_worker_killed_mid_report_is_recovered_by_the_sweep_and_the_run_finishes_once(
     start_worker, auditor, money, storage, pool
 ):
-    worker = start_worker(pool)
+    worker = start_worker(pool, env=WORKER_ENV)
     run = _mid_run(_request(auditor))
 
     worker.kill()
-    start_worker(pool)  # the replacement, as systemd or Kubernetes starts it
+    start_worker(pool, env=WORKER_ENV)  # the replacement, as systemd or Kubernetes starts it
     stuck = _wait_for(
         lambda r: r.lease_expires_at < timezone.now(), run, timeout=15, what="lost its lease"
     )  # no heartbeat: the dead worker's lease runs out
