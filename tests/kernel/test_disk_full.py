@@ -11,6 +11,7 @@ from __future__ import annotations
 import resource
 import signal
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,14 +75,20 @@ def tiny_upload_temp_dir(settings, tiny_tmpfs):
     return tiny_tmpfs
 
 
-@pytest.fixture
+FILE_SIZE_LIMIT = 64 * 1024
+
+
+@contextmanager
 def file_size_limit():
-    """Lower this process's file-size limit to 64 KiB (``EFBIG`` past it); restored afterwards."""
+    """Lower this process's file-size limit to 64 KiB (``EFBIG`` past it) for the block only.
+
+    Only around the request: pytest itself writes its report to a file (CI's log, far above 64 KiB)
+    between a test's call and its fixtures' teardown, and that write must not hit the limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, hard))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, hard))
     try:
-        yield 64 * 1024
+        yield
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, previous)
@@ -117,11 +124,12 @@ def test_after_a_full_disk_a_file_that_fits_is_stored(attorney_client, assigned_
 
 
 def test_a_file_size_limit_is_a_form_error_and_leaves_no_row_and_no_partial_file(
-    attorney_client, assigned_case, private_root, file_size_limit
+    attorney_client, assigned_case, private_root
 ):
-    content = minimal_pdf(padding=4 * file_size_limit)
+    content = minimal_pdf(padding=4 * FILE_SIZE_LIMIT)
 
-    response = upload(attorney_client, assigned_case, content)
+    with file_size_limit():
+        response = upload(attorney_client, assigned_case, content)
 
     assert response.status_code == 400
     assert NOT_STORED in response.content.decode()
