@@ -236,6 +236,22 @@ class MFAEnrolmentTokenGenerator(PasswordResetTokenGenerator):
 mfa_enrolment_tokens = MFAEnrolmentTokenGenerator()
 
 
+# The attribute on a request's user that says whether a TOTP authenticator was enrolled when the
+# user was loaded for this request (``accounts.backends.StaffAuthenticationBackend.get_user``
+# reads it in the user's own query). It lives on that one request's user object only: an
+# authenticator removed is missed by no later request.
+AUTHENTICATOR_ENROLLED_ATTRIBUTE = "_amparo_has_authenticator"
+
+
+def mfa_enrolled(user: User) -> bool:
+    """Whether ``user`` has a TOTP authenticator: from the request's user load when it was read
+    there, otherwise one query."""
+    known = getattr(user, AUTHENTICATOR_ENROLLED_ATTRIBUTE, None)
+    if isinstance(known, bool):
+        return known
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
 def mfa_enrolment_needs_link(user: User) -> bool:
     """Whether ``user``'s authenticator was reset by an administrator and none is enrolled yet."""
     return (

@@ -6,7 +6,6 @@ import logging
 import time
 
 from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import HASH_SESSION_KEY, logout
@@ -24,6 +23,7 @@ from accounts import services
 from accounts.mfa import (
     ENROLMENT_TOKEN_PARAMETER,
     ENROLMENT_TOKEN_SESSION_KEY,
+    mfa_enrolled,
     mfa_enrolment_proven,
     mfa_enrolment_token_valid,
     security_event,
@@ -31,8 +31,6 @@ from accounts.mfa import (
 from accounts.models import User
 from accounts.receivers import SIGNED_IN_AT
 from kernel.client_ip import client_ip
-
-MFA_ENROLLED = "amparo_mfa_enrolled_user"
 
 
 class SessionLifetimeMiddleware:
@@ -157,6 +155,9 @@ class StaffSessionMiddleware:
 class RequireMFAMiddleware:
     """A signed-in staff member without an authenticator reaches nothing but enrolment.
 
+    Whether one is enrolled is read on every request (in the user's own query: see
+    ``accounts.backends``), so an authenticator removed takes effect on the very next request.
+
     After an administrator's reset (``accounts.services.staff_reset_mfa``) enrolment itself is
     refused until this session has opened the link e-mailed with the reset: the password alone does
     not enrol a new authenticator (ASVS 6.4.4). Opening the link (the enrolment page with the
@@ -181,10 +182,8 @@ class RequireMFAMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and request.session.get(MFA_ENROLLED) != user.pk:
-            if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-                request.session[MFA_ENROLLED] = user.pk
-            elif not self._allowed(request):
+        if user.is_authenticated and not mfa_enrolled(user):
+            if not self._allowed(request):
                 messages.warning(
                     request,
                     _("Before you continue, set up an authenticator app for two-step sign-in."),

@@ -121,7 +121,8 @@ class AccessEvent(models.Model):
         DOWNLOAD = "download", _("downloaded")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Indexed with ``at`` below (one person's log, newest first, is a range of that index).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=50, blank=True)
     object_ref = models.CharField(max_length=200, blank=True)
@@ -130,7 +131,12 @@ class AccessEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_ref"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_ref"]),
+            # The access log filtered by person, in its order (``-at, -id``, read backwards), and
+            # that person's rows for anything else (a foreign-key check, a count): a prefix of it.
+            models.Index(fields=["user", "at", "id"], name="accounts_event_user_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type} {self.object_ref}"

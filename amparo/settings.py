@@ -125,7 +125,9 @@ CACHES = {"default": env.cache("CACHE_URL", "locmemcache://amparo")}
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's backend, loading each request's user with its role and whether an authenticator
+    # is enrolled in one query (a signed-in page's fixed cost is two: the session and the user).
+    "accounts.backends.StaffAuthenticationBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -337,7 +339,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Reminders come from a daily scan, never from tasks scheduled days ahead.
+# The workload page's hearings in 14 days and overdue deadlines are recounted this often (active
+# cases and cases as lead are recounted at every assignment change).
+WORKLOAD_RECOUNT_MINUTES = env.integer("WORKLOAD_RECOUNT_MINUTES", 5, minimum=1)
 CELERY_BEAT_SCHEDULE = {
+    "casework-caseload-recount": {
+        "task": "casework.tasks.caseload_recount",
+        "schedule": timedelta(minutes=WORKLOAD_RECOUNT_MINUTES),
+    },
     "casework-daily-reminders": {
         "task": "casework.tasks.scan_reminders",
         "schedule": crontab(hour=env.integer("REMINDER_HOUR", 6, minimum=0), minute=30),
@@ -873,3 +882,8 @@ if PRIVATE_STORAGE == "s3":
             },
         },
     }
+
+# --- scale: session ---
+# A session row whose data did not change is written at most this often to renew its expiry
+# (kernel.sessions): the idle limit is SESSION_COOKIE_AGE minus at most this much.
+SESSION_RENEW_SECONDS = env.integer("SESSION_RENEW_SECONDS", 60, minimum=0)

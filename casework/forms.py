@@ -12,6 +12,7 @@ from django.forms import BoundField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import StaffChoiceField
 from accounts.models import User
 from casework.deadlines import Forum, Rule, Service
 from casework.identity import ANumberError, format_a_number, normalise_a_number
@@ -56,6 +57,7 @@ from kernel.concurrency import VersionField
 from kernel.forms import CASE_DAYS, LIFETIME_DAYS, BoundedDateField, MoneyField, PhoneField
 from kernel.once import OneTimeKeyField
 from kernel.uploads import check_upload
+from kernel.widgets import ColumnChoiceField, FastSelect
 
 # A note (at intake or on the case) is at most this many characters: some twelve typed pages.
 NOTE_MAX_LENGTH = 20_000
@@ -133,13 +135,15 @@ class OtherANumbersField(forms.CharField):
         return value
 
 
-class FacilityChoiceField(forms.ModelChoiceField):
+class FacilityChoiceField(ColumnChoiceField):
     """Facilities in use, plus the one the form was given as its initial value.
 
     A facility ICE no longer uses is not offered for a new choice, but a record that already
     names one keeps it: pass the record's current facility as the form's ``initial`` (on the
     posted form too), and it stays selectable and valid.
     """
+
+    label_columns = ("state", "name", "city")
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -162,17 +166,19 @@ class FacilityChoiceField(forms.ModelChoiceField):
         self.queryset = self._offered(current=form.get_initial_for_field(self, field_name))
         return super().get_bound_field(form, field_name)
 
-    def label_from_instance(self, obj: DetentionFacility) -> str:
-        return f"{obj.state} · {obj.name} ({obj.city})"
+    def label_from_columns(self, state: str, name: str, city: str) -> str:
+        return f"{state} · {name} ({city})"
 
 
-class CourtChoiceField(forms.ModelChoiceField):
+class CourtChoiceField(ColumnChoiceField):
+    label_columns = ("state", "name")
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Immigration court"))
         super().__init__(queryset=ImmigrationCourt.objects.order_by("state", "name"), **kwargs)
 
-    def label_from_instance(self, obj: ImmigrationCourt) -> str:
-        return f"{obj.state} · {obj.name}"
+    def label_from_columns(self, state: str, name: str) -> str:
+        return f"{state} · {name}"
 
 
 class DetaineeAndDetentionFields(forms.Form):
@@ -228,6 +234,7 @@ class IntakeForm(DetaineeAndDetentionFields):
     once = OneTimeKeyField()
     facility = FacilityChoiceField()
     custodian = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Held by"),
         choices=[(c.value, c.label) for c in Custodian if c in HELD_BY or c == Custodian.UNKNOWN],
         initial=Custodian.ICE,
@@ -258,8 +265,9 @@ class IntakeForm(DetaineeAndDetentionFields):
 
 class CaseDetailsForm(DetaineeAndDetentionFields):
     version = VersionField()
-    proceeding_type = forms.ChoiceField(label=_("Proceeding"), choices=ProceedingType.choices)
+    proceeding_type = forms.ChoiceField(widget=FastSelect, label=_("Proceeding"), choices=ProceedingType.choices)
     detention_authority = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Detention authority"),
         choices=DetentionAuthority.choices,
         required=False,
@@ -268,11 +276,14 @@ class CaseDetailsForm(DetaineeAndDetentionFields):
             "(parole), Matter of Yajure Hurtado, 29 I&N Dec. 216 (BIA 2025)."
         ),
     )
-    stage = forms.ChoiceField(label=_("Stage"), choices=CaseStage.choices, required=False)
-    scope = forms.ChoiceField(label=_("Scope of representation"), choices=RepresentationScope.choices, required=False)
+    stage = forms.ChoiceField(widget=FastSelect, label=_("Stage"), choices=CaseStage.choices, required=False)
+    scope = forms.ChoiceField(
+        widget=FastSelect, label=_("Scope of representation"), choices=RepresentationScope.choices, required=False
+    )
     court = CourtChoiceField(required=False, empty_label=_("Not yet known"))
     last_arrival_on = BoundedDateField(days=LIFETIME_DAYS, label=_("Last arrival in the US"), required=False)
     asylum_exception = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Exception to the asylum one-year deadline claimed"),
         choices=AsylumException.choices,
         required=False,
@@ -315,11 +326,17 @@ class CustodyForm(forms.Form):
 
     once = OneTimeKeyField()
     version = VersionField()
-    custodian = forms.ChoiceField(label=_("Custody"), choices=Custodian.choices)
+    custodian = forms.ChoiceField(widget=FastSelect, label=_("Custody"), choices=Custodian.choices)
     release_basis = forms.ChoiceField(
-        label=_("Released on"), choices=ReleaseBasis.choices, required=False, help_text=_("For a release only.")
+        widget=FastSelect,
+        label=_("Released on"),
+        choices=ReleaseBasis.choices,
+        required=False,
+        help_text=_("For a release only."),
     )
-    supervision = forms.ChoiceField(label=_("Supervision"), choices=Supervision.choices, required=False)
+    supervision = forms.ChoiceField(
+        widget=FastSelect, label=_("Supervision"), choices=Supervision.choices, required=False
+    )
     facility = FacilityChoiceField(help_text=_("For a transfer, the new facility."))
     started_on = BoundedDateField(days=CASE_DAYS, label=_("From"), initial=timezone.localdate)
 
@@ -332,13 +349,17 @@ class CustodyForm(forms.Form):
 
 class SupervisionForm(forms.Form):
     version = VersionField()
-    supervision = forms.ChoiceField(label=_("Supervision"), choices=Supervision.choices, required=False)
+    supervision = forms.ChoiceField(
+        widget=FastSelect, label=_("Supervision"), choices=Supervision.choices, required=False
+    )
     next_check_in_on = BoundedDateField(days=CASE_DAYS, label=_("Next check-in"), required=False)
 
 
 class UacDeterminationForm(forms.Form):
     version = VersionField()
-    determination = forms.ChoiceField(label=_("Unaccompanied child?"), choices=UacDetermination.choices)
+    determination = forms.ChoiceField(
+        widget=FastSelect, label=_("Unaccompanied child?"), choices=UacDetermination.choices
+    )
     determined_on = BoundedDateField(
         days=CASE_DAYS,
         label=_("Determined on"),
@@ -351,8 +372,8 @@ class UacDeterminationForm(forms.Form):
 
 class AppearanceForm(forms.Form):
     once = OneTimeKeyField()
-    forum = forms.ChoiceField(label=_("Before"), choices=AppearanceForum.choices)
-    attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Attorney of record"), queryset=None)
+    forum = forms.ChoiceField(widget=FastSelect, label=_("Before"), choices=AppearanceForum.choices)
+    attorney: forms.ModelChoiceField[User] = StaffChoiceField(label=_("Attorney of record"), queryset=None)
     filed_on = BoundedDateField(days=CASE_DAYS, label=_("Filed on"), initial=timezone.localdate)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -370,7 +391,7 @@ class HearingForm(forms.Form):
     """A new hearing (sent once); ``HearingEditForm`` edits one."""
 
     once = OneTimeKeyField()
-    kind = forms.ChoiceField(label=_("Type"), choices=HearingKind.choices)
+    kind = forms.ChoiceField(widget=FastSelect, label=_("Type"), choices=HearingKind.choices)
     court = CourtChoiceField(
         required=False, help_text=_("For a hearing before an immigration judge (a Joseph hearing too).")
     )
@@ -383,6 +404,7 @@ class HearingForm(forms.Form):
     date = BoundedDateField(days=CASE_DAYS, label=_("Date"))
     time = forms.TimeField(label=_("Time (as the notice gives it)"), widget=TimeInput)
     timezone_override = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Time zone of the notice"),
         required=False,
         help_text=_(
@@ -390,7 +412,9 @@ class HearingForm(forms.Form):
         ),
     )
     judge = forms.CharField(label=_("Immigration judge"), max_length=120, required=False)
-    medium = forms.ChoiceField(label=_("Held"), choices=HearingMedium.choices, initial=HearingMedium.IN_PERSON)
+    medium = forms.ChoiceField(
+        widget=FastSelect, label=_("Held"), choices=HearingMedium.choices, initial=HearingMedium.IN_PERSON
+    )
     interpreter_language = forms.CharField(label=_("Interpreter language"), max_length=60, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -436,10 +460,11 @@ _REMOVAL_GROUP = IJ_OUTCOMES - {o for o in DecisionOutcome if o.value.startswith
 class DecisionForm(forms.Form):
     """What a decision records. Fields that do not fit the outcome are ignored by the service."""
 
-    forum = forms.ChoiceField(label=_("Decided by"), choices=Forum.choices, initial=Forum.IJ)
-    outcome = forms.ChoiceField(label=_("Outcome"))
+    forum = forms.ChoiceField(widget=FastSelect, label=_("Decided by"), choices=Forum.choices, initial=Forum.IJ)
+    outcome = forms.ChoiceField(widget=FastSelect, label=_("Outcome"))
     decided_on = BoundedDateField(days=CASE_DAYS, label=_("Decided on"))
     service = forms.ChoiceField(
+        widget=FastSelect,
         label=_("How the decision was given"),
         choices=Service.choices,
         initial=Service.ORAL,
@@ -447,6 +472,7 @@ class DecisionForm(forms.Form):
     )
     served_on = BoundedDateField(days=CASE_DAYS, label=_("Mailed or served on"), required=False)
     appeal = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Appeal"),
         choices=[
             ("", _("As the law sets it for this outcome")),
@@ -462,7 +488,9 @@ class DecisionForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    dhs_custody = forms.ChoiceField(label=_("DHS's custody determination"), choices=DhsCustody.choices, required=False)
+    dhs_custody = forms.ChoiceField(
+        widget=FastSelect, label=_("DHS's custody determination"), choices=DhsCustody.choices, required=False
+    )
     dhs_bond = MoneyField(label=_("Bond set by DHS (USD)"), required=False)
     dhs_stay_filed_on = BoundedDateField(days=CASE_DAYS, label=_("DHS filed Form EOIR-43 on"), required=False)
     dhs_appeal_filed_on = BoundedDateField(days=CASE_DAYS, label=_("DHS filed its notice of appeal on"), required=False)
@@ -576,21 +604,28 @@ class HearingOutcomeForm(DecisionForm):
 
 class DeadlineRuleForm(forms.Form):
     once = OneTimeKeyField()
-    rule = forms.ChoiceField(label=_("Rule"), choices=[c for c in Rule.choices if c[0] != Rule.MANUAL])
+    rule = forms.ChoiceField(
+        widget=FastSelect, label=_("Rule"), choices=[c for c in Rule.choices if c[0] != Rule.MANUAL]
+    )
     source_date = BoundedDateField(
         days=CASE_DAYS,
         label=_("Counted from"),
         help_text=_("The decision, its service, the arrival, the final order or the hearing, as the rule says."),
     )
     forum = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Decided by (motions, petition for review, change of address)"),
         choices=[("", "—"), *Forum.choices],
         required=False,
     )
     service = forms.ChoiceField(
-        label=_("How the decision was served (appeals)"), choices=[("", "—"), *Service.choices], required=False
+        widget=FastSelect,
+        label=_("How the decision was served (appeals)"),
+        choices=[("", "—"), *Service.choices],
+        required=False,
     )
     hearing_kind = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Hearing (pre-hearing filings)"),
         choices=[
             ("", "—"),
@@ -630,7 +665,7 @@ class DeadlineEditForm(DeadlineManualForm):
 
 class DeadlineStatusForm(forms.Form):
     version = VersionField()
-    status = forms.ChoiceField(choices=DeadlineStatus.choices)
+    status = forms.ChoiceField(widget=FastSelect, choices=DeadlineStatus.choices)
 
 
 class NoteForm(forms.Form):
@@ -644,7 +679,9 @@ class NoteForm(forms.Form):
 class DocumentForm(forms.Form):
     once = OneTimeKeyField()
     file = forms.FileField(label=_("File"), help_text=_("PDF, image or office document."))
-    kind = forms.ChoiceField(label=_("Type"), choices=DocumentKind.choices, initial=DocumentKind.OTHER)
+    kind = forms.ChoiceField(
+        widget=FastSelect, label=_("Type"), choices=DocumentKind.choices, initial=DocumentKind.OTHER
+    )
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
 
     def clean_file(self) -> Any:
@@ -660,8 +697,8 @@ class ReliefForm(forms.Form):
     """A form of relief newly sought (sent once); ``ReliefEditForm`` changes one already recorded."""
 
     once = OneTimeKeyField()
-    kind = forms.ChoiceField(label=_("Relief"), choices=ReliefKind.choices)
-    status = forms.ChoiceField(label=_("Status"), choices=ReliefStatus.choices)
+    kind = forms.ChoiceField(widget=FastSelect, label=_("Relief"), choices=ReliefKind.choices)
+    status = forms.ChoiceField(widget=FastSelect, label=_("Status"), choices=ReliefStatus.choices)
     filed_on = BoundedDateField(days=CASE_DAYS, label=_("Filed on"), required=False)
     decided_on = BoundedDateField(days=CASE_DAYS, label=_("Decided on"), required=False)
 
@@ -678,7 +715,7 @@ class ReliefEditForm(ReliefForm):
 
 class CloseForm(forms.Form):
     once = OneTimeKeyField()
-    reason = forms.ChoiceField(label=_("Reason"), choices=CloseReason.choices)
+    reason = forms.ChoiceField(widget=FastSelect, label=_("Reason"), choices=CloseReason.choices)
     note = forms.CharField(label=_("Closing note"), max_length=300, required=False)
 
 
@@ -687,8 +724,10 @@ class AssignForm(forms.Form):
 
     once = OneTimeKeyField()
     version = VersionField()
-    attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Attorney"), queryset=None)
-    role = forms.ChoiceField(label=_("Role"), choices=AssignmentRole.choices, initial=AssignmentRole.LEAD)
+    attorney: forms.ModelChoiceField[User] = StaffChoiceField(label=_("Attorney"), queryset=None)
+    role = forms.ChoiceField(
+        widget=FastSelect, label=_("Role"), choices=AssignmentRole.choices, initial=AssignmentRole.LEAD
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -698,9 +737,7 @@ class AssignForm(forms.Form):
 
 class BulkReassignForm(forms.Form):
     once = OneTimeKeyField()
-    from_attorney: forms.ModelChoiceField[User] = forms.ModelChoiceField(
-        label=_("Move every active case of"), queryset=None
-    )
+    from_attorney: forms.ModelChoiceField[User] = StaffChoiceField(label=_("Move every active case of"), queryset=None)
     to_attorneys: forms.ModelMultipleChoiceField[User] = forms.ModelMultipleChoiceField(
         label=_("Move them to"),
         queryset=None,
@@ -744,21 +781,30 @@ class CaseSearchForm(forms.Form):
 class CaseFilterForm(forms.Form):
     """The case list's filters, which may travel in the URL: none of them says anything about a person."""
 
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *CaseStatus.choices])
+    status = forms.ChoiceField(
+        widget=FastSelect, label=_("Status"), required=False, choices=[("", _("Any status")), *CaseStatus.choices]
+    )
     custody = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Custody"),
         required=False,
         choices=[("", _("Any custody")), (DETAINED, _("Detained (any custodian)")), *Custodian.choices],
     )
     authority = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Detention authority"),
         required=False,
         choices=[("", _("Any authority")), *DetentionAuthority.choices],
     )
-    court = forms.ModelChoiceField(
-        label=_("Court"), required=False, queryset=ImmigrationCourt.objects.order_by("name"), empty_label=_("Any court")
+    court = ColumnChoiceField(
+        label_columns=("name",),
+        label=_("Court"),
+        required=False,
+        queryset=ImmigrationCourt.objects.order_by("name"),
+        empty_label=_("Any court"),
     )
     sort = forms.ChoiceField(
+        widget=FastSelect,
         label=_("Sort"),
         required=False,
         choices=[

@@ -17,6 +17,7 @@ from kernel.clock import fund_time_zone
 from kernel.concurrency import VersionedForm, versioned
 from kernel.forms import PERIOD_DAYS, RECORD_DAYS, BoundedDateField
 from kernel.once import OnceForm
+from kernel.widgets import FastSelect
 
 TEXT_MAX_LENGTH = 5000
 # A demand names at most this many cases in the form (a larger one is recorded in several parts).
@@ -97,13 +98,14 @@ class LegalDemandForm(OnceForm):
         max_length=120,
         help_text=_("For example: served in person at the front desk, by mail, by fax, by e-mail, a phone call."),
     )
-    source = forms.ChoiceField(label=_("Sent by"), choices=DemandSource.choices)
+    source = forms.ChoiceField(widget=FastSelect, label=_("Sent by"), choices=DemandSource.choices)
     source_detail = forms.CharField(
         label=_("Agency, office or officer"),
         max_length=200,
         help_text=_("As written on the document: the office, and the officer's name and badge number if given."),
     )
     kind = forms.ChoiceField(
+        widget=FastSelect,
         label=_("What it is"),
         choices=DemandKind.choices,
         help_text=_(
@@ -161,7 +163,7 @@ def demand_values(demand: LegalDemand) -> dict[str, Any]:
 
 
 class LegalDemandUpdateForm(VersionedForm):
-    status = forms.ChoiceField(label=_("Status"), choices=DemandStatus.choices)
+    status = forms.ChoiceField(widget=FastSelect, label=_("Status"), choices=DemandStatus.choices)
     counsel = forms.CharField(label=_("Counsel"), max_length=200, required=False)
     counsel_notified_on = BoundedDateField(days=RECORD_DAYS, label=_("Counsel notified on"), required=False)
     counsel_notified_time = forms.TimeField(label=_("At"), widget=TimeInput, required=False)

@@ -9,6 +9,7 @@ from typing import TypedDict
 from django.db.models import (
     BooleanField,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     OrderBy,
@@ -18,6 +19,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +37,7 @@ from casework.identity import (
 )
 from casework.models import (
     HELD_BY,
+    WAITING,
     Appearance,
     AppearanceForum,
     Assignment,
@@ -106,7 +109,7 @@ def case_list(
     if mine_only:
         cases = cases.filter(assignments__attorney=user, assignments__ended_at__isnull=True).distinct()
     if q:
-        cases = cases.filter(pk__in=search_case_ids(q))
+        cases = cases.filter(search_filter(q))
     if status:
         cases = cases.filter(status=status)
     if custody == DETAINED:
@@ -129,6 +132,16 @@ def case_list(
     return cases.order_by(*orderings.get(sort, orderings["-registered_at"]))
 
 
+# The case list's sorts that are columns, as keyset orderings (``kernel.pagination``): each ends
+# with a unique field, and an index serves each (``casework_case_registered`` and the number's).
+CASE_LIST_KEYSETS: dict[str, tuple[str, ...]] = {
+    "-registered_at": ("-registered_at", "-id"),
+    "registered_at": ("registered_at", "id"),
+    "number": ("number",),
+    "-number": ("-number",),
+}
+
+
 class CaseIdRow(TypedDict):
     pk: int
 
@@ -138,30 +151,47 @@ class CaseOfAssignmentRow(TypedDict):
 
 
 def search_case_ids(q: str) -> QuerySet[Case, CaseIdRow]:
-    """Ids of cases matching a case number, an A-number in any format, or a name."""
+    """Ids of cases matching a case number, an A-number in any format, or a name (see ``search_filter``)."""
+    return Case.objects.filter(search_filter(q)).values("pk")
+
+
+# A person having every word of a name: one join per word of the query over the name keys, so that
+# PostgreSQL starts from the rarest word (its statistics know how common each key is).
+_ALL_NAME_KEYS = "SELECT k0.detainee_id FROM casework_detaineenamekey k0{joins} WHERE k0.key = %s"
+_ONE_MORE_KEY = " JOIN casework_detaineenamekey k{n} ON k{n}.detainee_id = k0.detainee_id AND k{n}.key = %s"
+
+
+def search_filter(q: str) -> Q:
+    """The cases matching a case number, an A-number in any format, or a name, as a filter on cases.
+
+    Each way in is its own indexed lookup, never one ``OR`` across a join (which no index can
+    serve: at a million cases it sorted every case to probe each one). A case number and an
+    A-number are exact: their few ids are read first, through unique indexes. A name is a join of
+    its words' blind keys (``_ALL_NAME_KEYS``).
+    """
     q = q.strip()
     if not q:
-        return Case.objects.none().values("pk")
-    by_number = Q(number=q)
+        return Q(pk__in=[])
+    numbered = list(Case.objects.filter(number=q).values_list("pk", flat=True))
     try:
         digits = normalise_a_number(q)
     except ANumberError:
         digits = None
     if digits:
         key = a_number_index(digits)
-        others = DetaineeANumberKey.objects.filter(key=key).values("detainee")
-        return Case.objects.filter(by_number | Q(detainee__a_number_index=key) | Q(detainee__in=others)).values("pk")
+        people = [
+            *Detainee.objects.filter(a_number_index=key).values_list("pk", flat=True),
+            *DetaineeANumberKey.objects.filter(key=key).values_list("detainee", flat=True),
+        ]
+        return Q(pk__in=numbered) | Q(detainee__in=people)
     keys = name_index_keys(q)
     if not keys:
-        return Case.objects.filter(by_number).values("pk")
-    matching = (
-        DetaineeNameKey.objects.filter(key__in=keys)
-        .values("detainee")
-        .annotate(hits=Count("key", distinct=True))
-        .filter(hits__gte=len(keys))
-        .values("detainee")
-    )
-    return Case.objects.filter(by_number | Q(detainee__in=matching)).values("pk")
+        return Q(pk__in=numbered)
+    joins = "".join(_ONE_MORE_KEY.format(n=n) for n in range(1, len(keys)))
+    # The first key goes last in the parameters: the joins' keys come first in the SQL text.
+    # Bound parameters only: the text varies by the number of words, never by what they are.
+    named = Q(detainee__in=RawSQL(_ALL_NAME_KEYS.format(joins=joins), [*keys[1:], keys[0]]))  # noqa: S611
+    return Q(pk__in=numbered) | named if numbered else named
 
 
 @dataclass
@@ -209,10 +239,8 @@ def triage_queue() -> QuerySet[Case]:
     """Cases waiting for an attorney, most urgent first: a claim to U.S. citizenship, a minor (at
     detention), imminent removal, medical needs, minor children, the soonest hearing, then the
     longest wait."""
-    waiting = Q(status__in=[CaseStatus.INTAKE, CaseStatus.TRIAGE]) | Q(
-        needs_reassignment=True, status=CaseStatus.ACTIVE
-    )
-    cases = Case.objects.filter(waiting).select_related("detainee", "court", "facility")
+    # Read from the partial index casework_case_waiting, which holds these cases in this order.
+    cases = Case.objects.filter(WAITING).select_related("detainee", "court", "facility")
     return with_next_hearing(cases).order_by(
         F("citizenship_claimed").desc(),
         F("detained_as_minor").desc(nulls_last=True),
@@ -228,37 +256,17 @@ def attorneys() -> QuerySet[User]:
     return User.objects.filter(is_active=True, groups__name__in=[Role.ATTORNEY, Role.SUPERVISOR]).order_by("full_name")
 
 
-def workload(today: date | None = None) -> QuerySet[User]:
-    """Per attorney: active cases (as lead and in all), hearings in the next 14 days, overdue deadlines."""
-    now = timezone.now()
-    today = today or timezone.localdate()
-    active = Assignment.objects.filter(attorney=OuterRef("pk"), ended_at__isnull=True).exclude(
-        case__status=CaseStatus.CLOSED
-    )
+def workload() -> QuerySet[User]:
+    """The workload page's people, each with its ``caseload`` (None until first counted): every
+    active attorney and supervisor, and leavers while they still hold open cases; leavers first.
 
-    def count(qs: QuerySet[Assignment]) -> Coalesce:
-        return Coalesce(Subquery(qs.order_by().values("attorney").annotate(n=Count("id")).values("n")[:1]), 0)
-
-    my_cases = Assignment.objects.filter(attorney=OuterRef(OuterRef("pk")), ended_at__isnull=True).values("case")
-    hearings = Hearing.objects.filter(case__in=my_cases, starts_at__gte=now, starts_at__lt=now + timedelta(days=14))
-    overdue = Deadline.objects.filter(case__in=my_cases, status=DeadlineStatus.OPEN, due_on__lt=today)
-    # Leavers who still hold cases stay on the list until their cases are moved.
-    holders = (
-        Assignment.objects.filter(ended_at__isnull=True).exclude(case__status=CaseStatus.CLOSED).values("attorney")
+    The counts are read, not computed: ``casework.services.workload`` keeps them.
+    """
+    in_role = Exists(
+        User.groups.through.objects.filter(user=OuterRef("pk"), group__name__in=[Role.ATTORNEY, Role.SUPERVISOR])
     )
-    people = User.objects.filter(
-        Q(is_active=True, groups__name__in=[Role.ATTORNEY, Role.SUPERVISOR]) | Q(pk__in=holders)
-    ).distinct()
-    return people.order_by("-is_active", "full_name").annotate(
-        active_cases=count(active),
-        lead_cases=count(active.filter(role=AssignmentRole.LEAD)),
-        hearings_14_days=Coalesce(
-            Subquery(hearings.order_by().annotate(g=Value(1)).values("g").annotate(n=Count("id")).values("n")[:1]), 0
-        ),
-        overdue_deadlines=Coalesce(
-            Subquery(overdue.order_by().annotate(g=Value(1)).values("g").annotate(n=Count("id")).values("n")[:1]), 0
-        ),
-    )
+    people = User.objects.filter(Q(is_active=True) & in_role | Q(caseload__active_cases__gt=0))
+    return people.select_related("caseload").order_by("-is_active", "full_name", "pk")
 
 
 def my_case_ids(user: User) -> QuerySet[Assignment, CaseOfAssignmentRow]:

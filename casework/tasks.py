@@ -13,13 +13,19 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from casework.services import oversight
+from casework.services import oversight, workload
 from casework.services.reminders import reminder_recipients, reminder_send_digest
 from casework.services.retention import retention_erase_due
 from kernel.enqueue import enqueue_on_commit
 from kernel.retry import TRANSIENT_RETRY, transient_retry
 
 SCAN_RETRY = transient_retry(max_retries=3)
+
+
+@shared_task(name="casework.tasks.caseload_recount", **SCAN_RETRY)
+def caseload_recount() -> int:
+    """Every few minutes: recount every attorney's caseload for the workload page."""
+    return workload.caseload_recount()
 
 
 @shared_task(name="casework.tasks.scan_reminders", **SCAN_RETRY)

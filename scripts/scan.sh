@@ -216,7 +216,7 @@ from accounts.models import User
 from casework.models import Case
 
 client = Client()
-client.force_login(User.objects.get(email='$SUPERVISOR_EMAIL'), backend='allauth.account.auth_backends.AuthenticationBackend')
+client.force_login(User.objects.get(email='$SUPERVISOR_EMAIL'), backend='accounts.backends.StaffAuthenticationBackend')
 print('SESSION', client.cookies[settings.SESSION_COOKIE_NAME].value)
 cases = Case.objects.order_by('number')
 keep = []

@@ -58,7 +58,7 @@ from kernel.models import OutboxMessage, SubmissionKey  # noqa: E402
 from reports.models import ReportRun  # noqa: E402
 from reports.services import report_runs_sweep  # noqa: E402
 
-BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+BACKEND = "accounts.backends.StaffAuthenticationBackend"
 ACTIVE_RUNS = (ReportRun.Status.QUEUED, ReportRun.Status.RUNNING)
 
 

@@ -2,6 +2,7 @@ from casework.models.appearance import APPEARANCE_FORMS, Appearance, AppearanceF
 from casework.models.calendar import CalendarFeed, ReminderSent
 from casework.models.case import (
     HELD_BY,
+    WAITING,
     Assignment,
     AssignmentRole,
     AsylumException,
@@ -68,6 +69,7 @@ from casework.models.oversight import (
 )
 from casework.models.records import CaseEvent, Document, DocumentKind, Note
 from casework.models.reference import DetentionFacility, ImmigrationCourt
+from casework.models.workload import Caseload
 
 __all__ = [
     "APPEALABLE_DECISIONS",
@@ -81,6 +83,7 @@ __all__ = [
     "HELD_BY",
     "IJ_OUTCOMES",
     "OPEN_DEMAND_STATUSES",
+    "WAITING",
     "AlertKind",
     "Appeal",
     "Appearance",
@@ -97,6 +100,7 @@ __all__ = [
     "CaseStage",
     "CaseStatus",
     "CaseUserObjectPermission",
+    "Caseload",
     "CloseReason",
     "Custodian",
     "CustodyPeriod",

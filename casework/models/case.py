@@ -6,7 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
@@ -145,6 +145,10 @@ class CloseReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# Cases waiting for an attorney: new, in triage, or active with no lead since theirs left.
+WAITING = Q(status__in=["intake", "triage"]) | Q(needs_reassignment=True, status="active")
+
+
 class Case(models.Model):
     number = models.CharField(_("case number"), max_length=12, unique=True, editable=False)
     detainee = models.ForeignKey(Detainee, on_delete=models.PROTECT, related_name="cases")
@@ -241,7 +245,23 @@ class Case(models.Model):
                 name="casework_uac_determination_has_date",
             ),
         ]
-        indexes = [models.Index(fields=["status", "registered_at"])]
+        indexes = [
+            models.Index(fields=["status", "registered_at"]),
+            # The case list's default order, newest first, paged by keyset (kernel.pagination).
+            models.Index(fields=["registered_at", "id"], name="casework_case_registered"),
+            # The triage queue (``casework.selectors.triage_queue``): only the waiting cases, in the
+            # queue's order of urgency, so its first page is read from the front of this index.
+            models.Index(
+                F("citizenship_claimed").desc(),
+                F("detained_as_minor").desc(nulls_last=True),
+                F("flag_imminent_removal").desc(),
+                F("flag_medical").desc(),
+                F("flag_minor_children").desc(),
+                F("registered_at"),
+                name="casework_case_waiting",
+                condition=WAITING,
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -15,6 +15,7 @@ from accounts.roles import Role, user_role
 from casework.models import Assignment, AssignmentRole, Case, CaseEvent, CaseStatus
 from casework.services.appearances import appearance_tasks_for_new_lead
 from casework.services.history import case_changed, case_event
+from casework.services.workload import caseload_add
 
 CASE_PERMS = ("view_case", "change_case")
 
@@ -59,20 +60,25 @@ def case_assign(
     if not case.is_open:  # checked on the locked row, not the caller's copy
         raise ValidationError(_("Reopen the case before assigning attorneys."))
     now = timezone.now()
+    counted: list[tuple[Assignment, int]] = []  # what leaves and joins the attorneys' caseloads
     current = Assignment.objects.filter(case=case, attorney=attorney, ended_at__isnull=True).first()
     if current is not None:
         if current.role == role:
             raise ValidationError(_("%(name)s is already on this case in that role.") % {"name": attorney})
         _end(current, by, now)
+        counted.append((current, -1))
+    previous = None
     if role == AssignmentRole.LEAD:
         previous = Assignment.objects.filter(case=case, role=AssignmentRole.LEAD, ended_at__isnull=True).first()
         if previous is not None:
             _end(previous, by, now)
+            counted.append((previous, -1))
             _revoke_unless_still_assigned(previous.attorney, case)
             case_event(
                 case, CaseEvent.Kind.UNASSIGNED, _("%(name)s is no longer lead.") % {"name": previous.attorney}, by
             )
     assignment = Assignment.objects.create(case=case, attorney=attorney, role=role, started_at=now, assigned_by=by)
+    caseload_add([*counted, (assignment, 1)])
     _grant(attorney, case)
     fields = []
     if case.status in (CaseStatus.INTAKE, CaseStatus.TRIAGE):
@@ -110,6 +116,8 @@ def assignment_end(*, assignment: Assignment, by: User, ip_address: str | None =
         raise ValidationError(_("This assignment has already ended."))
     case = Case.objects.select_for_update().get(pk=assignment.case_id)
     _end(assignment, by, timezone.now())
+    if case.is_open:
+        caseload_add([(assignment, -1)])
     _revoke_unless_still_assigned(assignment.attorney, case)
     _send_back_to_triage_if_leaderless(case)
     case_event(case, CaseEvent.Kind.UNASSIGNED, _("%(name)s taken off the case.") % {"name": assignment.attorney}, by)

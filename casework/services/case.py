@@ -22,6 +22,7 @@ from casework.models import (
 )
 from casework.services.history import case_changed, case_event
 from casework.services.intake import check_a_numbers_free, detainee_reindex, other_a_numbers_value
+from casework.services.workload import caseload_add
 
 DETAINEE_FIELDS = (
     "given_names",
@@ -157,6 +158,7 @@ def case_close(*, case: Case, reason: CloseReason, note: str, by: User, ip_addre
     case.save(update_fields=["status", "closed_at", "close_reason", "close_note", "needs_reassignment"])
     case_event(case, CaseEvent.Kind.CLOSED, _("Closed: %(reason)s.") % {"reason": CloseReason(reason).label}, by)
     case_changed(case, by, f"closed ({reason})", ip_address=ip_address)
+    caseload_add((a, -1) for a in case.assignments.filter(ended_at__isnull=True))
 
 
 @transaction.atomic
@@ -177,3 +179,4 @@ def case_reopen(*, case: Case, by: User, ip_address: str | None = None) -> None:
     case.save(update_fields=["status", "closed_at", "close_reason", "close_note"])
     case_event(case, CaseEvent.Kind.REOPENED, _("Reopened."), by)
     case_changed(case, by, "reopened", ip_address=ip_address)
+    caseload_add((a, 1) for a in case.assignments.filter(ended_at__isnull=True))

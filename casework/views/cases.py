@@ -48,6 +48,7 @@ from kernel.client_ip import client_ip
 from kernel.concurrency import VERSION_FIELD, EditConflict, save_if_unchanged, show_conflict, versioned
 from kernel.forms import add_validation_errors
 from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect
+from kernel.pagination import keyset_page
 from kernel.readlog import logged_read
 from kernel.uploads import DOWNLOAD_CSP
 
@@ -55,6 +56,9 @@ from kernel.uploads import DOWNLOAD_CSP
 def _list_filters(data: QueryDict) -> dict[str, str]:
     """The case list's filters in ``data`` (never the search words), for a URL."""
     return {name: str(data.get(name)) for name in CaseFilterForm.NAMES if data.get(name)}
+
+
+CASES_PER_PAGE = 25
 
 
 @role_required(*CASEWORK_ROLES)
@@ -88,7 +92,11 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         court=court.pk if court else None,
         sort=filters.get("sort") or "-registered_at",
     )
-    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    ordering = selectors.CASE_LIST_KEYSETS.get(filters.get("sort") or "-registered_at")
+    if ordering is None:  # the next hearing is computed, not a column: numbered pages
+        page: Any = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    else:  # no COUNT(*) and no OFFSET: page 20,000 costs what page 1 does
+        page = keyset_page(cases, params=request.GET, ordering=ordering, per_page=CASES_PER_PAGE)
     template = "casework/partials/case_table.html" if request.htmx else "casework/case_list.html"
     in_url = _list_filters(request.GET)
     url = reverse("casework:case-list")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -111,7 +112,19 @@ def assignment_end(request: AuthenticatedHttpRequest, case: Case, pk: int) -> Ht
 @role_required(Role.SUPERVISOR)
 @require_GET
 def workload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "casework/workload.html", {"rows": selectors.workload()})
+    """Each attorney's counts, as ``casework.services.workload`` keeps them, a hundred to a page."""
+    page = Paginator(selectors.workload(), WORKLOAD_PER_PAGE).get_page(request.GET.get("page"))
+    counted = [row.caseload.counted_at for row in page.object_list if getattr(row, "caseload", None)]
+    context = {
+        "page": page,
+        "rows": page.object_list,
+        "counted_at": min(counted, default=None),
+        "recount_minutes": settings.WORKLOAD_RECOUNT_MINUTES,
+    }
+    return render(request, "casework/workload.html", context)
+
+
+WORKLOAD_PER_PAGE = 100
 
 
 @role_required(Role.SUPERVISOR)

@@ -24,6 +24,7 @@ Only ``funds.stripe_gateway`` talks to Stripe.
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,21 +76,38 @@ def _id(value: Any) -> str | None:
 # --- Webhook events: storing ----------------------------------------------------------------
 
 
+# One statement stores a new event and answers nothing for a duplicate: no savepoint to recover
+# from a unique violation, no look-up first. The columns without a database default are listed.
+_INSERT_EVENT = (
+    "INSERT INTO funds_stripeevent (event_id, type, payload, received_at, attempts, error) "
+    "VALUES (%s, %s, %s::jsonb, %s, 0, '') ON CONFLICT (event_id) DO NOTHING RETURNING id"
+)
+
+
 @transaction.atomic
 def stripe_event_record(*, event: StripeObject) -> tuple[StripeEvent, bool]:
     """Store a verified webhook event once; return it and whether it is new.
 
-    Side effects: a ``StripeEvent`` row (unique by Stripe's event id; a concurrent duplicate loses
-    on the unique index and is answered as a duplicate); the processing task enqueued once the row
-    is committed. A duplicate of a processed event enqueues nothing. A duplicate of an event not
-    processed yet is enqueued again: Stripe re-sends only when our answer was lost or an error (say
-    the broker was down after the row was stored), and processing skips what is already done.
+    Side effects: a ``StripeEvent`` row (unique by Stripe's event id: ``INSERT ... ON CONFLICT DO
+    NOTHING``, so a concurrent duplicate waits for the first and is answered as a duplicate); the
+    processing task enqueued through the outbox (``kernel.enqueue``) once the row is committed. A
+    new event costs the webhook two statements in one transaction (this row, the outbox row). A
+    duplicate of a processed event enqueues nothing. A duplicate of an event not processed yet is
+    enqueued again: Stripe re-sends only when our answer was lost or an error (say the broker was
+    down after the row was stored), and processing skips what is already done.
     """
-    try:
-        with transaction.atomic():
-            stored = StripeEvent.objects.create(event_id=event["id"], type=str(event["type"])[:100], payload=event)
+    received_at = timezone.now()
+    event_type = str(event["type"])[:100]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_EVENT, [event["id"], event_type, json.dumps(event), received_at])
+        row = cursor.fetchone()
+    if row is not None:
+        stored = StripeEvent(pk=row[0], event_id=event["id"], type=event_type, payload=event, received_at=received_at)
+        stored._state.adding = False
+        stored._state.db = connection.alias
         created = True
-    except IntegrityError:
+    else:
+        # A new statement sees the first delivery's row even if it committed a moment ago.
         stored, created = StripeEvent.objects.get(event_id=event["id"]), False
     if created or stored.processed_at is None:
         # Not robust on purpose: if the broker is down the webhook answers 500 and Stripe retries.

@@ -142,6 +142,56 @@ def test_webhook_get_is_not_allowed(client, fake_stripe):
     assert client.get("/stripe/webhook/").status_code == 405
 
 
+# --- The acknowledgement's cost (issue 12) ----------------------------------------------------
+
+
+def _statements(captured) -> list[str]:
+    """The statements sent, without the test transaction's savepoints."""
+    kinds = [query["sql"].split(" ", 1)[0] for query in captured]
+    return [kind for kind in kinds if kind not in {"SAVEPOINT", "RELEASE"}]
+
+
+def test_a_new_event_is_acknowledged_with_two_inserts_and_its_task_sent_after_commit(
+    fake_stripe, django_capture_on_commit_callbacks
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from kernel.models import OutboxMessage
+
+    payload = json.dumps(fake_stripe.event("customer.created", {"id": "cus_1", "object": "customer"}))
+
+    with django_capture_on_commit_callbacks(execute=False) as hooks, CaptureQueriesContext(connection) as queries:
+        response = post_raw(payload, sign(payload, WEBHOOK_SECRET))
+
+    assert response.status_code == 200
+    assert _statements(queries.captured_queries) == ["INSERT", "INSERT"]  # the event, its outbox row
+    event = StripeEvent.objects.get()
+    assert event.type == "customer.created"
+    assert event.payload == json.loads(payload)
+    assert event.processed_at is None and event.attempts == 0 and event.error == ""
+    assert OutboxMessage.objects.get().task_name == "funds.tasks.process_stripe_event"
+    assert len(hooks) == 1  # the send to the broker waits for the commit
+
+
+def test_a_duplicate_of_a_processed_event_is_acknowledged_and_stored_once_without_a_task(
+    fake_stripe, deliver, django_capture_on_commit_callbacks
+):
+    from kernel.models import OutboxMessage
+
+    event = fake_stripe.event("customer.created", {"id": "cus_1", "object": "customer"})
+    assert deliver(event).status_code == 200
+    assert StripeEvent.objects.get().processed_at is not None
+    sent = OutboxMessage.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=False) as hooks:
+        response = post_raw(json.dumps(event), sign(json.dumps(event), WEBHOOK_SECRET))
+
+    assert response.status_code == 200
+    assert StripeEvent.objects.count() == 1
+    assert OutboxMessage.objects.count() == sent
+    assert hooks == []
+
+
 # --- One-off gifts --------------------------------------------------------------------------
 
 

@@ -1,0 +1,236 @@
+"""The casework pages stay fast at a million cases: paged by keyset, searched through indexes.
+
+* The case list is paged by keyset (``kernel.pagination``): following "Older" from the first page
+  to the end shows every case once, in order, each page with the same number of queries, and
+  no page counts the cases or skips rows with ``OFFSET``.
+* Every statement of the hot pages (case list, its later pages, search by case number, A-number
+  and name, triage, workload, dashboard, case page, the live duplicate check) is explained on
+  PostgreSQL with sequential scans switched off: a ``Seq Scan`` of a big table left in a plan then
+  means that no index can serve the statement, which at a million rows is a scan of them all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, timedelta
+from html import unescape
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from casework import services
+from casework.models import AssignmentRole, Case
+from tests.casework.test_lists import searched
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# The tables that grow with the cases (and the access log, written by every case page).
+BIG_TABLES = (
+    "casework_case",
+    "casework_detainee",
+    "casework_detaineenamekey",
+    "casework_detaineeanumberkey",
+    "casework_familycontact",
+    "casework_assignment",
+    "casework_caseuserobjectpermission",
+    "casework_hearing",
+    "casework_deadline",
+    "casework_caseevent",
+    "casework_note",
+    "casework_custodyperiod",
+    "accounts_accessevent",
+)
+
+
+def client_of(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def older_link(page: str) -> str | None:
+    found = re.search(r'<a href="([^"]+)" rel="next">', page)
+    return unescape(found.group(1)) if found else None
+
+
+def numbers_on(page: str) -> list[str]:
+    return re.findall(r">(\d{4}-\d{5})</a>", page)
+
+
+@pytest.fixture
+def many_cases(register_case, intake_worker, supervisor, attorney):
+    """60 cases registered a minute apart (newest last), every other one led by ``attorney``."""
+    start = timezone.now() - timedelta(days=1)
+    cases = []
+    for n in range(60):
+        case = register_case(
+            by=intake_worker,
+            a_number=f"{300000000 + n}",
+            given_names=f"Persona{n}",
+            date_of_birth=date(1990, 1, 1) + timedelta(days=n),
+        )
+        Case.objects.filter(pk=case.pk).update(registered_at=start + timedelta(minutes=n))
+        if n % 2 == 0:
+            services.case_assign(case=case, attorney=attorney, role=AssignmentRole.LEAD, by=supervisor)
+        cases.append(case)
+    return cases
+
+
+def test_following_older_from_the_first_page_shows_every_case_once_newest_first(many_cases, supervisor):
+    client = client_of(supervisor)
+    url = reverse("casework:case-list")
+    seen: list[str] = []
+    pages = 0
+    while url:
+        page = client.get(url).content.decode()
+        assert "Page " not in page  # no "page 3 of 812": nothing counts every case
+        seen += numbers_on(page)
+        pages += 1
+        link = older_link(page)
+        url = f"{reverse('casework:case-list')}{link}" if link else ""
+
+    assert pages == 3  # 25 + 25 + 10
+    assert seen == [case.number for case in reversed(many_cases)]
+
+
+def test_the_filters_survive_the_page_links_and_an_attorney_pages_through_their_own_cases(many_cases, attorney):
+    client = client_of(attorney)
+    base = reverse("casework:case-list")
+    first = client.get(base, {"status": "active"}).content.decode()
+    link = older_link(first)
+    assert link is not None and "status=active" in link
+
+    second = client.get(f"{base}{link}").content.decode()
+
+    mine = [case.number for case in reversed(many_cases[::2])]
+    assert numbers_on(first) + numbers_on(second) == mine  # 30 cases: 25, then 5
+    assert older_link(second) is None
+
+
+def test_a_cursor_that_cannot_be_read_shows_the_first_page(many_cases, supervisor):
+    client = client_of(supervisor)
+    response = client.get(reverse("casework:case-list"), {"after": "not-a-cursor%%"})
+
+    assert response.status_code == 200
+    assert numbers_on(response.content.decode())[0] == many_cases[-1].number
+
+
+def test_a_later_page_costs_the_queries_of_the_first(many_cases, supervisor):
+    client = client_of(supervisor)
+    url = reverse("casework:case-list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as later:
+        client.get(f"{url}{older_link(page)}")
+
+    assert len(later.captured_queries) == len(first.captured_queries)
+    for statement in [q["sql"] for q in first.captured_queries + later.captured_queries]:
+        assert " OFFSET " not in statement
+        assert not re.search(r'COUNT\(\*\).*FROM "casework_case"', statement), statement
+
+
+# Plan nodes that read their whole input before returning a first row (an incremental sort does not:
+# it sorts one group of its presorted input at a time).
+BLOCKING = {"Sort", "Aggregate", "Hash", "Materialize", "Unique", "SetOp", "WindowAgg"}
+
+
+def full_reads(node: dict, *, limited: bool = False) -> list[str]:
+    """The nodes of a JSON plan that read a big table whole: a sequential scan, or an index scan
+    with no condition (a walk of the whole index) unless a ``Limit`` above it stops the walk
+    (a keyset page reads its sort index from the cursor on, for one page)."""
+    found = []
+    table = node.get("Relation Name", "")
+    if table in BIG_TABLES:
+        if node["Node Type"] == "Seq Scan":
+            found.append(f"Seq Scan on {table}")
+        elif "Index" in node["Node Type"] and "Index Cond" not in node and not limited:
+            found.append(f"{node['Node Type']} of all {table} ({node.get('Index Name')})")
+    if node["Node Type"] == "Limit":
+        limited = True
+    elif node["Node Type"] in BLOCKING:  # reads all its input before giving the Limit a row
+        limited = False
+    for child in node.get("Plans", []):
+        found += full_reads(child, limited=limited)
+    return found
+
+
+def seq_scans_of_big_tables(statements: list[str]) -> list[str]:
+    """Each statement planned with sequential scans disabled, and what in it still reads a big table whole."""
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in statements:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            found += [f"{what}: {sql[:300]} … {sql[-600:]}" for what in full_reads(plan[0]["Plan"])]
+    return found
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_no_hot_casework_page_reads_a_big_table_in_full(many_cases, supervisor, attorney, intake_worker, court):
+    case = many_cases[0]
+    services.hearing_schedule(
+        case=case, kind="master", starts_at=timezone.now() + timedelta(days=3), court=court, by=attorney
+    )
+    services.deadline_add_manual(case=case, title="Brief", due_on=date.today() + timedelta(days=2), by=attorney)
+    boss, lawyer, intake = client_of(supervisor), client_of(attorney), client_of(intake_worker)
+    first = boss.get(reverse("casework:case-list")).content.decode()
+    visits = [
+        (boss, reverse("casework:case-list"), None),
+        (boss, f"{reverse('casework:case-list')}{older_link(first)}", None),
+        (boss, searched(boss, case.number), None),
+        (boss, searched(boss, "A-300-000-000"), None),
+        (boss, searched(boss, "Persona0 Hernández-López"), None),
+        (lawyer, searched(lawyer, "Persona0", "casework:case-list"), None),
+        (boss, reverse("casework:triage"), None),
+        (boss, reverse("casework:workload"), None),
+        (lawyer, reverse("casework:dashboard"), None),
+        (lawyer, reverse("casework:case-detail", args=[case.number]), None),
+        (
+            intake,
+            reverse("casework:intake-check"),
+            {"given_names": "Persona1", "family_names": "Hernández-López", "date_of_birth": "1990-01-02"},
+        ),
+    ]
+    statements = []
+    for client, url, posted in visits:
+        with CaptureQueriesContext(connection) as seen:
+            response = client.post(url, posted, HTTP_HX_REQUEST="true") if posted else client.get(url)
+        assert response.status_code == 200, url
+        statements += [q["sql"] for q in seen.captured_queries]
+
+    assert len(statements) > 60  # every page's statements were captured
+    found = seq_scans_of_big_tables(statements)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_the_check_finds_a_statement_no_index_serves(many_cases):
+    """The check itself: a filter on an unindexed column of a big table is reported."""
+    with CaptureQueriesContext(connection) as seen:
+        list(Case.objects.filter(close_note="x"))
+
+    assert seq_scans_of_big_tables([q["sql"] for q in seen.captured_queries]) != []
+
+
+def test_workload_lists_attorneys_a_hundred_to_a_page(supervisor):
+    for n in range(105):
+        UserFactory(role=Role.ATTORNEY, full_name=f"Abogada {n:03d}")
+    client = client_of(supervisor)
+
+    first = client.get(reverse("casework:workload")).content.decode()
+    second = client.get(reverse("casework:workload"), {"page": 2}).content.decode()
+
+    assert first.count("Abogada ") == 100 and "Abogada 099" in first
+    assert "Abogada 100" in second and "Abogada 104" in second
