@@ -17,7 +17,7 @@ Use it in a view::
     page = keyset_page(queryset, params=request.GET, ordering=("-occurred_at", "-id"), per_page=50)
     # page.object_list, page.has_next, page.next_query ("?status=paid&after=…"), …
 
-and ``{% include "funds/partials/keyset_pagination.html" %}`` in the template (it reads ``page``).
+and ``{% include "partials/keyset_pagination.html" %}`` in the template (it reads ``page``).
 
 Rules for the ordering:
 
@@ -50,6 +50,7 @@ from django.db.models import Model, Q, QuerySet
 
 AFTER = "after"  # the query parameter of the page after a cursor (older, in a newest-first list)
 BEFORE = "before"  # ... and of the page before one
+LAST = "last"  # the last page (the first page of the reversed order): ``?last=1``
 PAGE = "page"  # Django's page number: dropped from the links, a keyset list has none
 
 T = TypeVar("T", bound=Model)
@@ -63,7 +64,7 @@ class InvalidCursor(ValueError):
 class KeysetPage(Generic[T]):
     """One page of a keyset-paginated list, and the links to its neighbours.
 
-    ``next_query``/``previous_query``/``first_query`` are query strings (with their ``?``) that
+    ``next_query``/``previous_query``/``first_query``/``last_query`` are query strings (with their ``?``) that
     keep every other parameter of the request (the list's filters); empty when there is no such
     page. ``descending`` says whether the list is newest first (for the links' words).
     """
@@ -75,6 +76,7 @@ class KeysetPage(Generic[T]):
     next_query: str = ""
     previous_query: str = ""
     first_query: str = ""
+    last_query: str = ""
     ordering: tuple[str, ...] = field(default=())
 
     def __iter__(self):  # type: ignore[no-untyped-def]
@@ -155,7 +157,7 @@ def _query(params: Mapping[str, Any], **changes: str) -> str:
     items: list[tuple[str, str]] = []
     getlist = getattr(params, "getlist", None)
     for key in params:
-        if key in (AFTER, BEFORE, PAGE):
+        if key in (AFTER, BEFORE, LAST, PAGE):
             continue
         for value in getlist(key) if getlist else [params[key]]:
             items.append((key, value))
@@ -169,7 +171,8 @@ def keyset_page(
     """The page of ``queryset`` (filtered already) that ``params`` (``request.GET``) asks for.
 
     ``params[AFTER]`` is the cursor of the last row of the page before, ``params[BEFORE]`` that of
-    the first row of the page after; neither: the first page. Costs one query of at most
+    the first row of the page after, ``params[LAST]`` asks for the last page (read backwards from
+    the end, as cheap as the first); none: the first page. Costs one query of at most
     ``per_page + 1`` rows (the extra row tells whether there is a page beyond).
     """
     if not ordering:
@@ -189,7 +192,11 @@ def keyset_page(
             values = decode_cursor(str(cursor), model=queryset.model, ordering=ordering)
         except InvalidCursor:
             values = None
-    if values is None:
+    if values is None and params.get(LAST):
+        rows = list(queryset.order_by(*reversed_ordering)[: per_page + 1])
+        has_next, has_previous = False, len(rows) > per_page
+        rows = rows[:per_page][::-1]
+    elif values is None:
         rows = list(queryset.order_by(*ordering)[: per_page + 1])
         has_next, has_previous = len(rows) > per_page, False
         rows = rows[:per_page]
@@ -219,4 +226,6 @@ def keyset_page(
         page.previous_query = _query(params, **{BEFORE: encode_cursor(_row_values(rows[0], ordering))})
     if has_previous:
         page.first_query = _query(params)
+    if has_next:
+        page.last_query = _query(params, **{LAST: "1"})
     return page

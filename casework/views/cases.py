@@ -117,13 +117,13 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The attorney's day: my cases, hearings in 14 days, deadlines due in 7 and overdue, activity."""
-    my_cases = selectors.case_list(request.user, mine_only=True, sort="next_hearing").exclude(status=CaseStatus.CLOSED)
+    mine = selectors.my_open_case_ids(request.user)
     context = {
-        "my_cases": my_cases[:25],
-        "my_case_count": my_cases.count(),
-        "hearings": selectors.upcoming_hearings(request.user, days=14),
-        "deadlines": selectors.deadlines_due(request.user, days=7),
-        "activity": selectors.recent_activity(request.user),
+        "my_cases": selectors.case_list(request.user, visible_ids=mine, sort="next_hearing")[:25],
+        "my_case_count": len(mine),
+        "hearings": selectors.upcoming_hearings(request.user, days=14, mine=mine),
+        "deadlines": selectors.deadlines_due(request.user, days=7, mine=mine),
+        "activity": selectors.recent_activity(request.user, mine=mine),
     }
     return render(request, "casework/dashboard.html", context)
 

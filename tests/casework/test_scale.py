@@ -234,3 +234,19 @@ def test_workload_lists_attorneys_a_hundred_to_a_page(supervisor):
 
     assert first.count("Abogada ") == 100 and "Abogada 099" in first
     assert "Abogada 100" in second and "Abogada 104" in second
+
+
+def test_the_last_page_is_the_oldest_cases_and_newer_walks_back(many_cases, supervisor):
+    client = client_of(supervisor)
+    base = reverse("casework:case-list")
+    first = client.get(base).content.decode()
+    last_link = re.search(r'<a href="([^"]+)">Oldest</a>', first)
+    assert last_link is not None
+
+    last = client.get(f"{base}{unescape(last_link.group(1))}").content.decode()
+    newer = re.search(r'<a href="([^"]+)" rel="prev">', last)
+    middle = client.get(f"{base}{unescape(newer.group(1))}").content.decode()
+
+    assert numbers_on(last) == [case.number for case in reversed(many_cases[:25])]
+    assert older_link(last) is None and "Oldest</a>" not in last
+    assert numbers_on(middle) == [case.number for case in reversed(many_cases[25:50])]
