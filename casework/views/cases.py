@@ -34,7 +34,7 @@ from casework.forms import (
     SupervisionForm,
     UacDeterminationForm,
 )
-from casework.models import Case, CaseStatus, Deadline, Detainee, Document, Relief
+from casework.models import Case, Deadline, Detainee, Document, Relief
 from casework.permissions import CASEWORK_ROLES, can_change, case_view
 from casework.views._common import record_view, refused, save_stamped, sent_once
 from casework.views.search import (
