@@ -14,6 +14,7 @@ from django.db.models import (
     F,
     OrderBy,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -317,7 +318,10 @@ def deadlines_due(user: User, *, days: int = 7, mine: list[int] | None = None) -
 def recent_activity(user: User, *, limit: int = 15, mine: list[int] | None = None) -> QuerySet[CaseEvent]:
     return (
         CaseEvent.objects.filter(case__in=my_open_case_ids(user) if mine is None else mine)
-        .select_related("case", "actor")
+        # The 15 events' cases by their ids afterwards: joined in, PostgreSQL may read every case to
+        # merge them with the events instead of looking up each one.
+        .select_related("actor")
+        .prefetch_related(Prefetch("case", queryset=Case.objects.only("pk", "number")))
         .order_by("-at", "-id")[:limit]
     )
 
