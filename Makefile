@@ -25,6 +25,8 @@ help:
 	@echo "make demo      migrate, seed demo data and run web + Celery worker + beat (DEBUG=1)"
 	@echo "make scan      wapiti security scan of a production-like instance on 127.0.0.1 (~15 min,"
 	@echo "               SCAN_MINUTES=...); reports in var/scan/<timestamp>/"
+	@echo "make bench     every staff-page scenario (locust, one gunicorn worker, baselines) on the"
+	@echo "               PostgreSQL of DATABASE_URL (see bench/README.md), then its table in bench/README.md"
 	@echo "make lint      ruff check + ruff format --check, import-linter contracts, mypy"
 	@echo "make format    ruff check --fix + ruff format"
 	@echo "make clean     remove caches and compiled translations; distclean also removes $(VENV)"
@@ -82,6 +84,11 @@ demo: venv messages var-dirs
 .PHONY: scan
 scan: venv
 	scripts/scan.sh
+
+# Not part of `make test`: needs a database filled by `bench/bigdata.py` (manage.py seed_scale).
+.PHONY: bench
+bench: venv
+	bench/run_all.sh
 
 # The software bill of materials: every installed package with its version, licence and hashes,
 # as CycloneDX JSON in var/sbom.cdx.json (the vendored browser files are listed in static/README.md).

@@ -3,7 +3,9 @@
 ``amparo.wsgi.application`` unchanged (its start-up key check included), wrapped so that each
 answer carries ``X-Bench-Queries`` (SQL statements run by the request) and ``X-Bench-DB-ms``
 (their time), and the request's slowest statement (with its parameters bound) is appended to the
-JSON-lines file ``BENCH_PROBE_LOG`` for ``EXPLAIN``. Two bench-only pages join the URLs, for the
+JSON-lines file ``BENCH_PROBE_LOG`` for ``EXPLAIN``. A request sent with ``X-Bench-Capture: 1`` logs
+every statement it ran (time and bound SQL, in order), from which ``pages.py`` takes the page's
+main query for the bare-SQL baseline. Two bench-only pages join the URLs, for the
 baselines: ``/__bench/tiny/`` (a tiny template behind the full signed-in middleware stack) and
 ``/__bench/anonymous/`` (the same template, public). Nothing here is imported by the app.
 """
@@ -54,10 +56,18 @@ class Probe:
     def __init__(self) -> None:
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, capture: bool = False) -> None:
         self.count = 0
         self.seconds = 0.0
         self.slowest: tuple[float, str] = (0.0, "")
+        self.capture = capture
+        self.statements: list[tuple[float, str]] = []
+
+    def bind(self, context, sql, params) -> str:
+        try:
+            return connection.ops.last_executed_query(context["cursor"], sql, params)
+        except Exception:  # noqa: BLE001 - the probe must never break a request
+            return sql
 
     def __call__(self, execute, sql, params, many, context):
         start = time.perf_counter()
@@ -67,19 +77,18 @@ class Probe:
             took = time.perf_counter() - start
             self.count += 1
             self.seconds += took
+            bound = self.bind(context, sql, params) if self.capture or took > self.slowest[0] else ""
             if took > self.slowest[0]:
-                try:
-                    bound = connection.ops.last_executed_query(context["cursor"], sql, params)
-                except Exception:  # noqa: BLE001 - the probe must never break a request
-                    bound = sql
                 self.slowest = (took, bound)
+            if self.capture:
+                self.statements.append((took, bound))
 
 
 probe = Probe()
 
 
 def application(environ, start_response):
-    probe.reset()
+    probe.reset(capture=environ.get("HTTP_X_BENCH_CAPTURE") == "1")
     page = environ.get("HTTP_X_BENCH_PAGE", "")
 
     def start(status, headers, exc_info=None):
@@ -98,6 +107,11 @@ def application(environ, start_response):
                             "db_ms": round(probe.seconds * 1000, 2),
                             "slowest_ms": round(probe.slowest[0] * 1000, 2),
                             "slowest_sql": probe.slowest[1],
+                            **(
+                                {"statements": [[round(t * 1000, 3), sql] for t, sql in probe.statements]}
+                                if probe.capture
+                                else {}
+                            ),
                         }
                     )
                     + "\n"
