@@ -109,13 +109,21 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, model: type[Model], ordering: Sequence[str]) -> list[Any]:
-    """The ordering values of ``cursor``, each made a Python value by its model field."""
+def decode_values(cursor: str) -> list[Any]:
+    """The plain JSON values of ``cursor`` (for a list whose cursor is not one row's fields)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidCursor(cursor) from exc
+    if not isinstance(values, list):
+        raise InvalidCursor(cursor)
+    return values
+
+
+def decode_cursor(cursor: str, *, model: type[Model], ordering: Sequence[str]) -> list[Any]:
+    """The ordering values of ``cursor``, each made a Python value by its model field."""
+    values = decode_values(cursor)
     names = _field_names(ordering)
     if not isinstance(values, list) or len(values) != len(names):
         raise InvalidCursor(cursor)
@@ -152,7 +160,7 @@ def _row_values(row: Model, ordering: Sequence[str]) -> list[Any]:
     return [getattr(row, row._meta.get_field(name).attname) for name, _d in _field_names(ordering)]  # type: ignore[union-attr]
 
 
-def _query(params: Mapping[str, Any], **changes: str) -> str:
+def query_string(params: Mapping[str, Any], **changes: str) -> str:
     """``params`` without any cursor or page number, plus ``changes``, as ``?a=1&b=2`` (or ``"?"``)."""
     items: list[tuple[str, str]] = []
     getlist = getattr(params, "getlist", None)
@@ -221,11 +229,11 @@ def keyset_page(
         ordering=tuple(ordering),
     )
     if has_next and rows:
-        page.next_query = _query(params, **{AFTER: encode_cursor(_row_values(rows[-1], ordering))})
+        page.next_query = query_string(params, **{AFTER: encode_cursor(_row_values(rows[-1], ordering))})
     if has_previous and rows:
-        page.previous_query = _query(params, **{BEFORE: encode_cursor(_row_values(rows[0], ordering))})
+        page.previous_query = query_string(params, **{BEFORE: encode_cursor(_row_values(rows[0], ordering))})
     if has_previous:
-        page.first_query = _query(params)
+        page.first_query = query_string(params)
     if has_next:
-        page.last_query = _query(params, **{LAST: "1"})
+        page.last_query = query_string(params, **{LAST: "1"})
     return page

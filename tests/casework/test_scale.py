@@ -287,3 +287,36 @@ def test_the_last_page_is_the_oldest_cases_and_newer_walks_back(many_cases, supe
     assert numbers_on(last) == [case.number for case in reversed(many_cases[:25])]
     assert older_link(last) is None and "Oldest</a>" not in last
     assert numbers_on(middle) == [case.number for case in reversed(many_cases[25:50])]
+
+
+@pytest.mark.parametrize("walked", [True, False])
+def test_sorted_by_next_hearing_every_case_comes_once_soonest_first_then_the_rest_by_number(
+    many_cases, supervisor, court, monkeypatch, walked
+):
+    """Walked from the hearings (many cases) or sorted whole (a few): the same order, page by page."""
+    monkeypatch.setattr("casework.views.cases.SORTED_WHOLE", 0 if walked else 10_000)
+    now = timezone.now()
+    soon = {}
+    for n, case in enumerate(many_cases[5:45]):  # 40 cases with hearings, some with two
+        first = now + timedelta(days=40 - n, hours=1)
+        services.hearing_schedule(case=case, kind="master", starts_at=first, court=court, by=supervisor)
+        if n % 3 == 0:
+            services.hearing_schedule(
+                case=case, kind="individual", starts_at=first + timedelta(days=90), court=court, by=supervisor
+            )
+        soon[case.number] = first
+    services.hearing_schedule(  # a past hearing is nobody's next
+        case=many_cases[0], kind="master", starts_at=now - timedelta(days=3), court=court, by=supervisor
+    )
+    client = client_of(supervisor)
+    base = reverse("casework:case-list")
+    url, seen = f"{base}?sort=next_hearing", []
+    while url:
+        page = client.get(url).content.decode()
+        seen += numbers_on(page)
+        link = older_link(page)
+        url = f"{base}{link}" if link else ""
+
+    with_hearing = sorted(soon, key=soon.get)
+    without = sorted(case.number for case in many_cases if case.number not in soon)
+    assert seen == with_hearing + without
