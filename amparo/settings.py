@@ -887,3 +887,12 @@ if PRIVATE_STORAGE == "s3":
 # A session row whose data did not change is written at most this often to renew its expiry
 # (kernel.sessions): the idle limit is SESSION_COOKIE_AGE minus at most this much.
 SESSION_RENEW_SECONDS = env.integer("SESSION_RENEW_SECONDS", 60, minimum=0)
+
+# --- scale: finance ---
+# The ledger's full self-check (every posting re-summed, ~0.6 s at 800,000 postings) runs in the
+# worker, not on each page view; the finance and audit pages show its result and call it stale
+# after an hour (``funds.selectors.LEDGER_CHECK_STALE_AFTER``).
+CELERY_BEAT_SCHEDULE["funds-ledger-check"] = {
+    "task": "funds.tasks.ledger_check",
+    "schedule": crontab(minute="4-59/10"),
+}

@@ -123,15 +123,23 @@ def candidates(text: str) -> list[Candidate]:
 def known_keys(*, name_keys: set[str], a_number_keys: set[str]) -> set[str]:
     """Which of these blind indexes are a detainee's: one query (none when there is nothing to ask)."""
     parts: list[QuerySet[Any, str | None]] = []
-    if name_keys:
-        parts.append(DetaineeNameKey.objects.filter(key__in=name_keys).values_list("key", flat=True))
+    # One row per name key at most: a common name is the key of tens of thousands of people at a
+    # million cases, and whether it is anyone's is all that is asked.
+    parts += [
+        DetaineeNameKey.objects.filter(key=key).order_by().values_list("key", flat=True)[:1]
+        for key in sorted(name_keys)
+    ]
     if a_number_keys:
-        parts.append(Detainee.objects.filter(a_number_index__in=a_number_keys).values_list("a_number_index", flat=True))
-        parts.append(DetaineeANumberKey.objects.filter(key__in=a_number_keys).values_list("key", flat=True))
+        parts.append(
+            Detainee.objects.filter(a_number_index__in=a_number_keys)
+            .order_by()
+            .values_list("a_number_index", flat=True)
+        )
+        parts.append(DetaineeANumberKey.objects.filter(key__in=a_number_keys).order_by().values_list("key", flat=True))
     if not parts:
         return set()
-    first, *rest = (part.order_by() for part in parts)
-    return {key for key in (first.union(*rest) if rest else first) if key}
+    first, *rest = parts
+    return {key for key in (first.union(*rest, all=True) if rest else first) if key}
 
 
 class Masker:

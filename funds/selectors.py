@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from casework.models import CustodyPeriod, ReleaseBasis
-from funds.models import Account, AccountKind, Bond, Disbursement, Fund, Posting
+from funds.models import Account, AccountKind, Bond, Disbursement, Fund, LedgerCheck, Posting
 from kernel.clock import booking_day_start, local_date
 from kernel.money import format_cents
+
+# The beat task checks the ledger every 10 minutes (``amparo.settings``): a result older than this
+# means it has stopped running, and the pages say so.
+LEDGER_CHECK_STALE_AFTER = timedelta(hours=1)
 
 
 @dataclass
@@ -71,9 +75,14 @@ def fund_balance(fund: Fund) -> FundBalance:
 
 
 def ledger_mismatches() -> list[tuple[Account, int, int]]:
-    """Accounts whose running balance differs from the sum of their postings (should be none)."""
-    sums = dict(Account.objects.annotate(total=Coalesce(Sum("postings__amount"), 0)).values_list("pk", "total"))
-    return [(a, a.balance, sums[a.pk]) for a in Account.objects.select_related("fund") if a.balance != sums[a.pk]]
+    """Accounts whose running balance differs from the sum of their postings (should be none).
+
+    One statement, so the balances and the sums are read in the same snapshot: a transaction
+    booked while the check runs is in both or in neither. A scan of every posting: the beat task
+    runs it (``funds.services.ledger_check``), pages read ``ledger_check_status``.
+    """
+    accounts = Account.objects.select_related("fund").annotate(total=Coalesce(Sum("postings__amount"), 0))
+    return [(a, a.balance, a.total) for a in accounts if a.balance != a.total]
 
 
 def unbalanced_transactions() -> list[int]:
@@ -86,14 +95,54 @@ def unbalanced_transactions() -> list[int]:
     )
 
 
+@dataclass(frozen=True)
+class LedgerStatus:
+    """What the pages say about the ledger: the last full check, and a live check of the balances."""
+
+    check: LedgerCheck | None  # None: never checked yet
+    stale: bool  # no check, or the last is older than ``LEDGER_CHECK_STALE_AFTER``
+    balances_total: int  # the sum of every account's balance: zero while every transaction balances
+
+    @property
+    def problems(self) -> int:
+        return (self.check.problems if self.check else 0) + (1 if self.balances_total else 0)
+
+    @property
+    def ok(self) -> bool:
+        """Checked recently, and nothing is wrong."""
+        return not self.stale and not self.problems
+
+
+def ledger_check_status(*, now: datetime) -> LedgerStatus:
+    """The ledger's state for a page, in two small queries whatever the ledger's size.
+
+    The full check (every posting re-summed) is the beat task's; live, the accounts' balances must
+    still add up to zero, which a damaged balance breaks at once.
+    """
+    check = LedgerCheck.objects.filter(pk=LedgerCheck.SINGLETON).first()
+    total = Account.objects.aggregate(total=Coalesce(Sum("balance"), 0))["total"]
+    stale = check is None or check.checked_at < now - LEDGER_CHECK_STALE_AFTER
+    return LedgerStatus(check=check, stale=stale, balances_total=total)
+
+
 def bond_counts(*, today: date) -> dict[str, int]:
-    """Finance's home page: open bonds, breach appeals whose window is still open, bonds a person-obligor owes on."""
-    open_bonds = Bond.objects.exclude(status__in=Bond.CLOSED_STATES)
-    return {
-        "open": open_bonds.count(),
-        "appeals_open": open_bonds.filter(status=Bond.Status.BREACHED, appeal_due_on__gte=today).count(),
-        "owed_by_obligors": Bond.objects.exclude(due_from_obligor_cents=0).count(),
-    }
+    """Finance's home page: open bonds, breach appeals whose window is still open, bonds a person-obligor owes on
+    (one query)."""
+    is_open = ~Q(status__in=Bond.CLOSED_STATES)
+    return Bond.objects.aggregate(
+        open=Count("pk", filter=is_open),
+        appeals_open=Count("pk", filter=is_open & Q(status=Bond.Status.BREACHED, appeal_due_on__gte=today)),
+        owed_by_obligors=Count("pk", filter=~Q(due_from_obligor_cents=0)),
+    )
+
+
+def disbursement_counts() -> dict[str, int]:
+    """Finance's home page: requests waiting for a decision, and approved ones waiting to be paid (one query)."""
+    status = Disbursement.Status
+    return Disbursement.objects.filter(status__in=(status.REQUESTED, status.APPROVED)).aggregate(
+        waiting=Count("pk", filter=Q(status=status.REQUESTED)),
+        to_pay=Count("pk", filter=Q(status=status.APPROVED)),
+    )
 
 
 def bank_lowest_since(bank: Account, day: date) -> tuple[int, date]:

@@ -14,6 +14,7 @@ from celery import Task, shared_task
 from funds.models import Donation
 from funds.services.checkout import refund_retry, refunds_retry_stale
 from funds.services.donor_portal import donor_code_send
+from funds.services.ledger_check import ledger_check_run
 from funds.services.receipts import (
     ReceiptSentNotRecorded,
     donation_receipt_mark_sent,
@@ -97,3 +98,10 @@ def retry_stale_refunds() -> int:
 def send_donor_code(*, donor_id: int, salt: str, language: str | None = None) -> bool:
     """E-mail a donor's one-time code, worked out here from its salt (the code is never in a message)."""
     return donor_code_send(donor_id=donor_id, salt=salt, language=language)
+
+
+@shared_task(name="funds.tasks.ledger_check", **transient_retry(max_retries=2))
+def ledger_check() -> int:
+    """Beat, every 10 minutes: re-sum the whole ledger and record the result the finance and audit
+    pages show (``ledger_check_run``); returns how many problems it found."""
+    return ledger_check_run().problems

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -18,9 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import AuthenticatedHttpRequest, role_required
 from funds.models import Account, Fund
-from funds.selectors import fund_balances, ledger_mismatches, unbalanced_transactions
+from funds.selectors import fund_balances, ledger_check_status
 from kernel.client_ip import client_ip
 from kernel.once import ONCE_FIELD, AlreadySubmitted, ForeignKey, already_submitted_redirect, submission
+from kernel.pagination import keyset_page
 from kernel.readlog import logged_read
 from kernel.uploads import DOWNLOAD_CSP
 from reports import selectors, services
@@ -44,6 +46,11 @@ def _page(request: AuthenticatedHttpRequest, items, per_page: int = PER_PAGE):
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
+def _keyset(request: AuthenticatedHttpRequest, items, ordering: tuple[str, ...], per_page: int = PER_PAGE):
+    """A page of ``items`` after (or before) the cursor in the URL: no count, no offset (``kernel.pagination``)."""
+    return keyset_page(items, params=request.GET, ordering=ordering, per_page=per_page)
+
+
 def _filter_status(form) -> int:
     """400 for a filter that was given and is invalid (the page still shows, unfiltered, with the form's errors)."""
     return 400 if form.is_bound and not form.is_valid() else 200
@@ -58,7 +65,8 @@ def funds(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "balances": fund_balances(Fund.objects.all()),
         "accounts": Account.objects.select_related("fund").order_by("fund__sort_order", "fund__name", "kind"),
-        "ledger_ok": not unbalanced_transactions() and not ledger_mismatches(),
+        "ledger": ledger_check_status(now=timezone.now()),
+        "zone": settings.TIME_ZONE,
     }
     return render(request, "reports/funds.html", context)
 
@@ -67,7 +75,7 @@ def funds(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET or None)
-    page = _page(request, selectors.ledger_transactions(**form.filters()))
+    page = _keyset(request, selectors.ledger_transactions(**form.filters()), ("-occurred_at", "-id"))
     return render(request, "reports/ledger.html", {"form": form, "page": page}, status=_filter_status(form))
 
 
@@ -75,7 +83,7 @@ def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def donations(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DonationFilterForm(request.GET or None)
-    page = _page(request, selectors.donations(**form.filters()))
+    page = _keyset(request, selectors.donations(**form.filters()), ("-created_at", "-id"))
     return render(request, "reports/donations.html", {"form": form, "page": page}, status=_filter_status(form))
 
 
@@ -83,7 +91,7 @@ def donations(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def disbursements(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DisbursementFilterForm(request.GET or None)
-    page = _page(request, selectors.disbursements(**form.filters()))
+    page = _keyset(request, selectors.disbursements(**form.filters()), ("-requested_at", "-id"))
     return render(request, "reports/disbursements.html", {"form": form, "page": page}, status=_filter_status(form))
 
 
@@ -92,7 +100,7 @@ def disbursements(request: AuthenticatedHttpRequest) -> HttpResponse:
 def bonds(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BondFilterForm(request.GET or None)
     today = timezone.localdate()
-    page = _page(request, selectors.bonds(**form.filters()))
+    page = _keyset(request, selectors.bonds(**form.filters()), ("paid_on", "id"))
     rows = [(bond, ((bond.closed_on or today) - bond.paid_on).days) for bond in page.object_list]
     context = {"form": form, "page": page, "rows": rows}
     return render(request, "reports/bonds.html", context, status=_filter_status(form))
@@ -102,7 +110,7 @@ def bonds(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AccessLogFilterForm(request.GET or None)
-    page = _page(request, selectors.access_events(**form.filters()), per_page=100)
+    page = _keyset(request, selectors.access_events(**form.filters()), ("-at", "-id"), per_page=100)
     return render(request, "reports/access_log.html", {"form": form, "page": page}, status=_filter_status(form))
 
 
@@ -112,7 +120,7 @@ def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
 @role_required(*PAGE_ROLES["reports"])
 @require_GET
 def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = _page(request, runs_visible_to(request.user))
+    page = _keyset(request, runs_visible_to(request.user), ("-requested_at", "-id"))
     return render(request, "reports/report_list.html", {"page": page})
 
 

@@ -55,6 +55,11 @@ class Disbursement(models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-id"]
+        # The queue (by status) and the audit list (by period), newest first, in keyset pages.
+        indexes = [
+            models.Index(fields=["requested_at", "id"], name="funds_disb_requested_id"),
+            models.Index(fields=["status", "requested_at", "id"], name="funds_disb_status_requested"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="funds_disbursement_positive"),
             # Two people: whoever approves or rejects is never the one who asked.

@@ -119,7 +119,12 @@ class Donation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "paid_at"])]
+        indexes = [
+            models.Index(fields=["status", "paid_at"]),
+            # The donation lists (newest first, keyset pages), unfiltered and by status.
+            models.Index(fields=["created_at", "id"], name="funds_donation_created_id"),
+            models.Index(fields=["status", "created_at", "id"], name="funds_donation_status_created"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="funds_donation_positive"),
             models.CheckConstraint(

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,6 +33,7 @@ from funds.models import (
     Disbursement,
     Dispute,
     Donation,
+    Donor,
     Fund,
     Payout,
     PayoutDiscrepancy,
@@ -42,17 +42,19 @@ from funds.models import (
     Transaction,
 )
 from funds.permissions import FINANCE_ROLES, get_disbursement_for_finance
-from funds.selectors import bond_counts, fund_balances, ledger_mismatches, unbalanced_transactions
+from funds.selectors import bond_counts, disbursement_counts, fund_balances, ledger_check_status
 from funds.services import disbursements as services
 from funds.services.checkout import donation_refund as refund_service
 from kernel.client_ip import client_ip
 from kernel.forms import MoneyField, add_validation_errors
 from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect, submission
+from kernel.pagination import keyset_page
 from kernel.readlog import logged_read
 from kernel.uploads import DOWNLOAD_CSP
 
 FAILED_REFUNDS_SHOWN_FOR = timedelta(days=30)
 FAILED_REFUNDS_SHOWN = 20
+PER_PAGE = 50
 
 
 @role_required(*FINANCE_ROLES)
@@ -60,10 +62,10 @@ FAILED_REFUNDS_SHOWN = 20
 def finance_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "balances": fund_balances(Fund.objects.filter(active=True)),
-        "waiting": Disbursement.objects.filter(status=Disbursement.Status.REQUESTED).count(),
-        "to_pay": Disbursement.objects.filter(status=Disbursement.Status.APPROVED).count(),
+        **disbursement_counts(),
         "bonds": bond_counts(today=timezone.localdate()),
-        "ledger_ok": not unbalanced_transactions() and not ledger_mismatches(),
+        # The last full check (the beat task's) and a live check of the balances: never a scan per view.
+        "ledger": ledger_check_status(now=timezone.now()),
         # Until finance resolves them: payouts larger than clearing; and refunds Stripe did not make.
         "discrepancies": list(
             PayoutDiscrepancy.objects.filter(resolved_at__isnull=True).select_related("payout").order_by("found_at")
@@ -86,7 +88,7 @@ def disbursement_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     items = Disbursement.objects.select_related("case", "fund", "requested_by", "decided_by")
     if status in Disbursement.Status.values:
         items = items.filter(status=status)
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    page = keyset_page(items, params=request.GET, ordering=("-requested_at", "-id"), per_page=PER_PAGE)
     return render(
         request,
         "funds/disbursement_queue.html",
@@ -233,7 +235,9 @@ def donation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if q:
         # Donors' names and e-mail addresses are encrypted: a donor is found by the exact address
         # (its blind index), not by part of it, and not by name.
-        donations = donations.filter(Q(donor__email_index=donor_email_index(q)) | Q(receipt_number=q))
+        # The donors first, then an OR of two indexed columns: an OR across the join would scan every gift.
+        donors = list(Donor.objects.filter(email_index=donor_email_index(q)).values_list("pk", flat=True))
+        donations = donations.filter(Q(donor_id__in=donors) | Q(receipt_number=q))
     status = request.GET.get("status", "")
     if status in Donation.Status.values:
         donations = donations.filter(status=status)
@@ -247,7 +251,7 @@ def donation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     days = request.GET.get("days", "")
     if days.isdigit():
         donations = donations.filter(created_at__gte=timezone.now() - timedelta(days=int(days)))
-    page = Paginator(donations, 50).get_page(request.GET.get("page"))
+    page = keyset_page(donations, params=request.GET, ordering=("-created_at", "-id"), per_page=PER_PAGE)
     # Each row's refund form carries its own one-time key (``auto_id=False``: no clashing ids).
     rows = [(donation, RefundForm(auto_id=False)) for donation in page.object_list]
     return render(
@@ -270,7 +274,7 @@ def donation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def dispute_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     disputes = Dispute.objects.select_related("donation__donor", "donation__fund").order_by("-opened_at")
-    page = Paginator(disputes, 50).get_page(request.GET.get("page"))
+    page = keyset_page(disputes, params=request.GET, ordering=("-opened_at", "-id"), per_page=PER_PAGE)
     return render(request, "funds/dispute_list.html", {"page": page})
 
 

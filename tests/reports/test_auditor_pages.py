@@ -26,6 +26,7 @@ from funds.models import AccountKind, Donation, Donor, Fund, TransactionKind
 from funds.services import bookkeeping
 from funds.services.disbursements import disbursement_approve, disbursement_pay, disbursement_request
 from funds.services.ledger import account, ledger_post
+from funds.services.ledger_check import ledger_check_run
 from reports.models import ReportKind, ReportRun
 from tests.factories import UserFactory
 from tests.forms import once
@@ -299,6 +300,8 @@ def test_other_lists_query_count_does_not_grow(client_for, sensitive_world, name
 
 
 def test_auditor_lands_on_funds_page_with_ledger_status(client_for, sensitive_world):
+    assert "not been checked yet" in client_for(Role.AUDITOR).get("/audit/funds/").content.decode()
+    ledger_check_run()  # what the beat task does every 10 minutes
     response = client_for(Role.AUDITOR).get("/", follow=True)
 
     page = response.content.decode()
