@@ -51,6 +51,11 @@ BIG_TABLES = (
     "casework_note",
     "casework_custodyperiod",
     "accounts_accessevent",
+    "funds_transaction",  # and the money (tests/reports/test_scale.py)
+    "funds_posting",
+    "funds_donation",
+    "funds_donor",
+    "funds_disbursement",
 )
 
 
