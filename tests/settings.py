@@ -3,7 +3,9 @@
 The database comes from DATABASE_URL (PostgreSQL in CI; ``make test`` starts one).
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("DEBUG", "0")
@@ -27,8 +29,11 @@ os.environ.setdefault(
 )
 os.environ.setdefault("BLIND_INDEX_KEY", "test-blind-index-key-0123456789abcdefghijklmnop")
 # Files the tests store go to a folder of this run, never to the demo's var/private (whose files
-# are sealed with the development key).
-os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="amparo-test-private-"))
+# are sealed with the development key). Made once per run (the workers and commands the tests start
+# inherit it) and removed when the run ends.
+if "PRIVATE_MEDIA_ROOT" not in os.environ:
+    os.environ["PRIVATE_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="amparo-test-private-")
+    atexit.register(shutil.rmtree, os.environ["PRIVATE_MEDIA_ROOT"], ignore_errors=True)
 
 from amparo.settings import *  # noqa: F403
 from amparo.settings import INSTALLED_APPS, MIDDLEWARE, STORAGES
