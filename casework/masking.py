@@ -97,8 +97,13 @@ def _words(text: str) -> Iterable[tuple[int, int]]:
         yield start, len(text)
 
 
-def candidates(text: str) -> list[Candidate]:
-    """The spans of ``text`` that could be an A-number or a name, with the blind indexes to look up."""
+def candidates(text: str, memo: dict[str, tuple[str, ...]] | None = None) -> list[Candidate]:
+    """The spans of ``text`` that could be an A-number or a name, with the blind indexes to look up.
+
+    ``memo`` keeps each word's keys across the texts of one page: the same words come back in
+    every row of a ledger page, and each costs several keyed hashes.
+    """
+    memo = {} if memo is None else memo
     found: list[Candidate] = []
     for match in _A_NUMBER_CANDIDATE.finditer(text.translate(_FOLD)):
         try:
@@ -114,7 +119,9 @@ def candidates(text: str) -> list[Candidate]:
         word = text[start:end]
         if not any(ch.isalpha() for ch in word) or set(name_tokens(word)) <= NAME_PARTICLES:
             continue
-        keys = tuple(name_index_keys(word))
+        keys = memo.get(word)
+        if keys is None:
+            keys = memo[word] = tuple(name_index_keys(word))
         if keys:
             found.append(Candidate(start, end, "name", keys))
     return sorted(found, key=lambda c: c.start)
@@ -148,6 +155,7 @@ class Masker:
     def __init__(self, texts: Iterable[str | None] = ()) -> None:
         self._plans: dict[str, list[Candidate]] = {}
         self._known: set[str] = set()
+        self._word_keys: dict[str, tuple[str, ...]] = {}  # each word's name keys, for every text of the page
         self._prepare(texts)
 
     def _prepare(self, texts: Iterable[str | None]) -> None:
@@ -156,7 +164,7 @@ class Masker:
         for text in texts:
             if not text or text in self._plans:
                 continue
-            plan = candidates(text)
+            plan = candidates(text, self._word_keys)
             self._plans[text] = plan
             for candidate in plan:
                 (name_keys if candidate.kind == "name" else a_number_keys).update(candidate.keys)

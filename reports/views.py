@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import AuthenticatedHttpRequest, role_required
-from funds.models import Account, Fund
+from funds.models import Account, AccountKind, Fund, TransactionKind
 from funds.selectors import fund_balances, ledger_check_status
 from kernel.client_ip import client_ip
 from kernel.once import ONCE_FIELD, AlreadySubmitted, ForeignKey, already_submitted_redirect, submission
@@ -76,7 +76,20 @@ def funds(request: AuthenticatedHttpRequest) -> HttpResponse:
 def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET or None)
     page = _keyset(request, selectors.ledger_transactions(**form.filters()), ("-occurred_at", "-id"))
-    return render(request, "reports/ledger.html", {"form": form, "page": page}, status=_filter_status(form))
+    # Labels looked up once: ``get_kind_display`` translates every choice on each call (100 postings a page).
+    kinds, account_kinds = dict(TransactionKind.choices), dict(AccountKind.choices)
+    rows = [
+        {
+            "t": txn,
+            "kind": kinds.get(txn.kind, txn.kind),
+            "span": len(postings),
+            "postings": [(p, account_kinds.get(p.account.kind, p.account.kind)) for p in postings],
+        }
+        for txn in page.object_list
+        for postings in [list(txn.postings.all())]
+    ]
+    context = {"form": form, "page": page, "rows": rows}
+    return render(request, "reports/ledger.html", context, status=_filter_status(form))
 
 
 @role_required(*PAGE_ROLES["donations"])
