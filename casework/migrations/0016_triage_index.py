@@ -4,6 +4,22 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+class AddIndexExceptOnSQLite(migrations.AddIndex):
+    """The triage index orders ``detained_as_minor`` with ``NULLS LAST``, which SQLite cannot index.
+
+    It is for a million cases on PostgreSQL; the local SQLite demo goes without it (the model's state
+    is the same on both, so ``makemigrations`` sees nothing to do).
+    """
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "sqlite":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "sqlite":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("casework", "0015_caseload"),
@@ -11,7 +27,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexExceptOnSQLite(
             model_name="case",
             index=models.Index(
                 models.OrderBy(models.F("citizenship_claimed"), descending=True),

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 
 from casework import services
 from casework.models import Hearing, ImmigrationCourt
-from casework.selectors import case_list, with_next_hearing
+from casework.selectors import case_list, my_open_case_ids, with_next_hearing
 from casework.templatetags.hearing_time import hearing_time, zone_city
 
 pytestmark = pytest.mark.django_db
@@ -166,13 +166,13 @@ def test_with_next_hearing_annotates_the_next_hearings_zone_and_court(frozen, as
 def test_with_next_hearing_zone_is_the_courts_without_override(frozen, assigned_case, san_francisco, attorney):
     schedule(assigned_case, san_francisco, attorney)
 
-    case = case_list(attorney, mine_only=True).get()
+    case = case_list(attorney, visible_ids=my_open_case_ids(attorney)).get()
 
     assert (case.next_hearing_zone, case.next_hearing_court_zone) == ("America/Los_Angeles", "America/Los_Angeles")
 
 
 def test_with_next_hearing_without_hearing_is_none(frozen, assigned_case, attorney):
-    case = case_list(attorney, mine_only=True).get()
+    case = case_list(attorney, visible_ids=my_open_case_ids(attorney)).get()
 
     assert (case.next_hearing_at, case.next_hearing_zone) == (None, None)
 
