@@ -14,7 +14,13 @@ from tests.personas import Personas, make_personas
 
 
 def totp_code(secret: str = TOTP_SECRET, offset: int = 0) -> str:
-    """The code an authenticator app would show now (``offset`` periods away)."""
+    """The code an authenticator app would show now (``offset`` periods away).
+
+    The app accepts the current 30-second period only (allauth's tolerance is 0), so a code read
+    in a period's last seconds can be stale by the time the request checks it: wait for the next.
+    """
+    if 30 - time.time() % 30 < 3:
+        time.sleep(30 - time.time() % 30 + 0.05)
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
 
 
