@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from accounts.receivers import SIGNED_IN_AT
 from accounts.roles import user_role
@@ -18,11 +19,19 @@ def navigation(request: HttpRequest) -> dict:
     if role is None:
         return {"nav_items": [], "user_role_label": None}
     items = []
-    for entry in nav_entries_for(role.value):
-        url = reverse(entry.url_name)
+    for label, url in _menu(role.value, get_script_prefix(), get_urlconf()):
         active = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"label": entry.label, "url": url, "active": active})
+        items.append({"label": label, "url": url, "active": active})
     return {"nav_items": items, "user_role_label": role.label}
+
+
+@lru_cache(maxsize=64)
+def _menu(role: str, script_prefix: str, urlconf: str | None) -> tuple[tuple[object, str], ...]:
+    """The role's entries as (label, URL), reversed once per process: the menu is on every page.
+
+    The labels stay lazy, so each page still shows them in its reader's language.
+    """
+    return tuple((entry.label, reverse(entry.url_name)) for entry in nav_entries_for(role))
 
 
 def session_expiry(request: HttpRequest) -> dict:

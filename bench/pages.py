@@ -701,7 +701,7 @@ def write_readme(reports: list[dict[str, Any]], readme: Path = README) -> None:
         "<!-- written by `bench/pages.py --write-readme` (bench/run_all.sh): edit the script, not this table -->",
         "",
         f"Machine: {machine}. Data: {sizes}. One gunicorn sync worker, `DATABASE_CONN_MAX_AGE` "
-        f"{large.get('conn_max_age', 'default (0)')}.",
+        f"{large.get('conn_max_age', 'the default (60 s on PostgreSQL)')}.",
         "",
         (
             f"Load: {load['tool']} as a library (`bench/loadgen.py`), headless: 1 user for the latency ({load['runs']} requests or "
@@ -1037,7 +1037,7 @@ def save(
         "cases": cases,
         "data": data_sizes(cases),
         "attorney_cases": users["attorney_cases"],
-        "conn_max_age": args.conn_max_age if args.conn_max_age is not None else "default (0)",
+        "conn_max_age": args.conn_max_age if args.conn_max_age is not None else "the default (60 s on PostgreSQL)",
         "machine": f"{info['cpu']}, {info['cores']} cores, Python {info['python']}",
         "machine_info": info,
         "code": code_version(),

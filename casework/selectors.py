@@ -94,6 +94,11 @@ def with_next_hearing(cases: QuerySet[Case], now: datetime | None = None) -> Que
     )
 
 
+# The detainee's fields the case tables (the case list, "My day") never show: left unread, they are
+# not decrypted either (three of the six encrypted values of every row).
+CASE_TABLE_DEFERRED = ("detainee__other_names", "detainee__a_number", "detainee__other_a_numbers")
+
+
 # The custody filter's value for "held by anyone" (ICE, CBP, ORR or a jail on an ICE detainer).
 DETAINED = "detained"
 

@@ -95,7 +95,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         authority=filters.get("authority", ""),
         court=court.pk if court else None,
         sort=filters.get("sort") or "-registered_at",
-    )
+    ).defer(*selectors.CASE_TABLE_DEFERRED)
     ordering = selectors.CASE_LIST_KEYSETS.get(filters.get("sort") or "-registered_at")
     if ordering is None and selectors.at_most(cases, SORTED_WHOLE):  # a few: sorted whole, numbered pages
         page: Any = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
@@ -125,7 +125,9 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The attorney's day: my cases, hearings in 14 days, deadlines due in 7 and overdue, activity."""
     mine = selectors.my_open_case_ids(request.user)
     context = {
-        "my_cases": selectors.case_list(request.user, visible_ids=mine, sort="next_hearing")[:25],
+        "my_cases": selectors.case_list(request.user, visible_ids=mine, sort="next_hearing").defer(
+            *selectors.CASE_TABLE_DEFERRED
+        )[:25],
         "my_case_count": len(mine),
         "hearings": selectors.upcoming_hearings(request.user, days=14, mine=mine),
         "deadlines": selectors.deadlines_due(request.user, days=7, mine=mine),

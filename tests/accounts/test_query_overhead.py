@@ -22,8 +22,10 @@ from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
 
+from accounts.backends import StaffAuthenticationBackend
+from accounts.mfa import mfa_enrolled
 from accounts.models import StaffSession, User
-from accounts.roles import Role
+from accounts.roles import Role, user_role
 from accounts.services import staff_session_end
 from tests.accounts.signing_in import sign_in
 from tests.factories import UserFactory
@@ -157,3 +159,29 @@ def test_an_ended_staff_session_is_signed_out_on_the_very_next_request():
 
     assert laptop.get("/__test/tiny/")["Location"].startswith("/accounts/login/")
     assert phone.get("/__test/tiny/").status_code == 200
+
+
+def test_a_session_naming_a_user_who_is_gone_signs_nobody_in():
+    user = UserFactory(role=Role.ATTORNEY)
+    client = _warm(sign_in(user))
+    session = client.session
+    session["_auth_user_id"] = "999999999"
+    session.save()
+
+    assert client.get("/__test/tiny/")["Location"].startswith("/accounts/login/")
+    assert StaffAuthenticationBackend().get_user("not-a-number") is None
+
+
+def test_the_user_is_read_with_its_role_and_authenticator_in_one_statement(django_assert_num_queries):
+    user = UserFactory(role=Role.SUPERVISOR)
+    backend = StaffAuthenticationBackend()
+    backend.get_user(user.pk)  # the statement's SQL is built once per process, then only run
+
+    with django_assert_num_queries(1):
+        found = backend.get_user(user.pk)
+        assert found is not None and found.pk == user.pk
+        assert user_role(found) == Role.SUPERVISOR and mfa_enrolled(found)
+    without = UserFactory(role=None, mfa=False)
+    with django_assert_num_queries(1):
+        found = backend.get_user(without.pk)
+        assert user_role(found) is None and not mfa_enrolled(found)

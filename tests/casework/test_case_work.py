@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -220,7 +221,7 @@ def test_deadline_from_a_rule_shows_the_rule_and_the_roll_over(lawyer, assigned_
     deadline = Deadline.objects.get(case=assigned_case)
     assert deadline.due_on == due
     page = _detail(lawyer, assigned_case)
-    assert deadline.explanation in page.replace("&#x27;", "'")
+    assert deadline.explanation in html.unescape(page)
 
 
 def test_manual_deadline_can_be_edited_done_waived_and_reopened(lawyer, assigned_case):

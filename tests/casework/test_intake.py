@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -260,7 +261,7 @@ def test_another_persons_a_number_cannot_be_a_second_a_number(intake_client):
     response = intake_client.post(reverse("casework:intake"), once({**other, "confirm": "different-person"}))
 
     assert response.status_code == 400
-    assert "already another registered person&#x27;s A-number" in response.content.decode()
+    assert "already another registered person's A-number" in html.unescape(response.content.decode())
     assert Case.objects.count() == 1
 
 

@@ -6,6 +6,7 @@ Worked examples from the rules (8 CFR 103.6, 103.3(a)(2)(i), 103.8(b), 293.1-293
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from funds.selectors import bond_next_step, fund_balance, ledger_mismatches, unb
 from funds.services import bonds, bookkeeping
 from funds.services.bonds import BondStory, BondTerms
 from funds.services.disbursements import disbursement_approve, disbursement_pay, disbursement_request
+from funds.views import bonds as bond_views
 from tests.forms import once
 
 pytestmark = pytest.mark.django_db
@@ -740,3 +742,38 @@ def test_the_bond_page_names_the_decision_that_set_it_and_the_release_it_bought(
 
     page = client(people["finance"]).get(reverse("funds:bond-detail", args=[bond.pk])).content.decode()
     assert "Released on bond on" in page
+
+
+def test_the_register_pages_by_keyset_and_sums_every_bond_it_selects(post, people, monkeypatch):
+    monkeypatch.setattr(bond_views, "REGISTER_PER_PAGE", 2)
+    first, _second, third = (post(150_000 * n, paid_on=date(2026, 1, n)) for n in (1, 2, 3))
+    finance = client(people["finance"])
+
+    page = finance.get(reverse("funds:bond-register")).content.decode()
+    figures = "3 bonds, $9,000.00 posted, $9,000.00 still owed to the fund."
+    assert figures in page  # every bond the filter selects, not the page's two
+    assert reverse("funds:bond-detail", args=[first.pk]) in page
+    assert reverse("funds:bond-detail", args=[third.pk]) not in page
+    older = re.search(r'<a href="\?([^"]+)" rel="next">', page).group(1).replace("&amp;", "&")
+    assert "offset" not in older and "page=" not in older
+
+    beyond = finance.get(reverse("funds:bond-register") + "?" + older).content.decode()
+    assert reverse("funds:bond-detail", args=[third.pk]) in beyond
+    assert reverse("funds:bond-detail", args=[first.pk]) not in beyond
+    assert figures in beyond
+    assert 'rel="next"' not in beyond and 'rel="prev"' in beyond
+
+
+def test_the_register_figures_count_old_bonds_and_open_appeals_only(post, people):
+    today = timezone.localdate()
+    old = post(paid_on=today - timedelta(days=400))
+    post(paid_on=today - timedelta(days=30))
+    bonds.bond_record_breach(bond=old, served_on=today, service="mail", by=people["finance"])
+
+    figures = bond_views._register_figures(Bond.objects.all(), today=today)
+
+    assert figures == {"count": 2, "total": 300_000, "owed": 300_000, "over_a_year": 1, "appeals_open": 1}
+    later = bond_views._register_figures(
+        Bond.objects.all(), today=Bond.objects.get(pk=old.pk).appeal_due_on + timedelta(days=1)
+    )
+    assert later["appeals_open"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -189,7 +190,7 @@ def test_service_refuses_a_disguised_attachment_on_its_field(people, case, priva
 def test_request_form_warns_not_to_write_personal_data_in_the_payee(people, case):
     page = client(people["attorney"]).get(reverse("funds:disbursement-new", args=[case.number])).content.decode()
 
-    assert "never write the detainee&#x27;s or a relative&#x27;s name, an A-number" in page
+    assert "never write the detainee's or a relative's name, an A-number" in html.unescape(page)
     assert "a PDF, an image or an office document, up to 20.0\xa0MB." in page
 
 

@@ -8,6 +8,7 @@ write fails instead of killing the process).
 
 from __future__ import annotations
 
+import html
 import resource
 import signal
 import subprocess
@@ -28,7 +29,7 @@ from tests.forms import once
 
 NOT_STORED = (
     "The file could not be stored; nothing was saved. Try again later, and tell your administrator "
-    "if it happens again: the server&#x27;s storage may be full."
+    "if it happens again: the server's storage may be full."
 )
 
 
@@ -107,7 +108,7 @@ def test_a_full_disk_is_a_form_error_and_leaves_no_row_and_no_partial_file(attor
     response = upload(attorney_client, assigned_case, content)
 
     assert response.status_code == 400
-    assert NOT_STORED in response.content.decode()
+    assert NOT_STORED in html.unescape(response.content.decode())
     assert Document.objects.filter(case=assigned_case).count() == 0
     assert files_under(tiny_disk) == []
 
@@ -132,7 +133,7 @@ def test_a_file_size_limit_is_a_form_error_and_leaves_no_row_and_no_partial_file
         response = upload(attorney_client, assigned_case, content)
 
     assert response.status_code == 400
-    assert NOT_STORED in response.content.decode()
+    assert NOT_STORED in html.unescape(response.content.decode())
     assert Document.objects.filter(case=assigned_case).count() == 0
     assert files_under(private_root) == []
 
@@ -145,7 +146,7 @@ def test_a_full_upload_temp_dir_is_a_clear_400_with_nothing_left_behind(
     response = upload(attorney_client, assigned_case, minimal_pdf(padding=1536 * 1024))
 
     assert response.status_code == 400
-    assert NOT_STORED in response.content.decode()
+    assert NOT_STORED in html.unescape(response.content.decode())
     assert Document.objects.filter(case=assigned_case).count() == 0
     assert files_under(tiny_upload_temp_dir) == []
     assert files_under(private_root) == []
