@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
@@ -149,6 +152,14 @@ class CloseReason(models.TextChoices):
 WAITING = Q(status__in=["intake", "triage"]) | Q(needs_reassignment=True, status="active")
 
 
+_ANY_NUMBER = "0000-00000"  # stands for a case number in the URL reversed once
+
+
+@lru_cache(maxsize=8)
+def _case_url_pattern(script_prefix: str) -> str:
+    return reverse("casework:case-detail", args=[_ANY_NUMBER])
+
+
 class Case(models.Model):
     number = models.CharField(_("case number"), max_length=12, unique=True, editable=False)
     detainee = models.ForeignKey(Detainee, on_delete=models.PROTECT, related_name="cases")
@@ -265,6 +276,11 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def get_absolute_url(self) -> str:
+        """The case's page, ``reverse("casework:case-detail", args=[number])`` without its cost on
+        every row of a list: the URL is reversed once per script prefix, then the number put in."""
+        return _case_url_pattern(get_script_prefix()).replace(_ANY_NUMBER, quote(self.number, safe=""))
 
     @property
     def urgent_flags(self) -> list[str]:

@@ -10,12 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from accounts.roles import Role
 from casework import selectors, services
-from casework.models import AssignmentRole, DocumentKind, ReliefKind, ReliefStatus
+from casework.models import AssignmentRole, Case, DocumentKind, ReliefKind, ReliefStatus
 from casework.services.workload import caseload_recount
 from tests.casework.test_documents import minimal_pdf
 from tests.factories import UserFactory
@@ -299,3 +299,15 @@ def test_the_case_page_uses_the_same_number_of_queries_for_1_and_3_of_everything
     three = _queries(client, url)
 
     assert one == three
+
+
+def test_a_cases_link_is_what_reverse_gives_under_any_script_prefix(register_case, intake_worker):
+    case = register_case(by=intake_worker)
+    for number in (case.number, "2027-12345"):
+        for prefix in ("/", "/amparo/"):
+            set_script_prefix(prefix)
+            try:
+                assert Case(number=number).get_absolute_url() == reverse("casework:case-detail", args=[number])
+            finally:
+                set_script_prefix("/")
+    assert Case(number="2027-12345").get_absolute_url() == "/cases/2027-12345/"
