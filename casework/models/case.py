@@ -348,6 +348,12 @@ class Case(models.Model):
         return None
 
     @property
+    def uac_pending(self) -> bool:
+        """A child at detention whose unaccompanied-child determination is not recorded yet (the case
+        page shows its form open)."""
+        return bool(self.minor_at_detention) and self.uac_determination == UacDetermination.NOT_ASSESSED
+
+    @property
     def turns_18_on(self) -> date | None:
         born = self.detainee.date_of_birth
         return eighteenth_birthday(born) if born else None

@@ -166,18 +166,30 @@ def case_detail(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
             deadline.status_form = DeadlineStatusForm(  # type: ignore[attr-defined]
                 initial=versioned({"status": deadline.status}), auto_id=False
             )
+        relief_url = reverse("casework:relief-save", args=[case.number])
         for relief in page["relief"]:
-            relief.change_form = relief_edit_form(relief)  # type: ignore[attr-defined]
-        context.update(
-            custody_form=CustodyForm(initial=versioned(_custody_values(case))),
-            supervision_form=SupervisionForm(initial=versioned(_supervision_values(case))),
-            uac_form=UacDeterminationForm(initial=versioned(_uac_values(case))),
-            appearance_form=AppearanceForm(),
-            note_form=NoteForm(),
-            document_form=DocumentForm(),
-            relief_form=ReliefForm(),
-        )
+            relief.form_url = f"{relief_url}?relief={relief.pk}"  # type: ignore[attr-defined]
+        # The forms behind a closed disclosure are drawn when it is opened (``_form_opened``); the
+        # two the page shows open are drawn with it.
+        context["note_form"] = NoteForm()
+        if case.uac_pending:
+            context["uac_form"] = _uac_form(case)
     return render(request, "casework/case_detail.html", context)
+
+
+def _form_opened(
+    request: AuthenticatedHttpRequest, case: Case, form: forms.Form, title: str, button: str = ""
+) -> HttpResponse:
+    """One of the case page's forms asked for by itself (GET), stamped and keyed as of now: the bare
+    form for the page's disclosure that was opened (htmx), or a page of its own without JavaScript.
+
+    The case page does not draw the forms behind its closed disclosures with every view: with their
+    selects of every facility and attorney they were half of its time.
+    """
+    if request.htmx:
+        context = {"form": form, "action": request.path, "button": button}
+        return render(request, "casework/partials/case_form.html", context)
+    return render(request, "casework/form_page.html", {"case": case, "form": form, "title": title, "button": button})
 
 
 def _details_values(case: Case) -> dict[str, Any]:
@@ -295,8 +307,15 @@ def _uac_values(case: Case) -> dict[str, Any]:
     return {"determination": case.uac_determination, "determined_on": case.uac_determined_on}
 
 
-@case_view("change", methods=("POST",))
+def _uac_form(case: Case) -> UacDeterminationForm:
+    return UacDeterminationForm(initial=versioned(_uac_values(case)))
+
+
+@case_view("change", methods=("GET", "POST"))
 def custody_change(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    if request.method == "GET":
+        form = CustodyForm(initial=versioned(_custody_values(case)))
+        return _form_opened(request, case, form, _("Record a transfer, release or removal"))
     # The case's current facility stays valid even if it is no longer offered for new choices.
     initial = {"facility": case.facility_id}
     return _post_form(
@@ -312,8 +331,11 @@ def custody_change(request: AuthenticatedHttpRequest, case: Case) -> HttpRespons
     )
 
 
-@case_view("change", methods=("POST",))
+@case_view("change", methods=("GET", "POST"))
 def custody_supervision(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    if request.method == "GET":
+        form = SupervisionForm(initial=versioned(_supervision_values(case)))
+        return _form_opened(request, case, form, _("Supervision (ATD/ISAP) and the next check-in"))
     return _post_form(
         request,
         case,
@@ -326,8 +348,10 @@ def custody_supervision(request: AuthenticatedHttpRequest, case: Case) -> HttpRe
     )
 
 
-@case_view("change", methods=("POST",))
+@case_view("change", methods=("GET", "POST"))
 def uac_determination(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    if request.method == "GET":
+        return _form_opened(request, case, _uac_form(case), _("Unaccompanied-child determination"))
     return _post_form(
         request,
         case,
@@ -340,8 +364,10 @@ def uac_determination(request: AuthenticatedHttpRequest, case: Case) -> HttpResp
     )
 
 
-@case_view("change", methods=("POST",))
+@case_view("change", methods=("GET", "POST"))
 def appearance_record(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    if request.method == "GET":
+        return _form_opened(request, case, AppearanceForm(), _("Record a notice of appearance filed"))
     return _post_form(
         request,
         case,
@@ -353,8 +379,10 @@ def appearance_record(request: AuthenticatedHttpRequest, case: Case) -> HttpResp
     )
 
 
-@case_view("change", methods=("POST",))
+@case_view("change", methods=("GET", "POST"))
 def note_add(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    if request.method == "GET":
+        return _form_opened(request, case, NoteForm(), _("Add note"), _("Add note"))
     return _post_form(
         request,
         case,
@@ -366,8 +394,11 @@ def note_add(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     )
 
 
-@case_view("change", methods=("POST",))
+@case_view("change", methods=("GET", "POST"))
 def document_upload(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    if request.method == "GET":
+        return _form_opened(request, case, DocumentForm(), _("Upload a document"), _("Upload"))
+
     def act(case: Case, data: dict[str, Any]) -> None:
         try:
             services.document_upload(
@@ -433,10 +464,13 @@ def relief_edit_form(relief: Relief) -> ReliefEditForm:
     return ReliefEditForm(initial=versioned(_relief_values(relief)), auto_id=f"id_relief{relief.pk}_%s")
 
 
-@case_view("change", methods=("POST",))
+@case_view("change", methods=("GET", "POST"))
 def relief_save(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     """Add a form of relief sought (once), or, with ``relief``, change one already recorded (stamped:
-    refused with a 409 if someone else changed it since the page was opened)."""
+    refused with a 409 if someone else changed it since its form was opened). A GET opens the form
+    (with ``?relief=``, that relief's change form)."""
+    if request.method == "GET":
+        return _relief_form_opened(request, case)
     if request.POST.get("relief"):
         return _relief_change(request, case)
 
@@ -453,6 +487,17 @@ def relief_save(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
         services.relief_save(case=case, by=request.user, ip_address=client_ip(request), **data)
 
     return _post_form(request, case, ReliefForm, act, _("Relief saved."), "#relief", name="casework.relief-add")
+
+
+def _relief_form_opened(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    if "relief" not in request.GET:
+        return _form_opened(request, case, ReliefForm(), _("Add relief"))
+    try:
+        relief = case.relief.get(pk=int(request.GET["relief"]))
+    except (ValueError, Relief.DoesNotExist) as exc:
+        raise Http404 from exc
+    title = _("Change: %(kind)s") % {"kind": relief.get_kind_display()}
+    return _form_opened(request, case, relief_edit_form(relief), title)
 
 
 def _relief_change(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:

@@ -1,5 +1,6 @@
-"""What the case page's per-row forms send: a deadline's status buttons and a relief's change form
-carry the stamp of the row as the page showed it (``tests.forms.version`` covers the page's single forms)."""
+"""What the case page's forms send: a deadline's status buttons carry the stamp of the row as the page
+showed it; the forms behind the page's disclosures are drawn when one is opened (a GET of the URL
+they are sent to), stamped and keyed as of then."""
 
 from __future__ import annotations
 
@@ -25,10 +26,30 @@ def deadline_status(client: Client, case: Case, pk: int, status: str) -> dict[st
     return {"status": status, VERSION_FIELD: row.status_form.initial[VERSION_FIELD]}
 
 
+# The case page's forms by the name ``case_form`` knows them by: the URL each is sent to (and opened from).
+FORM_URLS = {
+    "custody_form": "casework:custody-change",
+    "supervision_form": "casework:custody-supervision",
+    "uac_form": "casework:uac-determination",
+    "appearance_form": "casework:appearance-record",
+    "note_form": "casework:note-add",
+    "document_form": "casework:document-upload",
+    "relief_form": "casework:relief-save",
+}
+
+
+def opened_form(client: Client, case: Case, form: str, query: dict[str, Any] | None = None, **headers: Any) -> Any:
+    """The case page's form ``form`` (``custody_form``, ...) as opening its disclosure draws it now."""
+    response = client.get(reverse(FORM_URLS[form], args=[case.number]), query or {}, **headers)
+    assert response.status_code == 200, response.status_code
+    return response
+
+
 def relief_change(client: Client, case: Case, kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """The POST of the change form of the case's relief ``kind``, opened now."""
     row = next(r for r in _case_page(client, case)["relief"] if r.kind == kind)
-    return {"relief": row.pk, VERSION_FIELD: row.change_form.initial[VERSION_FIELD], **data}
+    form = opened_form(client, case, "relief_form", {"relief": row.pk}).context["form"]
+    return {"relief": row.pk, VERSION_FIELD: form.initial[VERSION_FIELD], **data}
 
 
 def hearing_stamps(client: Client, url: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +67,7 @@ def hearing_stamps(client: Client, url: str, data: dict[str, Any]) -> dict[str, 
 def case_form(client: Client, case: Case, form: str, data: dict[str, Any]) -> dict[str, Any]:
     """The POST of the case page's form ``form`` (``custody_form``, ``uac_form``, ...) opened now:
     its stamp, and a fresh one-time key if it has one."""
-    page_form = _case_page(client, case)[form]
+    page_form = opened_form(client, case, form).context["form"]
     sent = {**data}
     for name in (VERSION_FIELD, ONCE_FIELD):
         if name in page_form.fields:

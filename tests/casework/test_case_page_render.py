@@ -1,8 +1,10 @@
 """The case page's selects: drawn in Python (``kernel.widgets``), the same markup as Django's, in a
-fixed number of queries however many facilities, courts and attorneys there are."""
+fixed number of queries however many facilities, courts and attorneys there are; the forms behind
+the page's disclosures are drawn when one is opened, not with every view of the page."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -17,9 +19,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from casework import services
 from casework.forms import CaseFilterForm, CustodyForm, DecisionNewForm
 from casework.models import Custodian, DetentionFacility, ImmigrationCourt
 from kernel.widgets import FastSelect
+from tests.casework.pages import opened_form
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,9 +123,12 @@ def test_forms_draw_the_same_markup_as_with_djangos_select(facility):
 # --- The case page -------------------------------------------------------------------------------
 
 
-def test_the_case_page_costs_the_same_queries_with_500_facilities_and_300_courts(assigned_case, attorney):
+@pytest.mark.parametrize("page", ["case-detail", "custody-change", "appearance-record"])
+def test_the_case_page_and_its_forms_cost_the_same_queries_with_500_facilities_and_300_courts(
+    assigned_case, attorney, page
+):
     client = _client(attorney)
-    url = reverse("casework:case-detail", args=[assigned_case.number])
+    url = reverse(f"casework:{page}", args=[assigned_case.number])
     client.get(url)  # warm up
     before = _queries(client, url)
 
@@ -133,9 +140,9 @@ def test_the_case_page_costs_the_same_queries_with_500_facilities_and_300_courts
     assert after <= 30
 
 
-def test_the_case_page_shows_the_cases_facility_selected_among_500(assigned_case, attorney, facility):
+def test_the_custody_form_shows_the_cases_facility_selected_among_500(assigned_case, attorney, facility):
     _more_reference_data(facilities=500, courts=300)
-    page = _client(attorney).get(reverse("casework:case-detail", args=[assigned_case.number])).content.decode()
+    page = opened_form(_client(attorney), assigned_case, "custody_form").content.decode()
 
     select = _select(page, "facility")
     assert select.count("<option") == DetentionFacility.objects.filter(in_use=True).count() + 1  # and "unknown"
@@ -152,7 +159,7 @@ def test_a_facility_no_longer_used_stays_selected_on_the_case_that_names_it(assi
     retired = DetentionFacility.objects.exclude(pk=facility.pk).filter(in_use=True).first()
     DetentionFacility.objects.filter(pk=retired.pk).update(in_use=False)
 
-    page = _client(attorney).get(reverse("casework:case-detail", args=[assigned_case.number])).content.decode()
+    page = opened_form(_client(attorney), assigned_case, "custody_form").content.decode()
 
     select = _select(page, "facility")
     assert f'<option value="{facility.pk}" selected>' in select
@@ -163,7 +170,7 @@ def test_the_case_page_selects_are_in_spanish(assigned_case, attorney):
     client = _client(attorney, HTTP_ACCEPT_LANGUAGE="es")
     client.cookies["django_language"] = "es"
 
-    page = client.get(reverse("casework:case-detail", args=[assigned_case.number])).content.decode()
+    page = opened_form(client, assigned_case, "custody_form", HTTP_HX_REQUEST="true").content.decode()
 
     with translation.override("es"):
         unknown = str(_("Unknown / not listed"))
@@ -177,12 +184,58 @@ def test_the_attorney_of_record_select_lists_active_attorneys_by_name(assigned_c
     gone = UserFactory(role=Role.ATTORNEY, full_name="Zoe Gone")
     gone.is_active = False
     gone.save()
-    page = _client(attorney).get(reverse("casework:case-detail", args=[assigned_case.number])).content.decode()
+    page = opened_form(_client(attorney), assigned_case, "appearance_form").content.decode()
 
     select = _select(page, "attorney")
     assert f'<option value="{attorney.pk}">Ana Attorney</option>' in select
     assert f'<option value="{supervisor.pk}">Sara Supervisor</option>' in select
     assert "Zoe Gone" not in select
+
+
+def test_the_case_page_draws_its_closed_forms_only_when_opened(assigned_case, attorney):
+    """Each closed disclosure holds a link to its form (a page of its own without JavaScript), which
+    htmx replaces with the form itself when the disclosure is first opened."""
+    services.relief_save(case=assigned_case, kind="asylum", status="filed", filed_on=None, decided_on=None, by=attorney)
+    relief = assigned_case.relief.get()
+    client = _client(attorney)
+    page = client.get(reverse("casework:case-detail", args=[assigned_case.number])).content.decode()
+
+    assert "<select" not in page.split('id="notes"')[0]  # no facility, attorney or relief select drawn
+    lazy = dict(re.findall(r'<div class="lazy-form" hx-get="([^"]+)" hx-trigger="([^"]+)"', page))
+    relief_save = reverse("casework:relief-save", args=[assigned_case.number])
+    assert set(lazy) == {
+        reverse("casework:custody-change", args=[assigned_case.number]),
+        reverse("casework:uac-determination", args=[assigned_case.number]),
+        reverse("casework:appearance-record", args=[assigned_case.number]),
+        reverse("casework:document-upload", args=[assigned_case.number]),
+        relief_save,
+        f"{relief_save}?relief={relief.pk}",
+    }
+    assert set(lazy.values()) == {"toggle from:closest details once"}
+    for url in lazy:
+        assert f'<a href="{html.escape(url)}">Open the form</a>' in page
+
+    # Opened by htmx: the bare form, sent where the page's form was.
+    fragment = client.get(f"{relief_save}?relief={relief.pk}", HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.startswith(f'<form method="post" action="{relief_save}"')
+    assert 'name="csrfmiddlewaretoken"' in fragment
+    assert f'<input type="hidden" name="relief" value="{relief.pk}"' in fragment
+    assert "<html" not in fragment
+    # Without JavaScript: a page of its own, with a way back to the case.
+    alone = client.get(reverse("casework:document-upload", args=[assigned_case.number])).content.decode()
+    assert "<html" in alone and "Upload a document" in alone and 'type="file"' in alone
+    assert f'href="{reverse("casework:case-detail", args=[assigned_case.number])}"' in alone
+
+
+def test_a_relief_change_form_of_another_case_or_no_number_is_not_found(
+    assigned_case, attorney, lawyer, register_case, intake_worker
+):
+    other = register_case(by=intake_worker, a_number="", given_names="Otra")
+    services.relief_save(case=other, kind="asylum", status="filed", filed_on=None, decided_on=None, by=attorney)
+    url = reverse("casework:relief-save", args=[assigned_case.number])
+
+    assert lawyer.get(url, {"relief": other.relief.get().pk}).status_code == 404
+    assert lawyer.get(url, {"relief": "x"}).status_code == 404
 
 
 def test_the_edit_page_shows_the_cases_court_selected_among_300(assigned_case, attorney, court):

@@ -49,7 +49,7 @@ def test_case_page_shows_person_contacts_custody_and_attorneys(lawyer, assigned_
 
 
 def _custody(client, case, data):
-    return version(client, reverse("casework:case-detail", args=[case.number]), once(data), form="custody_form")
+    return version(client, reverse("casework:custody-change", args=[case.number]), once(data))
 
 
 def test_transfer_between_facilities_keeps_the_custody_history(lawyer, assigned_case, facility):

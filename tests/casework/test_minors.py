@@ -3,6 +3,7 @@ ORR custody, the asylum year that does not apply, and age-out."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -129,6 +130,12 @@ def child_case(register_case, intake_worker, supervisor, attorney):
     case = register_case(by=intake_worker, date_of_birth=date(2009, 11, 20), detained_on=date(2026, 3, 2))
     services.case_assign(case=case, attorney=attorney, role="lead", by=supervisor)
     return Case.objects.select_related("detainee").get(pk=case.pk)
+
+
+def test_a_child_whose_determination_is_missing_has_its_form_open_on_the_case_page(lawyer, child_case):
+    page = lawyer.get(reverse("casework:case-detail", args=[child_case.number])).content.decode()
+
+    assert re.search(r"<details open><summary>Unaccompanied-child determination</summary>\s*<form", page)
 
 
 def test_unaccompanied_adds_the_hhs_notice_transfer_and_age_out_deadlines(lawyer, child_case):

@@ -56,15 +56,15 @@ MATRIX = {
     "calendar-feed": public_page(200, 405),
     "case-detail": staff_page(CASE_PEOPLE, 200, 405),
     "case-edit": staff_page(CASE_PEOPLE, 200, 400),
-    "custody-change": staff_page(CASE_PEOPLE, 405, 400),
+    "custody-change": staff_page(CASE_PEOPLE, 200, 400),  # GET: the form, opened from the case page
     # Every field of the supervision form is optional: an empty form changes nothing and goes back.
-    "custody-supervision": staff_page(CASE_PEOPLE, 405, 400),  # a form sent without its stamp
-    "uac-determination": staff_page(CASE_PEOPLE, 405, 400),
-    "appearance-record": staff_page(CASE_PEOPLE, 405, 400),
-    "note-add": staff_page(CASE_PEOPLE, 405, 400),
-    "document-upload": staff_page(CASE_PEOPLE, 405, 400),
+    "custody-supervision": staff_page(CASE_PEOPLE, 200, 400),  # a form sent without its stamp
+    "uac-determination": staff_page(CASE_PEOPLE, 200, 400),
+    "appearance-record": staff_page(CASE_PEOPLE, 200, 400),
+    "note-add": staff_page(CASE_PEOPLE, 200, 400),
+    "document-upload": staff_page(CASE_PEOPLE, 200, 400),
     "document-download": staff_page(CASE_PEOPLE, 200, 405),
-    "relief-save": staff_page(CASE_PEOPLE, 405, 400),
+    "relief-save": staff_page(CASE_PEOPLE, 200, 400),
     "case-close": staff_page(CASE_PEOPLE, 200, 400),
     "case-reopen": staff_page(CASE_PEOPLE, 405, 400),
     "hearing-new": staff_page(CASE_PEOPLE, 200, 400),

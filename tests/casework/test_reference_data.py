@@ -137,7 +137,7 @@ def test_a_case_keeps_its_facility_after_it_goes_out_of_use(attorney, assigned_c
     change = reverse("casework:custody-change", args=[assigned_case.number])
     today = timezone.localdate().isoformat()
 
-    page = client.get(reverse("casework:case-detail", args=[assigned_case.number])).content.decode()
+    page = client.get(change).content.decode()  # the custody form, opened
     assert f'<option value="{held_at.pk}" selected>' in page
     assert _options(page, other_retired) == 0
 

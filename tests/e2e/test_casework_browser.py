@@ -211,6 +211,17 @@ def attorney_adds_a_hearing_and_subscribes(live_server, page, number: str) -> No
     expect(hearing_row).to_contain_text(COURT_NAME)
     check_no_horizontal_scroll(page, "case page with a hearing")
 
+    # The case page draws a form when its disclosure is opened (htmx), keyed as of then.
+    add_relief = page.locator("#relief details", has=page.get_by_text("Add relief", exact=True))
+    add_relief.locator("summary").click()
+    htmx_settled(page)
+    field(add_relief, "Relief").select_option(label="Asylum")
+    field(add_relief, "Status").select_option(label="Preparing")
+    add_relief.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{live_server.url}/cases/{number}/#relief")
+    expect(page.locator(".messages")).to_contain_text("Relief saved.")
+    expect(page.locator("#relief li")).to_contain_text("Asylum · Preparing")
+
     follow_nav(page, "Calendar")
     page.wait_for_url(f"{live_server.url}/calendar/")
     page.get_by_role("button", name="Create my calendar address").click()
