@@ -489,22 +489,24 @@ def relief_save(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     return _post_form(request, case, ReliefForm, act, _("Relief saved."), "#relief", name="casework.relief-add")
 
 
+def _case_relief(case: Case, pk: str) -> Relief:
+    """The relief of ``case`` whose id a form sent as ``pk`` (404 for another case's or a non-number)."""
+    try:
+        return case.relief.get(pk=int(pk))
+    except (ValueError, Relief.DoesNotExist) as exc:
+        raise Http404 from exc
+
+
 def _relief_form_opened(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     if "relief" not in request.GET:
         return _form_opened(request, case, ReliefForm(), _("Add relief"))
-    try:
-        relief = case.relief.get(pk=int(request.GET["relief"]))
-    except (ValueError, Relief.DoesNotExist) as exc:
-        raise Http404 from exc
+    relief = _case_relief(case, request.GET["relief"])
     title = _("Change: %(kind)s") % {"kind": relief.get_kind_display()}
     return _form_opened(request, case, relief_edit_form(relief), title)
 
 
 def _relief_change(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
-    try:
-        relief = case.relief.get(pk=int(request.POST["relief"]))
-    except (ValueError, Relief.DoesNotExist) as exc:
-        raise Http404 from exc
+    relief = _case_relief(case, request.POST["relief"])
     form = ReliefEditForm(request.POST, initial=_relief_values(relief))
     status = 400
     if form.is_valid():
