@@ -22,7 +22,7 @@ help:
 	@echo "make venv      create $(VENV) and install requirements-test.txt (when changed)"
 	@echo "make test      ruff, makemigrations --check and pytest, with private PostgreSQL + Redis"
 	@echo "               unless DATABASE_URL is set; pass pytest options as PYTEST_ARGS=..."
-	@echo "make demo      migrate, seed demo data and run web + Celery worker + beat (DEBUG=1)"
+	@echo "make demo      migrate, seed demo data and run web, Celery workers, beat and the Stripe sandbox (DEBUG=1)"
 	@echo "make scan      wapiti security scan of a production-like instance on 127.0.0.1 (~15 min,"
 	@echo "               SCAN_MINUTES=...); reports in var/scan/<timestamp>/"
 	@echo "make bench     every staff-page scenario (locust, one gunicorn worker, baselines) on the"
@@ -77,7 +77,7 @@ messages: venv demo-packages
 demo: venv messages var-dirs
 	DEBUG=1 $(PY) manage.py migrate
 	DEBUG=1 $(PY) manage.py seed_demo
-	@echo "Starting web (http://127.0.0.1:8000/), Celery worker and beat; Ctrl-C stops all three."
+	@echo "Starting web (http://127.0.0.1:8000/), two Celery workers, beat and the Stripe sandbox (http://127.0.0.1:12111/); Ctrl-C stops them all."
 	DEBUG=1 $(VENV)/bin/honcho start -f Procfile.dev
 
 # Not part of `make test`: slow, and its findings are for a human to judge (scripts/scan.sh).

@@ -381,10 +381,22 @@ CELERY_TASK_ROUTES = {"reports.tasks.generate_report": {"queue": "reports"}}
 
 # --- Donations and Stripe --------------------------------------------------------------
 
+# The demo's Stripe sandbox (demo/stripe_sandbox/, `manage.py stripe_sandbox`, started by `make demo`):
+# a stand-in for Stripe on this machine with a hosted payment page for test cards, which sends
+# signed webhooks as Stripe does. On by default with DEBUG when no STRIPE_SECRET_KEY is given;
+# refused with DEBUG off, where donations go to Stripe itself.
+STRIPE_SANDBOX = env.boolean("STRIPE_SANDBOX", DEBUG and env.raw("STRIPE_SECRET_KEY", None) is None)
+STRIPE_SANDBOX_PORT = env.integer("STRIPE_SANDBOX_PORT", 12111, minimum=1)
+if STRIPE_SANDBOX and not DEBUG:
+    raise ImproperlyConfigured(
+        "STRIPE_SANDBOX is the demo's stand-in for Stripe and needs DEBUG=1; with DEBUG off, unset it "
+        "and set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET from your Stripe account."
+    )
 STRIPE_SECRET_KEY = env.string("STRIPE_SECRET_KEY", "sk_test_demo_not_a_real_key" if DEBUG else "")
 # Comma-separated: during a rotation both the old and the new signing secret are accepted.
 STRIPE_WEBHOOK_SECRETS = env.string_list("STRIPE_WEBHOOK_SECRET", ["whsec_demo_not_a_real_secret"] if DEBUG else [])
-STRIPE_API_BASE = env.string("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+_STRIPE = f"http://127.0.0.1:{STRIPE_SANDBOX_PORT}" if STRIPE_SANDBOX else "https://api.stripe.com"
+STRIPE_API_BASE = env.string("STRIPE_API_BASE", _STRIPE).rstrip("/")
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 DONATION_MIN_CENTS = env.integer("DONATION_MIN_CENTS", 500, minimum=50)
 DONATION_MAX_CENTS = env.integer("DONATION_MAX_CENTS", 2_500_000, minimum=100)

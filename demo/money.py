@@ -20,8 +20,10 @@ from django.utils import timezone
 
 from casework.models import Assignment, AssignmentRole, Decision, DecisionOutcome
 from demo.datafiles import csv_rows
+from demo.stripe_sandbox import seeded as sandbox_seed
+from demo.stripe_sandbox.seeded import SeededCharge, SeededSubscription
 from funds.models import Bond, Donation, Donor, Fund, Payout, Purpose, RecurringDonation
-from funds.services import bookkeeping
+from funds.services import bookkeeping, receipts
 from funds.services.bonds import BondStory, BondTerms, bond_act_out, bond_story_days
 from funds.services.disbursements import (
     disbursement_approve,
@@ -56,7 +58,8 @@ def seed_funds(*, stdout: TextIOBase | None = None, seed: int = 7) -> dict:
     writes it as one line to ``stdout`` if given.
 
     Side effects: 60 paid donations from the donors of ``data/donors.csv`` with their ledger
-    entries, a monthly recurring donation, a payout, and payment requests on active cases taken
+    entries and receipts, a monthly gift with six payments, weekly payouts, the Stripe side
+    of those gifts for the sandbox (``var/stripe-sandbox/seeded.json``), and payment requests on active cases taken
     through the disbursement services (requested, rejected, approved, paid; bonds refunded or
     forfeited), with what those services write (ledger entries, access log).
     """
@@ -69,6 +72,8 @@ def seed_funds(*, stdout: TextIOBase | None = None, seed: int = 7) -> dict:
     admin_finance = users.filter(email="admin@demo.amparo.test").first()
     general, bond_fund = Fund.objects.get(slug="general"), Fund.objects.get(slug="bond")
     today = timezone.localdate()
+    seeded_charges: list[SeededCharge] = []
+    seeded_subscriptions: list[SeededSubscription] = []
     with transaction.atomic():
         gifts = []
         for i in range(60):
@@ -95,19 +100,62 @@ def seed_funds(*, stdout: TextIOBase | None = None, seed: int = 7) -> dict:
                 receipt_number=f"R{when.year}-{900000 + i}",
             )
             bookkeeping.book_donation(donation=donation, fee_cents=donation.stripe_fee_cents, occurred_at=when)
+            _receipt_sent(donation)
+            seeded_charges.append(SeededCharge(f"ch_demo_{i:04d}", donation.charged_cents, when))
             donations += 1
-        monthly_email = "alex.rivera@example.org"
-        monthly_donor, _ = Donor.objects.for_email(monthly_email)
-        RecurringDonation.objects.get_or_create(
-            stripe_subscription_id="sub_demo_0001",
-            defaults={"donor": monthly_donor, "fund": bond_fund, "amount_cents": 5000, "status": "active"},
-        )
+        donations += _monthly_gift(today, bond_fund, seeded_charges, seeded_subscriptions)
         _weekly_payouts(gifts, today)
         made = _disbursements(rng, finance, admin_finance, general, bond_fund, today)
+    # The sandbox learns these gifts' charges and the monthly gift, so that the demo can refund one
+    # or cancel it (read when `manage.py stripe_sandbox` starts).
+    sandbox_seed.write(sandbox_seed.sandbox_dir(), charges=seeded_charges, subscriptions=seeded_subscriptions)
     summary = {"created": True, "donations": donations, **made}
     if stdout is not None:
         stdout.write(f"Funds: {donations} donations, {made['disbursements']} payment requests, {made['bonds']} bonds.")
     return summary
+
+
+def _receipt_sent(donation: Donation) -> None:
+    """The gift's receipt numbered and recorded as e-mailed a few minutes after it was paid (the
+    seed sends no e-mail and stores no PDF: the donor portal renders it when downloaded)."""
+    assert donation.paid_at is not None
+    donation.receipt_number = donation.receipt_number or receipts.receipt_number_for(donation)
+    donation.receipt_sent_at = donation.paid_at + timedelta(minutes=3)
+    donation.save(update_fields=["receipt_number", "receipt_sent_at"])
+
+
+MONTHLY_DONOR = "alex.rivera@example.org"
+MONTHLY_PAYMENTS = 6
+
+
+def _monthly_gift(today, fund: Fund, charges: list[SeededCharge], subscriptions: list[SeededSubscription]) -> int:
+    """A monthly gift of $50 started six months ago, with its six payments (each with its receipt).
+    Returns the number of payments."""
+    donor, _ = Donor.objects.for_email(MONTHLY_DONOR, name="Alex Rivera")
+    started = datetime.combine(today - timedelta(days=30 * MONTHLY_PAYMENTS - 3), datetime.min.time(), tzinfo=UTC)
+    recurring, _ = RecurringDonation.objects.get_or_create(
+        stripe_subscription_id="sub_demo_0001",
+        defaults={"donor": donor, "fund": fund, "amount_cents": 5000, "status": "active", "created_at": started},
+    )
+    subscriptions.append(SeededSubscription("sub_demo_0001", recurring.amount_cents, MONTHLY_DONOR, started))
+    for month in range(MONTHLY_PAYMENTS):
+        when = started + timedelta(days=30 * month)
+        donation = Donation.objects.create(
+            donor=donor,
+            fund=fund,
+            recurring=recurring,
+            amount_cents=recurring.amount_cents,
+            status=Donation.Status.PAID,
+            stripe_charge_id=f"ch_demo_m{month:03d}",
+            stripe_invoice_id=f"in_demo_m{month:03d}",
+            stripe_fee_cents=_fee(recurring.amount_cents),
+            paid_at=when,
+            created_at=when,
+        )
+        bookkeeping.book_donation(donation=donation, fee_cents=donation.stripe_fee_cents, occurred_at=when)
+        _receipt_sent(donation)
+        charges.append(SeededCharge(f"ch_demo_m{month:03d}", donation.charged_cents, when))
+    return MONTHLY_PAYMENTS
 
 
 def _weekly_payouts(gifts, today) -> None:

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import translation
 
 from accounts.roles import Role
+from funds.models import Fund
 from tests.factories import TOTP_SECRET, UserFactory
 from tests.personas import Personas, make_personas
 
@@ -122,3 +123,12 @@ def private_root(settings, tmp_path):
         "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(root), "base_url": None}},
     }
     return root
+
+
+@pytest.fixture
+def general_fund(db) -> Fund:
+    """The general fund, open to gifts (the funds tests and the demo's sandbox tests give to it)."""
+    return Fund.objects.update_or_create(
+        slug="general",
+        defaults={"name": "General fund", "active": True, "accepts_donations": True, "sort_order": 1},
+    )[0]

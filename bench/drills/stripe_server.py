@@ -1,4 +1,4 @@
-"""The tests' fake Stripe (tests/funds/fakestripe.py) as a process of its own, for the mixed-load drill.
+"""The fake Stripe (demo/stripe_sandbox/fake.py) as a process of its own, for the mixed-load drill.
 
     .venv/bin/python bench/drills/stripe_server.py
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.funds.fakestripe import FakeStripe
+from demo.stripe_sandbox.fake import FakeStripe
 
 
 def main() -> None:

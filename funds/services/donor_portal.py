@@ -27,7 +27,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -303,8 +303,16 @@ def donor_gifts(*, donor: Donor) -> QuerySet[Donation]:
     )
 
 
-def donor_open_recurring(*, donor: Donor) -> QuerySet[RecurringDonation]:
-    return RecurringDonation.objects.filter(donor=donor, status__in=OPEN_RECURRING_STATUSES).select_related("fund")
+def donor_monthly_gifts(*, donor: Donor) -> QuerySet[RecurringDonation]:
+    """The donor's monthly gifts, running or cancelled (a cancelled one stays in the list, marked so):
+    the running ones first, then the cancelled ones, latest first."""
+    return (
+        RecurringDonation.objects.filter(
+            donor=donor, status__in=[*OPEN_RECURRING_STATUSES, RecurringDonation.Status.CANCELLED]
+        )
+        .select_related("fund")
+        .order_by(F("cancelled_at").desc(nulls_first=True), "-created_at", "-id")
+    )
 
 
 def donor_donation(*, donor: Donor, pk: int) -> Donation | None:

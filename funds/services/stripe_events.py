@@ -78,9 +78,11 @@ def _id(value: Any) -> str | None:
 
 # One statement stores a new event and answers nothing for a duplicate: no savepoint to recover
 # from a unique violation, no look-up first. The columns without a database default are listed.
+# The payload is JSON text: PostgreSQL is told it is jsonb; SQLite (the demo's database, 3.35+ for
+# RETURNING) stores the text as Django's JSONField does.
 _INSERT_EVENT = (
     "INSERT INTO funds_stripeevent (event_id, type, payload, received_at, attempts, error) "
-    "VALUES (%s, %s, %s::jsonb, %s, 0, '') ON CONFLICT (event_id) DO NOTHING RETURNING id"
+    "VALUES (%s, %s, {payload}, %s, 0, '') ON CONFLICT (event_id) DO NOTHING RETURNING id"
 )
 
 
@@ -99,7 +101,9 @@ def stripe_event_record(*, event: StripeObject) -> tuple[StripeEvent, bool]:
     received_at = timezone.now()
     event_type = str(event["type"])[:100]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_EVENT, [event["id"], event_type, json.dumps(event), received_at])
+        payload = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+        at = connection.ops.adapt_datetimefield_value(received_at)
+        cursor.execute(_INSERT_EVENT.format(payload=payload), [event["id"], event_type, json.dumps(event), at])
         row = cursor.fetchone()
     if row is not None:
         stored = StripeEvent(pk=row[0], event_id=event["id"], type=event_type, payload=event, received_at=received_at)

@@ -24,8 +24,8 @@ from kernel.client_ip import client_ip
 from kernel.money import format_cents
 
 
-def _page(request: HttpRequest, form: DonationForm, *, status: int = 200) -> HttpResponse:
-    return render(request, "funds/donate.html", {"form": form}, status=status)
+def _page(request: HttpRequest, form: DonationForm, *, status: int = 200, came_back: bool = False) -> HttpResponse:
+    return render(request, "funds/donate.html", {"form": form, "came_back": came_back}, status=status)
 
 
 @login_not_required
@@ -37,7 +37,9 @@ def donate(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         token = request.GET.get("d", "")
         gift = donation_from_resume_token(token) if token else None
-        return _page(request, DonationForm(initial=DonationForm.initial_for(gift)))
+        # Back from Checkout's "back" link (its cancel URL): nothing was charged, whether or not the
+        # form's values could still be kept.
+        return _page(request, DonationForm(initial=DonationForm.initial_for(gift)), came_back=bool(token))
 
     form = DonationForm(request.POST)
     if not form.is_valid():

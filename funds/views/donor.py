@@ -196,7 +196,13 @@ def donor_gifts(request: DonorRequest) -> HttpResponse:
         for gift in donor_portal.donor_gifts(donor=donor)
     ]
     recurring = [
-        {"recurring": r, "amount": format_cents(r.amount_cents)} for r in donor_portal.donor_open_recurring(donor=donor)
+        {
+            "recurring": r,
+            "amount": format_cents(r.amount_cents),
+            "open": r.status in donor_portal.OPEN_RECURRING_STATUSES,
+            "cancelled_on": timezone.localtime(r.cancelled_at, zone) if r.cancelled_at else None,
+        }
+        for r in donor_portal.donor_monthly_gifts(donor=donor)
     ]
     context = {
         "donor": donor,
@@ -220,7 +226,8 @@ def donor_receipt(request: DonorRequest, pk: int) -> HttpResponse:
         with donation.receipt_pdf.open("rb") as stored:
             content = stored.read()  # the very file that was e-mailed (its SHA-256 is kept)
     else:
-        content = render_receipt_pdf(donation)  # not e-mailed yet: render it now
+        # No stored copy: not e-mailed yet, or recorded without one (the demo's seeded gifts).
+        content = render_receipt_pdf(donation)
     return _pdf_response(content, f"receipt-{donation.receipt_number}.pdf")
 
 

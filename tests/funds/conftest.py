@@ -15,12 +15,13 @@ from django.test import Client
 from accounts.roles import Role
 from casework import services as casework_services
 from casework.models import AssignmentRole
+from demo.stripe_sandbox.delivery import sign
+from demo.stripe_sandbox.fake import FakeStripe
 from funds.models import Disbursement, Donation, Donor, Fund
 from funds.selectors import ledger_mismatches, unbalanced_transactions
 from funds.services import bookkeeping
 from funds.services.disbursements import disbursement_approve, disbursement_request
 from tests.factories import UserFactory
-from tests.funds.fakestripe import FakeStripe, sign
 
 WEBHOOK_SECRET = "whsec_test_current_0123456789abcdef"
 OLD_WEBHOOK_SECRET = "whsec_test_previous_0123456789abcdef"
@@ -36,14 +37,6 @@ def fake_stripe(settings):
     settings.FUNDS_SEND_RECEIPTS = False
     yield fake
     fake.stop()
-
-
-@pytest.fixture
-def general_fund(db) -> Fund:
-    return Fund.objects.update_or_create(
-        slug="general",
-        defaults={"name": "General fund", "active": True, "accepts_donations": True, "sort_order": 1},
-    )[0]
 
 
 @pytest.fixture

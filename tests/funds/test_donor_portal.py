@@ -227,6 +227,22 @@ def test_refunded_gift_has_no_receipt_to_download(signed_in, donor):
     assert f"/donor/receipts/{own.pk}.pdf" not in page
 
 
+def test_a_gift_numbered_without_a_stored_file_offers_its_receipt_drawn_when_asked(signed_in, donor, general):
+    # As the demo's seeded gifts are: a receipt number and "sent", no stored PDF.
+    old = paid(
+        donor, general, cents=4200, receipt_number="R2026-900001", receipt_sent_at=datetime(2026, 3, 14, 16, tzinfo=UTC)
+    )
+    waiting = paid(donor, general, cents=4300)
+
+    page = signed_in.get("/donor/gifts/").content.decode()
+    download = signed_in.get(f"/donor/receipts/{old.pk}.pdf")
+
+    assert f'href="/donor/receipts/{old.pk}.pdf"' in page and "Receipt R2026-900001" in page
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    assert f"/donor/receipts/{waiting.pk}.pdf" not in page
+    assert "Being prepared" in page  # paid a moment ago: the worker has not numbered it yet
+
+
 def test_donor_downloads_annual_statement(signed_in):
     response = signed_in.get("/donor/statements/2026.pdf")
 
@@ -286,7 +302,7 @@ def test_sign_out_ends_the_donor_session(signed_in):
 
 @pytest.fixture
 def subscription(fake_stripe) -> str:
-    """An active subscription on the fake Stripe server (tests/funds/fakestripe.py)."""
+    """An active subscription on the fake Stripe server (demo/stripe_sandbox/fake.py)."""
     return fake_stripe._new("sub", "subscription", status="active", canceled_at=None, ended_at=None)["id"]
 
 
@@ -345,6 +361,10 @@ def test_cancel_monthly_gift_cancels_at_stripe_then_here(signed_in, monthly, fak
     # A fresh copy of the page (the gift is cancelled now) does not either.
     signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/", once())
     assert len(cancellations(fake_stripe, subscription)) == 1
+    # The gift stays on the donor's page, marked cancelled, with nothing left to cancel.
+    page = signed_in.get("/donor/gifts/").content.decode()
+    assert "Monthly gifts" in page and "Cancelled" in page and "$25.00" in page
+    assert f"/donor/recurring/{monthly.pk}/cancel/" not in page
 
 
 def test_cancel_keeps_the_gift_when_stripe_refuses(signed_in, donor, general, fake_stripe):

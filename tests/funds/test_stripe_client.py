@@ -16,11 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.test import Client
 
+from demo.stripe_sandbox.delivery import sign
 from funds import stripe_gateway
 from funds.models import StripeEvent
 from funds.stripe_gateway import GatewayError
 from tests.funds.conftest import WEBHOOK_SECRET
-from tests.funds.fakestripe import sign
 
 REFUND_KEY = "refund:test-client-1"
 

@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from demo.stripe_sandbox.delivery import sign
+from demo.stripe_sandbox.fake import stripe_fee
 from funds.models import (
     Account,
     AccountKind,
@@ -24,7 +26,6 @@ from funds.services.checkout import donation_refund
 from funds.services.receipts import receipt_number_for
 from funds.services.stripe_events import EventNotReady, stripe_event_process
 from tests.funds.conftest import OLD_WEBHOOK_SECRET, WEBHOOK_SECRET, assert_ledger_sound, session_of
-from tests.funds.fakestripe import sign, stripe_fee
 
 pytestmark = pytest.mark.django_db
 

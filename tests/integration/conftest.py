@@ -17,7 +17,7 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
 from amparo.celery import app
-from tests.funds.fakestripe import FakeStripe
+from demo.stripe_sandbox.fake import FakeStripe
 
 DEFAULT_QUEUE = "celery"
 REPORTS_QUEUE = "reports"

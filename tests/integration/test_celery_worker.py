@@ -23,12 +23,13 @@ from accounts.roles import Role
 from casework import services as casework_services
 from casework.models import ImmigrationCourt
 from casework.tasks import scan_reminders
+from demo.stripe_sandbox.delivery import sign
+from demo.stripe_sandbox.fake import stripe_fee
 from funds.models import Account, AccountKind, Donation, Fund, StripeEvent
 from funds.selectors import ledger_mismatches, unbalanced_transactions
 from reports.models import ReportKind, ReportRun
 from tests.factories import UserFactory
 from tests.forms import once
-from tests.funds.fakestripe import sign, stripe_fee
 from tests.integration.conftest import WEBHOOK_SECRET
 from tests.personas import ATTORNEY_ON_CASE, FINANCE, SUPERVISOR
 

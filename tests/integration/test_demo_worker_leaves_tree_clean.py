@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 25
-LONG_RUNNING = ("worker", "reports", "beat")
+LONG_RUNNING = ("worker", "reports", "beat", "web", "stripe")
 
 # What a demo run may leave behind, all of it ignored by .gitignore: runtime state under var/,
 # the SQLite database beside manage.py and Python's bytecode caches.
@@ -119,9 +119,10 @@ def _stop(process: subprocess.Popen) -> None:
 class DemoProcesses:
     """The demo's processes, each logging to its own file; stopped together at the end."""
 
-    def __init__(self, *, checkout: Path, logs: Path) -> None:
+    def __init__(self, *, checkout: Path, logs: Path, env: dict[str, str] | None = None) -> None:
         self.checkout = checkout
         self.logs = logs
+        self.env = {**_demo_env(), **(env or {})}
         self.running: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, command: str) -> subprocess.Popen:
@@ -129,7 +130,7 @@ class DemoProcesses:
             self.running[name] = subprocess.Popen(
                 ["bash", "-c", command],
                 cwd=self.checkout,
-                env=_demo_env(),
+                env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

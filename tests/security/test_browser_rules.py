@@ -15,11 +15,12 @@ from django.urls import reverse
 
 from casework import services as casework_services
 from casework.services.calendar import calendar_feed_create
+from demo.stripe_sandbox.delivery import sign
+from demo.stripe_sandbox.fake import FakeStripe
 from funds.models import Donation, Fund
 from funds.services.checkout import checkout_url_allowed
 from tests.casework.test_documents import minimal_pdf
 from tests.forms import once
-from tests.funds.fakestripe import FakeStripe, sign
 from tests.personas import ATTORNEY_ON_CASE
 from tests.security.test_settings import PRODUCTION, _manage
 

@@ -1,4 +1,4 @@
-"""A fake Stripe API on 127.0.0.1: the edge of the world for the funds tests.
+"""A fake Stripe on 127.0.0.1: the edge of the world for the funds tests, and the demo's sandbox.
 
 A real HTTP server (``ThreadingHTTPServer`` in a thread) speaking Stripe's form-encoded requests
 and JSON responses for the endpoints ``funds.stripe_gateway`` calls, so the real ``stripe``
@@ -12,20 +12,26 @@ Checkout Sessions can be listed by ``payment_intent`` or ``subscription``.
 Test helpers play Stripe's side of the story: ``complete_session`` (the donor paid),
 ``succeed_async``, ``pay_invoice`` (a monthly charge), ``refund`` (from the dashboard),
 ``open_dispute``/``close_dispute``, ``create_payout``; ``event`` wraps an object in an event and
-``sign`` signs a body the way Stripe does (HMAC-SHA256 of ``"{t}.{body}"``), written by hand.
+``demo.stripe_sandbox.delivery.sign`` signs a body the way Stripe does (HMAC-SHA256 of
+``"{t}.{body}"``), written by hand.
 
 Faults at the edge, for the resilience tests: ``hold`` keeps matching requests waiting (Stripe being
 slow) until its block ends, so a test can look at the database while we wait for Stripe;
 ``lose_answers`` carries out matching requests and then drops the connection without answering (the
 request reached Stripe, its answer was lost), as often as asked; ``refuse`` answers matching requests
 with an error instead of carrying them out.
+
+As the demo's **sandbox** (``manage.py stripe_sandbox``, ``demo/stripe_sandbox/``) it also plays the
+donor's and Stripe's part by itself: a hosted Checkout page (``pages``: ``demo.stripe_sandbox.pages``) where a
+test card is typed in (``TEST_CARDS``), webhooks sent as things happen (``webhooks``, a
+``demo.stripe_sandbox.delivery.WebhookSender``), sessions left unpaid expired after ``expire_after``
+seconds, and its objects kept in a file (``state_path``) across restarts. Without those set (the
+tests), nothing is sent by itself: a test plays Stripe's side with the helpers above.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -35,19 +41,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from demo.stripe_sandbox.delivery import WebhookSender
+
+    # A page of the sandbox's own (``demo.stripe_sandbox.pages.answer``): status, headers, body; or
+    # None when the path is Stripe's API.
+    PageAnswer = Callable[["FakeStripe", str, str, dict[str, str]], "tuple[int, dict[str, str], bytes] | None"]
 
 API_VERSION = "2026-10-28.endive"
 
 
-def sign(payload: str | bytes, secret: str, timestamp: int | None = None) -> str:
-    """A ``Stripe-Signature`` header for ``payload``: ``t=<ts>,v1=<hex HMAC-SHA256 of "<ts>.<payload>">``."""
-    if isinstance(payload, bytes):
-        payload = payload.decode()
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+# Stripe's test cards (https://docs.stripe.com/testing): what the hosted page does with each. Any
+# other number, real or made up, is refused as Stripe's test mode refuses it.
+CARD_OK = "4242424242424242"
+TEST_CARDS: dict[str, str | None] = {
+    CARD_OK: None,  # succeeds
+    "5555555555554444": None,  # Mastercard, succeeds
+    "4000000000000002": "card_declined",
+    "4000000000009995": "insufficient_funds",
+    "4000000000000069": "expired_card",
+    "4000000000000127": "incorrect_cvc",
+}
 
 
 def stripe_fee(amount: int) -> int:
@@ -134,17 +154,34 @@ class FakeStripe:
     _losses: list[LostAnswers] = field(default_factory=list)
     _refusals: list[Refusal] = field(default_factory=list)
     url: str = ""
+    # The sandbox's parts (see the module's docstring); None in the tests.
+    webhooks: WebhookSender | None = None
+    pages: PageAnswer | None = None
+    expire_after: int | None = None
+    state_path: Path | None = None
+    events: list[dict] = field(default_factory=list)
 
     # --- server -------------------------------------------------------------------------
 
-    def start(self) -> FakeStripe:
+    def start(self, *, port: int = 0) -> FakeStripe:
         fake = self
+        self._load()
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self):
                 split = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
+                page = fake.pages and fake.pages(fake, self.command, split.path, dict(parse_qsl(split.query or body)))
+                if page:
+                    status, headers, content = page
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                    return
                 params = _decode_form(parse_qsl(split.query or body, keep_blank_values=True))
                 fake._wait_if_held(self.command, split.path)
                 status, payload = fake.handle(
@@ -170,7 +207,7 @@ class FakeStripe:
             def log_message(self, format, *args):  # quiet
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -265,6 +302,8 @@ class FakeStripe:
             status, body = self._route(method, path, params)
             if method == "POST" and idempotency_key:
                 self._idempotent[idempotency_key] = (path, params, status, copy.deepcopy(body))
+            if method != "GET":
+                self._save()
             return status, body
 
     def _route(self, method: str, path: str, params: dict) -> tuple[int, dict]:
@@ -277,7 +316,23 @@ class FakeStripe:
         if method == "DELETE" and match:
             if match[1] not in self.objects:
                 return 404, _error("invalid_request_error", "No such subscription", code="resource_missing")
-            return 200, self.cancel_subscription(match[1])
+            was_open = self.objects[match[1]]["status"] != "canceled"
+            subscription = self.cancel_subscription(match[1])
+            if was_open:
+                self._emit("customer.subscription.deleted", subscription)
+            return 200, subscription
+        match = re.fullmatch(r"/v1/checkout/sessions/(cs_\w+)/expire", path)
+        if method == "POST" and match:
+            session = self.objects.get(match[1])
+            if session is None:
+                return 404, _error(
+                    "invalid_request_error", f"No such checkout.session: '{match[1]}'", code="resource_missing"
+                )
+            if session["status"] != "open":
+                return 400, _error(
+                    "invalid_request_error", "Only Checkout Sessions with a status of open can be expired."
+                )
+            return 200, self.expire_session(match[1])
         if method == "GET" and path == "/v1/checkout/sessions":
             return 200, self._list_sessions(params)
         match = re.fullmatch(
@@ -346,7 +401,8 @@ class FakeStripe:
             currency=item["price_data"]["currency"],
             customer=None,
             customer_email=params.get("customer_email"),
-            expires_at=int(time.time()) + 86400,
+            # Stripe's default is 24 hours; the sandbox may expire sooner, so that a demo shows it.
+            expires_at=int(time.time()) + (self.expire_after or 86400),
             invoice=None,
             locale=params.get("locale"),
             metadata=params.get("metadata") or {},
@@ -537,7 +593,9 @@ class FakeStripe:
                 f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on charge (${remaining / 100:.2f})",
                 code="amount_too_large",
             )
-        return 200, self.refund(charge_id, amount, metadata=params.get("metadata") or {})
+        refund = self.refund(charge_id, amount, metadata=params.get("metadata") or {})
+        self._emit("charge.refunded", self.objects[charge_id])
+        return 200, refund
 
     def refund(self, charge_id: str, amount: int, *, metadata: dict | None = None) -> dict:
         """Refund (also what a refund made in the Stripe dashboard looks like)."""
@@ -624,6 +682,162 @@ class FakeStripe:
                     type="bank_account",
                 )
             )
+
+    # --- the sandbox: Stripe acting by itself ---------------------------------------------
+
+    def pay(self, session_id: str, card_number: str) -> str | None:
+        """The donor typed ``card_number`` on the hosted page of an open session. None when it is
+        paid (the events follow: ``checkout.session.completed``, and ``invoice.paid`` for a monthly
+        gift); else Stripe's decline code, and the session stays open for another try."""
+        number = re.sub(r"\D", "", card_number)
+        if number not in TEST_CARDS:
+            return "live_card_in_test_mode"
+        decline = TEST_CARDS[number]
+        if decline is not None:
+            return decline
+        with self._lock:
+            if self.objects[session_id]["status"] != "open":
+                return "session_not_open"
+            session = self.complete_session(session_id)
+            self._emit("checkout.session.completed", session)
+            if session["mode"] == "subscription":
+                self._emit("invoice.paid", self.objects[session["invoice"]])
+            self._save()
+        return None
+
+    def expire_session(self, session_id: str) -> dict:
+        """An open session that will not be paid any more: ``checkout.session.expired``."""
+        with self._lock:
+            session = self.objects[session_id]
+            session.update(status="expired", url=None)
+            self._emit("checkout.session.expired", session)
+            self._save()
+            return copy.deepcopy(session)
+
+    def expire_due(self, *, now: float | None = None) -> int:
+        """Expire the open sessions whose ``expires_at`` has passed; how many."""
+        now = time.time() if now is None else now
+        with self._lock:
+            due = [
+                o["id"]
+                for o in self.objects.values()
+                if o.get("object") == "checkout.session" and o["status"] == "open" and o["expires_at"] <= now
+            ]
+            for session_id in due:
+                self.expire_session(session_id)
+        return len(due)
+
+    def charge_next_month(self, subscription_id: str) -> dict:
+        """A monthly gift's next payment, taken now rather than in a month: ``invoice.paid``."""
+        with self._lock:
+            invoice = self.pay_invoice(subscription_id)
+            self._emit("invoice.paid", invoice)
+            self._save()
+            return invoice
+
+    def refund_in_dashboard(self, charge_id: str) -> dict:
+        """A full refund made in Stripe's dashboard, not asked for by Amparo: ``charge.refunded``."""
+        with self._lock:
+            charge = self.objects[charge_id]
+            refund = self.refund(charge_id, charge["amount"] - charge["amount_refunded"])
+            self._emit("charge.refunded", self.objects[charge_id])
+            self._save()
+            return refund
+
+    def dispute(self, charge_id: str) -> dict:
+        """The donor's bank disputes a charge: ``charge.dispute.created``."""
+        with self._lock:
+            dispute = self.open_dispute(charge_id)
+            self._emit("charge.dispute.created", dispute)
+            self._save()
+            return dispute
+
+    def payout_balance(self) -> dict | None:
+        """Pay what the charges brought in, less fees and refunds, out to the bank: ``payout.paid``
+        (None when there is nothing to pay out)."""
+        with self._lock:
+            net = 0
+            for obj in self.objects.values():
+                if obj.get("object") == "balance_transaction" and obj.get("status") == "pending":
+                    net += obj["net"]
+                    obj["status"] = "paid_out"
+                if obj.get("object") == "refund" and not obj.get("paid_out"):
+                    net -= obj["amount"]
+                    obj["paid_out"] = True
+            if net <= 0:
+                return None
+            payout = self.create_payout(net)
+            self._emit("payout.paid", payout)
+            self._save()
+            return payout
+
+    def _emit(self, event_type: str, obj: dict) -> dict:
+        event = self.event(event_type, obj)
+        with self._lock:
+            self.events.append(event)
+        if self.webhooks is not None:
+            self.webhooks.send(event)
+        return event
+
+    def _load(self) -> None:
+        """The objects kept by an earlier run (``state_path``), if any."""
+        if self.state_path is None or not self.state_path.exists():
+            return
+        data = json.loads(self.state_path.read_text())
+        with self._lock:
+            self.objects.update(data.get("objects", {}))
+            self.session_params.update(data.get("session_params", {}))
+
+    def _save(self) -> None:
+        if self.state_path is None:
+            return
+        with self._lock:
+            data = json.dumps({"objects": self.objects, "session_params": self.session_params})
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.state_path.with_name(self.state_path.name + ".tmp")
+        temporary.write_text(data)
+        temporary.replace(self.state_path)
+
+    def seed_payment(self, charge_id: str, amount: int, *, created: int) -> dict:
+        """A card payment made before the sandbox ran (a seeded gift), under the charge id Amparo
+        stored for it; its PaymentIntent and balance transaction come with it, already paid out."""
+        with self._lock:
+            intent, charge = self._payment(amount, metadata={})
+            del self.objects[charge["id"]]
+            charge["id"] = charge_id
+            intent["latest_charge"] = charge_id
+            charge["refunds"]["url"] = f"/v1/charges/{charge_id}/refunds"
+            self.objects[charge_id] = charge
+            txn = self.objects[charge["balance_transaction"]]
+            txn.update(source=charge_id, status="paid_out")
+            for obj in (intent, charge, txn):
+                obj["created"] = created
+            return charge
+
+    def seed_subscription(self, subscription_id: str, amount: int, *, email: str, created: int) -> dict:
+        """A monthly gift started before the sandbox ran, under the subscription id Amparo stored."""
+        with self._lock:
+            customer = self._new("cus", "customer", email=email)
+            subscription = {
+                "id": subscription_id,
+                "object": "subscription",
+                "created": created,
+                "livemode": False,
+                "customer": customer["id"],
+                "status": "active",
+                "metadata": {},
+                "canceled_at": None,
+                "ended_at": None,
+                "amount": amount,
+            }
+            self.objects[subscription_id] = subscription
+            return subscription
+
+    def add_objects(self, objects: list[dict]) -> None:
+        """Objects made elsewhere (the demo's seeded gifts), unless this run has them already."""
+        with self._lock:
+            for obj in objects:
+                self.objects.setdefault(obj["id"], copy.deepcopy(obj))
 
     # --- reading what we were asked -----------------------------------------------------
 
