@@ -6,7 +6,8 @@
 #
 # Each NAME is a set below or a Debian package name:
 #   demo      what `make demo` needs: gettext (compilemessages) and WeasyPrint's libraries
-#   test      what `make test` needs: the demo set and Chromium for the browser tests
+#   test      what `make test` needs: the demo set, Chromium for the browser tests and npm
+#             (axe-core for the accessibility tests; a Node.js that bundles npm counts)
 #   services  the private PostgreSQL and Redis servers scripts/services.sh starts
 #   scan      what `make scan` needs: the offline web scanner wapiti, and curl
 # e.g. `scripts/system-packages.sh test services`, or `scripts/system-packages.sh make`.
@@ -21,13 +22,13 @@ SET_PDF=(
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 fonts-dejavu-core
 )
 SET_DEMO=(gettext "${SET_PDF[@]}")
-SET_TEST=("${SET_DEMO[@]}" chromium)
+SET_TEST=("${SET_DEMO[@]}" chromium npm)
 SET_SERVICES=(postgresql redis-server)
 SET_SCAN=(wapiti curl)
 
 log() { printf 'system-packages: %s\n' "$*" >&2; }
 usage() {
-    sed -n '2,16s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
     exit "${1:-2}"
 }
 
@@ -60,6 +61,10 @@ fi
 
 missing=()
 for pkg in "${packages[@]}"; do
+    # NodeSource's nodejs package ships npm itself (and conflicts with Debian's npm).
+    if [[ $pkg == npm ]] && command -v npm >/dev/null; then
+        continue
+    fi
     if [[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" != installed ]]; then
         missing+=("$pkg")
     fi

@@ -45,6 +45,14 @@ if [[ -z "${CHROMIUM_PATH:-}" ]] && command -v chromium >/dev/null; then
     CHROMIUM_PATH=$(command -v chromium)
     export CHROMIUM_PATH
 fi
+# axe-core, injected into Chromium pages by the accessibility tests: installed here from the
+# lock file, never fetched while the tests run.
+if [[ ! -f node_modules/axe-core/axe.min.js || package-lock.json -nt node_modules/.package-lock.json ]]; then
+    step "npm ci (axe-core)"
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+export AXE_CORE_PATH="$PWD/node_modules/axe-core/axe.min.js"
+
 echo "DATABASE_URL=${DATABASE_URL:-}"
 echo "TEST_REDIS_URL=${TEST_REDIS_URL:-}"
 echo "CHROMIUM_PATH=${CHROMIUM_PATH:-}"

@@ -9,6 +9,8 @@
  *   data-copy-target="#id"                 on a button: copies that element's text (or a field's value)
  *   data-dismiss                           on a button inside a .message: hides that message
  *   .nav-toggle[aria-controls]             on narrow screens, shows/hides the site menu
+ *   .table-wrap                            while its table is wider than it (it scrolls sideways), it
+ *                                          is a named, focusable region, so keyboards can scroll it
  */
 (function () {
   "use strict";
@@ -184,6 +186,48 @@
     });
   }
 
+  // (e) A .table-wrap whose table is wider than the screen scrolls sideways; keyboard users can
+  // only scroll it if it can take focus (WCAG 2.1.1). While it overflows it is a focusable region
+  // named by its table's caption or the heading just before it; when it fits, it is a plain box
+  // again (no needless tab stop).
+  var labelCount = 0;
+  function labelFor(wrap) {
+    var table = wrap.querySelector("table");
+    var label = table && table.caption;
+    if (!label) {
+      var previous = wrap.previousElementSibling;
+      label = previous && /^H[1-6]$/.test(previous.tagName) ? previous : null;
+    }
+    if (!label) return null;
+    if (!label.id) label.id = "table-label-" + (++labelCount);
+    return label.id;
+  }
+
+  function markScrollingTables(root) {
+    (root || doc).querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls === wrap.hasAttribute("tabindex")) return;
+      if (scrolls) {
+        wrap.setAttribute("tabindex", "0");
+        var id = labelFor(wrap);
+        if (id) {
+          wrap.setAttribute("role", "region");
+          wrap.setAttribute("aria-labelledby", id);
+        }
+      } else {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-labelledby");
+      }
+    });
+  }
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(function () { markScrollingTables(doc); }, 150);
+  });
+
   function revealEnhancements(root) {
     (root || doc).querySelectorAll("[data-dismiss][hidden], [data-copy-target][hidden]").forEach(function (el) {
       el.hidden = false;
@@ -193,6 +237,7 @@
   function init() {
     setUpMenu();
     revealEnhancements(doc);
+    markScrollingTables(doc);
   }
 
   if (doc.readyState === "loading") {
@@ -204,5 +249,6 @@
   // Content swapped in by htmx may carry buttons that need revealing too.
   doc.addEventListener("htmx:load", function (event) {
     revealEnhancements(event.target instanceof Element ? event.target : doc);
+    markScrollingTables(doc);
   });
 })();
