@@ -9,8 +9,10 @@
  *   data-copy-target="#id"                 on a button: copies that element's text (or a field's value)
  *   data-dismiss                           on a button inside a .message: hides that message
  *   .nav-toggle[aria-controls]             on narrow screens, shows/hides the site menu
- *   .table-wrap                            while its table is wider than it (it scrolls sideways), it
- *                                          is a named, focusable region, so keyboards can scroll it
+ *   .table-wrap > table.table              each cell is labelled with its column's header (data-label),
+ *                                          so that on a phone the CSS shows each row as a card; and
+ *                                          while the table is still wider than the box (it scrolls
+ *                                          sideways), the box is a named, focusable region
  */
 (function () {
   "use strict";
@@ -186,7 +188,52 @@
     });
   }
 
-  // (e) A .table-wrap whose table is wider than the screen scrolls sideways; keyboard users can
+  // (e) Tables become cards on small screens: each cell is given its column header's text as
+  // data-label (the CSS shows it before the cell and hides the header row below 48rem). As
+  // display:block takes a table's semantics away in some browsers, the table's parts say their
+  // roles explicitly. An actions column (its header only screen-reader text) gets no label.
+  function headerLabels(table) {
+    var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!head) return null;
+    var labels = [];
+    Array.prototype.forEach.call(head.cells, function (cell) {
+      var shown = cell.cloneNode(true);
+      shown.querySelectorAll(".visually-hidden").forEach(function (el) { el.remove(); });
+      var label = shown.textContent.replace(/\s+/g, " ").trim();
+      for (var i = 0; i < (cell.colSpan || 1); i++) labels.push(label);
+    });
+    return labels;
+  }
+
+  function makeCards(root) {
+    (root || doc).querySelectorAll(".table-wrap > table.table:not(.is-cards)").forEach(function (table) {
+      var labels = headerLabels(table);
+      if (!labels) return;
+      table.classList.add("is-cards");
+      table.setAttribute("role", "table");
+      Array.prototype.forEach.call(table.querySelectorAll(":scope > thead, :scope > tbody, :scope > tfoot"), function (group) {
+        group.setAttribute("role", "rowgroup");
+      });
+      Array.prototype.forEach.call(table.rows, function (row) {
+        row.setAttribute("role", "row");
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var inHead = row.parentNode === table.tHead;
+          if (inHead) {
+            cell.setAttribute("role", "columnheader");
+          } else {
+            cell.setAttribute("role", cell.tagName === "TH" ? "rowheader" : "cell");
+            var label = cell.colSpan > 1 ? "" : labels[column] || "";
+            if (label) cell.setAttribute("data-label", label);
+            else cell.classList.add("is-unlabelled");
+          }
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  }
+
+  // (f) A .table-wrap whose table is wider than the screen scrolls sideways; keyboard users can
   // only scroll it if it can take focus (WCAG 2.1.1). While it overflows it is a focusable region
   // named by its table's caption or the heading just before it; when it fits, it is a plain box
   // again (no needless tab stop).
@@ -237,6 +284,7 @@
   function init() {
     setUpMenu();
     revealEnhancements(doc);
+    makeCards(doc);
     markScrollingTables(doc);
   }
 
@@ -249,6 +297,7 @@
   // Content swapped in by htmx may carry buttons that need revealing too.
   doc.addEventListener("htmx:load", function (event) {
     revealEnhancements(event.target instanceof Element ? event.target : doc);
+    makeCards(doc);
     markScrollingTables(doc);
   });
 })();

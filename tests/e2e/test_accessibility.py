@@ -17,13 +17,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
-from demo.accounts import DEMO_ACCOUNTS, demo_accounts_save
-from demo.cases import seed_casework
-from demo.money import MONTHLY_DONOR, seed_funds
-from funds.models import Donor
-from funds.services.donor_portal import DONOR_SESSION_KEY
+from demo.accounts import DEMO_ACCOUNTS
 from tests.e2e.pages import Found, sweep
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -56,36 +51,6 @@ def axe_source() -> str:
     return Path(path).read_text()
 
 
-@pytest.fixture
-def demo_network(settings, tmp_path):
-    """The demo's accounts, 24 of its cases and its money (donors, gifts, payment requests, bonds)."""
-    settings.VAR_DIR = tmp_path  # where the money seed leaves the Stripe sandbox its file
-    demo_accounts_save()
-    seed_casework(count=24)
-    seed_funds()
-
-
-def _session_cookie(client: Client, live_server) -> dict:
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }
-
-
-def _signed_in(persona: str) -> Client:
-    client = Client()
-    if persona == "donor":
-        session = client.session
-        session[DONOR_SESSION_KEY] = Donor.objects.for_email(MONTHLY_DONOR)[0].pk
-        session.save()
-    elif persona != "public":
-        from django.contrib.auth import get_user_model
-
-        client.force_login(get_user_model().objects.get(email=persona))
-    return client
-
-
 def _check(page, live_server, axe_source: str, path: str, problems: list[str]) -> list[str]:
     response = page.goto(live_server.url + path)
     if response is None or response.status >= 400:
@@ -105,17 +70,13 @@ def _check(page, live_server, axe_source: str, path: str, problems: list[str]) -
 
 
 def _sweep(
-    browser, live_server, axe_source: str, persona: str, start: str, locale: str, widths: tuple[int, ...]
+    persona_context, live_server, axe_source: str, persona: str, start: str, locale: str, widths: tuple[int, ...]
 ) -> tuple[list[Found], list[str]]:
     problems: list[str] = []
-    client = _signed_in(persona)
     pages: list[Found] = []
     for width in widths:
         # bypass_csp: axe is injected as an inline script, which the site's policy rightly refuses.
-        context = browser.new_context(locale=locale, viewport={"width": width, "height": 900}, bypass_csp=True)
-        context.set_default_timeout(15_000)
-        if persona != "public":
-            context.add_cookies([_session_cookie(client, live_server)])
+        context = persona_context(persona, width=width, locale=locale, bypass_csp=True)
         page = context.new_page()
         try:
             if width == widths[0]:
@@ -135,12 +96,12 @@ STAFF = list({role: email for email, _name, role in reversed(DEMO_ACCOUNTS)}.val
 # In Spanish, where labels run longer, the phone width is where pages break.
 @pytest.mark.parametrize(("locale", "widths"), [("en-US", (1280, 375)), ("es-ES", (375,))])
 def test_every_page_of_every_role_passes_axe_and_fits_a_phone(
-    browser, live_server, axe_source, demo_network, locale, widths
+    persona_context, live_server, axe_source, demo_network, locale, widths
 ):
     swept: dict[str, list[Found]] = {}
     problems: list[str] = []
     for persona, start in [*((email, "/") for email in STAFF), ("donor", "/donor/gifts/"), ("public", "/give/")]:
-        pages, found_problems = _sweep(browser, live_server, axe_source, persona, start, locale, widths)
+        pages, found_problems = _sweep(persona_context, live_server, axe_source, persona, start, locale, widths)
         swept[persona] = pages
         problems += [f"{persona}: {problem}" for problem in found_problems]
 
