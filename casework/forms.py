@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms import BoundField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.forms import StaffChoiceField
 from accounts.models import User
@@ -719,12 +720,28 @@ class CloseForm(forms.Form):
     note = forms.CharField(label=_("Closing note"), max_length=300, required=False)
 
 
+class AttorneyChoiceField(ColumnChoiceField):
+    """An attorney labelled with their workload, so that whoever assigns sees who has room: "Ana
+    Attorney — 12 active cases, 3 hearings in 14 days" (the counts ``casework.services.workload``
+    keeps; just the name while they were never counted). Written in the reader's language when drawn."""
+
+    label_columns = ("full_name", "email", "caseload__active_cases", "caseload__hearings_14_days")
+
+    def label_from_columns(self, full_name: str, email: str, active: int | None, hearings: int | None) -> str:
+        name = full_name or email
+        if active is None or hearings is None:
+            return name
+        cases = ngettext("%(count)d active case", "%(count)d active cases", active) % {"count": active}
+        soon = ngettext("%(count)d hearing in 14 days", "%(count)d hearings in 14 days", hearings) % {"count": hearings}
+        return f"{name} — {cases}, {soon}"
+
+
 class AssignForm(forms.Form):
     """Putting an attorney on a case (once), stamped with the lead the supervisor saw."""
 
     once = OneTimeKeyField()
     version = VersionField()
-    attorney: forms.ModelChoiceField[User] = StaffChoiceField(label=_("Attorney"), queryset=None)
+    attorney: forms.ModelChoiceField[User] = AttorneyChoiceField(label=_("Attorney"), queryset=None)
     role = forms.ChoiceField(
         widget=FastSelect, label=_("Role"), choices=AssignmentRole.choices, initial=AssignmentRole.LEAD
     )

@@ -202,3 +202,25 @@ def test_case_changes_record_the_client_ip_in_the_access_log(assigned_case, atto
 
     change = AccessEvent.objects.filter(action=AccessEvent.Action.CHANGE, object_ref=assigned_case.number).latest("pk")
     assert (change.user, change.detail, change.ip_address) == (attorney, "closed (duplicate)", "203.0.113.9")
+
+
+def test_the_assign_page_shows_each_attorneys_workload_in_the_readers_language(
+    register_case, intake_worker, supervisor, attorney
+):
+    from casework.services.workload import caseload_recount
+
+    for i in range(2):
+        held = register_case(by=intake_worker, a_number="", given_names=f"Held{i}", family_names="Demo")
+        services.case_assign(case=held, attorney=attorney, role=AssignmentRole.LEAD, by=supervisor)
+    UserFactory(role=Role.ATTORNEY, full_name="Nora Newcomer")
+    caseload_recount(attorney_ids=[attorney.pk])  # the newcomer was never counted
+    case = register_case(by=intake_worker)
+    url = reverse("casework:case-assign", args=[case.number])
+    client = _client(supervisor)
+
+    page = client.get(url).content.decode()
+    assert f">{attorney.full_name} — 2 active cases, 0 hearings in 14 days</option>" in page
+    assert ">Nora Newcomer</option>" in page
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert f">{attorney.full_name} — 2 casos activos, 0 audiencias en 14 días</option>" in page
