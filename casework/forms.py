@@ -144,13 +144,21 @@ class FacilityChoiceField(ColumnChoiceField):
     posted form too), and it stays selectable and valid.
     """
 
-    label_columns = ("state", "name", "city")
+    label_columns = ("name", "city", "state", "code")
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("empty_label", _("Unknown / not listed"))
         kwargs.setdefault("label", _("Facility"))
         super().__init__(queryset=self._offered(current=None), **kwargs)
+        # amparo.js puts a search box over the ~490 options (the select itself stays, and works
+        # without JavaScript): typing part of a name, a city or ICE's code offers the matches.
+        self.widget.attrs.update(
+            {
+                "data-search": _("Type part of a name, a city or the ICE code"),
+                "data-search-invalid": _("Choose a facility from the list, or clear the field for “Unknown”."),
+            }
+        )
 
     @staticmethod
     def _offered(*, current: object) -> QuerySet[DetentionFacility]:
@@ -159,7 +167,7 @@ class FacilityChoiceField(ColumnChoiceField):
             current = current.pk
         if current not in (None, ""):
             wanted |= Q(pk=current)
-        return DetentionFacility.objects.filter(wanted).order_by("state", "name")
+        return DetentionFacility.objects.filter(wanted).order_by("name", "city")
 
     def get_bound_field(self, form: forms.BaseForm, field_name: str) -> BoundField:
         # The form's initial value is only known here; each form has its own copy of the field,
@@ -167,8 +175,9 @@ class FacilityChoiceField(ColumnChoiceField):
         self.queryset = self._offered(current=form.get_initial_for_field(self, field_name))
         return super().get_bound_field(form, field_name)
 
-    def label_from_columns(self, state: str, name: str, city: str) -> str:
-        return f"{state} · {name} ({city})"
+    def label_from_columns(self, name: str, city: str, state: str, code: str) -> str:
+        # Name first, so that typing on the plain select finds it too.
+        return f"{name} · {city}, {state}" + (f" · {code}" if code else "")
 
 
 class CourtChoiceField(ColumnChoiceField):

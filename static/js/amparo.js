@@ -13,6 +13,9 @@
  *                                          so that on a phone the CSS shows each row as a card; and
  *                                          while the table is still wider than the box (it scrolls
  *                                          sideways), the box is a named, focusable region
+ *   <select data-search="Placeholder"       a long list gets a search box (a text field with a
+ *           data-search-invalid="Message">  datalist: typing part of an option offers the matches);
+ *                                          the select stays in the form, hidden, and is what is sent
  */
 (function () {
   "use strict";
@@ -275,6 +278,67 @@
     resizeTimer = window.setTimeout(function () { markScrollingTables(doc); }, 150);
   });
 
+  // (g) select[data-search]: a text field with a datalist takes the select's place (Chromium and
+  // Firefox offer every option containing what was typed, anywhere in its text). The select stays
+  // in the form, hidden, and follows the field: an exact option text selects that option, an empty
+  // field the select's empty choice; anything else is refused on submit with the given message.
+  var searchCount = 0;
+  function setUpSearches(root) {
+    (root || doc).querySelectorAll("select[data-search]:not([data-search-ready])").forEach(function (select) {
+      select.setAttribute("data-search-ready", "");
+      var listId = "search-list-" + (++searchCount);
+      var list = doc.createElement("datalist");
+      list.id = listId;
+      var byText = {};
+      var emptyValue = null;
+      Array.prototype.forEach.call(select.options, function (option) {
+        if (option.value === "") {
+          emptyValue = "";
+          return;
+        }
+        var item = doc.createElement("option");
+        item.value = option.text;
+        list.appendChild(item);
+        byText[option.text] = option.value;
+      });
+      var field = doc.createElement("input");
+      field.type = "text";
+      field.setAttribute("list", listId);
+      field.setAttribute("autocomplete", "off");
+      field.placeholder = select.getAttribute("data-search");
+      field.className = select.className;
+      // The field takes the select's id, so that the label (and any error's aria-describedby) is its.
+      field.id = select.id;
+      select.id = select.id + "-select";
+      ["aria-describedby", "aria-invalid", "required"].forEach(function (name) {
+        if (select.hasAttribute(name)) field.setAttribute(name, select.getAttribute(name));
+      });
+      var chosen = select.options[select.selectedIndex];
+      field.value = chosen && chosen.value !== "" ? chosen.text : "";
+      select.required = false;
+      select.hidden = true;
+      select.tabIndex = -1;
+      select.parentNode.insertBefore(field, select);
+      select.parentNode.insertBefore(list, select);
+
+      function follow() {
+        var text = field.value.trim();
+        if (text === "" && emptyValue !== null) {
+          select.value = "";
+          field.setCustomValidity("");
+        } else if (Object.prototype.hasOwnProperty.call(byText, text)) {
+          select.value = byText[text];
+          field.setCustomValidity("");
+        } else {
+          field.setCustomValidity(select.getAttribute("data-search-invalid") || "");
+        }
+      }
+      field.addEventListener("input", follow);
+      field.addEventListener("change", follow);
+      follow();
+    });
+  }
+
   function revealEnhancements(root) {
     (root || doc).querySelectorAll("[data-dismiss][hidden], [data-copy-target][hidden]").forEach(function (el) {
       el.hidden = false;
@@ -284,6 +348,7 @@
   function init() {
     setUpMenu();
     revealEnhancements(doc);
+    setUpSearches(doc);
     makeCards(doc);
     markScrollingTables(doc);
   }
@@ -297,6 +362,7 @@
   // Content swapped in by htmx may carry buttons that need revealing too.
   doc.addEventListener("htmx:load", function (event) {
     revealEnhancements(event.target instanceof Element ? event.target : doc);
+    setUpSearches(event.target instanceof Element ? event.target : doc);
     makeCards(doc);
     markScrollingTables(doc);
   });

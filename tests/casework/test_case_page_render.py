@@ -116,7 +116,7 @@ def test_forms_draw_the_same_markup_as_with_djangos_select(facility):
         bound = form[name]
         drawn = str(bound)
         field = form.fields[name]
-        field.widget = forms.Select(choices=list(field.choices))
+        field.widget = forms.Select(choices=list(field.choices), attrs=field.widget.attrs)
         assert drawn == str(form[name]), name
 
 
@@ -148,7 +148,9 @@ def test_the_custody_form_shows_the_cases_facility_selected_among_500(assigned_c
     assert select.count("<option") == DetentionFacility.objects.filter(in_use=True).count() + 1  # and "unknown"
     assert re.findall(r'<option value="(\d+)" selected>', select) == [str(facility.pk)]
     assert (
-        f'<option value="{facility.pk}" selected>{facility.state} · {facility.name} ({facility.city})</option>'
+        f'<option value="{facility.pk}" selected>{facility.name} · {facility.city}, {facility.state}'
+        + (f" · {facility.code}" if facility.code else "")
+        + "</option>"
         in select
     )
     assert '<label for="id_facility">' in page

@@ -108,7 +108,7 @@ def field(page, label: str):
 
 
 def intake_registers_and_is_warned_of_a_duplicate(live_server, page) -> str:
-    facility = DetentionFacility.objects.order_by("state", "name").first()
+    facility = DetentionFacility.objects.filter(in_use=True).order_by("name").first()
     sign_in(page, live_server, INTAKE, "/intake/")
     expect(page.locator("h1")).to_have_text("New intake")
     check_no_horizontal_scroll(page, "empty intake form")
@@ -120,7 +120,16 @@ def intake_registers_and_is_warned_of_a_duplicate(live_server, page) -> str:
     field(page, "Country of birth").fill("Honduras")
     field(page, "Languages").fill("Spanish")
     field(page, "Imminent removal").check()
-    field(page, "Facility").select_option(label=f"{facility.state} · {facility.name} ({facility.city})")
+    # The facility is found by typing part of its name (the search box over the select).
+    search = field(page, "Facility")
+    search.fill(facility.name[:5])
+    expect(
+        page.locator(f"datalist#{search.get_attribute('list')} option[value^='{facility.name}']").first
+    ).to_be_attached()
+    search.fill(
+        f"{facility.name} · {facility.city}, {facility.state}" + (f" · {facility.code}" if facility.code else "")
+    )
+    expect(page.locator("select[name=facility]")).to_have_value(str(facility.pk))
     field(page, "Family contact: name").fill("María López")
     field(page, "Relationship").fill("sister")
     field(page, "Phone").fill("+1 555 0100")
@@ -174,7 +183,9 @@ def supervisor_assigns_the_lead_attorney(live_server, page, number: str) -> None
 
     page.wait_for_url(f"{live_server.url}/cases/{number}/assign/")
     expect(page.locator("h1")).to_contain_text(number)
-    field(page, "Attorney").select_option(label=attorney_name)
+    attorney = field(page, "Attorney")
+    attorney.select_option(value=str(User.objects.get(email=ATTORNEY).pk))
+    expect(attorney.locator("option:checked")).to_have_text(re.compile(rf"^{re.escape(attorney_name)}( — |$)"))
     field(page, "Role").select_option(label="Lead attorney")
     page.get_by_role("button", name="Assign", exact=True).click()
 
