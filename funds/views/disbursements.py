@@ -14,9 +14,10 @@ from accounts.roles import Role
 from casework.permissions import case_view
 from funds.forms import DisbursementRequestForm
 from funds.models import Bond, Disbursement
-from funds.selectors import fund_balances
+from funds.selectors import fund_balance, fund_balances
 from funds.services.disbursements import disbursement_request
 from kernel.forms import add_validation_errors
+from kernel.money import format_cents
 from kernel.once import ONCE_FIELD, AlreadySubmitted, already_submitted_redirect, submission
 
 
@@ -53,10 +54,26 @@ def disbursement_new(request: AuthenticatedHttpRequest, case) -> HttpResponse:
             add_validation_errors(form, exc)
         else:
             messages.success(request, _("Request sent to finance for approval."))
+            _warn_if_short(request, data["fund"], data["amount"])
             return redirect(listing)
     status = 400 if request.method == "POST" else 200
     context = {"case": case, "form": form, "balances": fund_balances()}
     return render(request, "funds/disbursement_new.html", context, status=status)
+
+
+def _warn_if_short(request: AuthenticatedHttpRequest, fund, amount_cents: int) -> None:
+    """Say at once when the fund cannot pay the request yet (finance would refuse to approve it),
+    rather than leave the attorney to learn it from a rejection."""
+    free = fund_balance(fund).free
+    if amount_cents > free:
+        messages.warning(
+            request,
+            _(
+                "%(fund)s has %(free)s free now, less than the %(amount)s requested: finance cannot approve "
+                "this request until the fund has the money. Ask finance, or choose another fund."
+            )
+            % {"fund": fund.name, "free": format_cents(max(free, 0)), "amount": format_cents(amount_cents)},
+        )
 
 
 urlpatterns = [

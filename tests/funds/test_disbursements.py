@@ -588,3 +588,24 @@ def test_finance_home_shows_the_bank_apart_from_what_is_on_its_way(people):
     cells = [cell.split("</td>")[0] for cell in general_row.split('<td class="num">')[1:4]]
     assert cells == ["<strong>$200.00</strong>", "$1,000.00", "$1,200.00"]  # in the bank, on its way, available
     assert "Payments are made from the bank only." in page
+
+
+@pytest.mark.parametrize(("given", "warned"), [(50_000, False), (20_000, True)])
+def test_a_request_above_the_funds_free_money_is_sent_with_a_warning(people, case, given, warned):
+    general = Fund.objects.get(slug="general")
+    donate("general", given)
+    attorney = client(people["attorney"])
+
+    response = attorney.post(
+        reverse("funds:disbursement-new", args=[case.number]),
+        once({"fund": general.pk, "purpose": "filing_fee", "amount": "300", "payee": "EOIR", "reason": "Motion"}),
+        follow=True,
+    )
+
+    assert Disbursement.objects.get().status == "requested"  # sent either way: finance decides
+    page = html.unescape(response.content.decode())
+    warning = "less than the $300.00 requested: finance cannot approve this request until the fund has the money"
+    assert (warning in page) is warned
+    if warned:
+        free = fund_balance(general).free
+        assert f"has ${free / 100:,.2f} free now" in page
