@@ -104,43 +104,39 @@ class Recorded:
 
 
 @dataclass
-class Hold:
+class Route:
+    """Requests of one ``method`` whose path matches ``path`` (a regular expression)."""
+
+    method: str
+    path: str
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and re.fullmatch(self.path, path) is not None
+
+
+@dataclass
+class Hold(Route):
     """Requests matching ``method`` and ``path`` (a regular expression) wait until ``release`` is set;
     ``arrived`` is set when the first one reaches the server."""
 
-    method: str
-    path: str
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
 
-    def matches(self, method: str, path: str) -> bool:
-        return method == self.method and re.fullmatch(self.path, path) is not None
-
 
 @dataclass
-class LostAnswers:
+class LostAnswers(Route):
     """The next ``times`` requests matching ``method`` and ``path`` are carried out, then not answered."""
 
-    method: str
-    path: str
     times: int
-
-    def matches(self, method: str, path: str) -> bool:
-        return method == self.method and re.fullmatch(self.path, path) is not None
 
 
 @dataclass
-class Refusal:
+class Refusal(Route):
     """The next ``times`` requests matching ``method`` and ``path`` get ``status`` and ``error``, undone."""
 
-    method: str
-    path: str
     times: int
     status: int
     error: dict
-
-    def matches(self, method: str, path: str) -> bool:
-        return method == self.method and re.fullmatch(self.path, path) is not None
 
 
 @dataclass

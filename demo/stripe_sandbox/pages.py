@@ -100,6 +100,7 @@ table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e8ee;vertical-align:top}
 .table{overflow-x:auto}
 code{font-size:.9em}
+form.act{display:inline}
 """
 
 
@@ -110,6 +111,8 @@ def answer(fake: FakeStripe, method: str, path: str, form: dict[str, str]) -> An
         return _checkout(fake, method, match[1], form)
     if path == "/" and method == "GET":
         return _html(200, _dashboard(fake))
+    if path == "/sandbox.css" and method == "GET":
+        return 200, {"Content-Type": "text/css; charset=utf-8", "X-Content-Type-Options": "nosniff"}, STYLE.encode()
     if path == "/act" and method == "POST":
         _act(fake, form)
         return 303, {"Location": "/"}, b""
@@ -266,7 +269,7 @@ def _act(fake: FakeStripe, form: dict[str, str]) -> None:
 
 def _button(action: str, object_id: str, label: str) -> str:
     return (
-        f'<form method=post action="/act" style="display:inline"><input type=hidden name=action value={action}>'
+        f'<form class=act method=post action="/act"><input type=hidden name=action value={action}>'
         f'<input type=hidden name=id value="{escape(object_id, quote=True)}">'
         f"<button class=small type=submit>{escape(label)}</button></form>"
     )
@@ -287,7 +290,7 @@ def _page(title: str, body: str, *, lang: str = "en", wide: bool = False) -> str
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<title>{escape(title)}</title><link rel=stylesheet href=/sandbox.css></head>"
         f'<body><main class="{"wide" if wide else ""}"><h1>{escape(title)}</h1>{body}</main></body></html>'
     )
 
@@ -304,7 +307,7 @@ def _html(status: int, html: str, session: dict | None = None) -> Answer:
         if session
         else set()
     )
-    policy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self' " + " ".join(
+    policy = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; form-action 'self' " + " ".join(
         sorted(origins)
     )
     headers = {

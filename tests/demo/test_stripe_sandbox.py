@@ -257,3 +257,14 @@ def test_the_sandbox_command_refuses_to_run_outside_the_demo(settings):
 
     with pytest.raises(CommandError, match="only for the demo"):
         call_command("stripe_sandbox")
+
+
+def test_the_sandbox_pages_need_no_inline_style_or_script(sandbox):
+    page = requests.get(f"{sandbox.url}/", timeout=5)
+    sheet = requests.get(f"{sandbox.url}/sandbox.css", timeout=5)
+
+    policy = page.headers["Content-Security-Policy"]
+    assert "style-src 'self'" in policy and "unsafe-inline" not in policy and "script-src" not in policy
+    assert "<style" not in page.text and "style=" not in page.text and "<script" not in page.text
+    assert sheet.status_code == 200 and sheet.headers["Content-Type"].startswith("text/css")
+    assert "form.act" in sheet.text
