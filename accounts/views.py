@@ -97,7 +97,7 @@ def staff_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
             return redirect("accounts:staff-detail", pk=user.pk)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(request, "accounts/staff_invite.html", {"form": form}, status=status)
 
 

@@ -14,7 +14,7 @@ by Django's own ``FileSystemStorage._save``), ``fsync``-ed, then linked under it
 exist. On any ``OSError`` (a full disk, ``ENOSPC``/``EDQUOT``; a file-size limit, ``EFBIG``; a
 read-only or failing disk) the temporary file is removed and ``FileNotStored`` is raised. It is an
 ``UploadRejected`` (a ``ValidationError``), so the upload forms show "the file could not be stored;
-nothing was saved" with a 400 and the service's transaction rolls its rows back; and it is an
+nothing was saved" with a 422 and the service's transaction rolls its rows back; and it is an
 ``OSError``, so a task that writes a file (a receipt, a report) retries it like any passing fault
 (``kernel.retry``).
 

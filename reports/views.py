@@ -52,8 +52,8 @@ def _keyset(request: AuthenticatedHttpRequest, items, ordering: tuple[str, ...],
 
 
 def _filter_status(form) -> int:
-    """400 for a filter that was given and is invalid (the page still shows, unfiltered, with the form's errors)."""
-    return 400 if form.is_bound and not form.is_valid() else 200
+    """422 for a filter that was given and is invalid (the page still shows, unfiltered, with the form's errors)."""
+    return 422 if form.is_bound and not form.is_valid() else 200
 
 
 # --- Audit pages ------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 return response
             else:
                 return redirect("reports:report-detail", pk=run.pk)
-        return render(request, "reports/report_new.html", {"form": form}, status=400)
+        return render(request, "reports/report_new.html", {"form": form}, status=422)
     today = timezone.localdate()
     form = ReportRequestForm(kinds=kinds, initial={"date_from": today.replace(month=1, day=1), "date_to": today})
     return render(request, "reports/report_new.html", {"form": form})
@@ -228,7 +228,7 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(request, "reports/verify.html", {"form": VerifyForm()})
     form = VerifyForm(request.POST, request.FILES)
     if not form.is_valid():
-        return render(request, "reports/verify.html", {"form": form}, status=400)
+        return render(request, "reports/verify.html", {"form": form}, status=422)
     upload = form.cleaned_data["file"]
     if upload:
         digest = _file_sha256(upload)

@@ -39,8 +39,8 @@ def record_view(request: AuthenticatedHttpRequest, case: Case, what: str = "case
 
 
 def refused(request: HttpRequest, case: Case, exc: ValidationError) -> HttpResponse:
-    """A request the case's state does not allow: say why, with a 400."""
-    return render(request, "casework/refused.html", {"case": case, "reasons": exc.messages}, status=400)
+    """A request the case's state does not allow: say why, with a 422 (the request was understood, and refused)."""
+    return render(request, "casework/refused.html", {"case": case, "reasons": exc.messages}, status=422)
 
 
 @contextmanager
@@ -58,7 +58,7 @@ def sent_once(*, key: str | None, form: str, user: Any) -> Iterator[Submission]:
 @dataclass(frozen=True)
 class StampedSave(Generic[T]):
     """What ``save_stamped`` did: saved (``result`` is what the save returned), or not, with the
-    form saying why and ``status`` the answer's (409 someone else's change, 400 a refusal)."""
+    form saying why and ``status`` the answer's (409 someone else's change, 422 a refusal)."""
 
     saved: bool
     status: int
@@ -82,5 +82,5 @@ def save_stamped(
         return StampedSave(saved=False, status=409)
     except ValidationError as exc:
         add_validation_errors(form, exc)
-        return StampedSave(saved=False, status=400)
+        return StampedSave(saved=False, status=422)
     return StampedSave(saved=True, status=200, result=result)

@@ -79,7 +79,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             return see_other(f"{url}?{urlencode(params)}" if params else url)
         kept = _list_filters(request.POST)
         context = {"form": CaseFilterForm(kept or None), "search": search, "filters": kept, "page": None}
-        return render(request, "casework/case_list.html", context, status=400)
+        return render(request, "casework/case_list.html", context, status=422)
     if (redirect_without := without_search_words(request)) is not None:
         return redirect_without
     form = CaseFilterForm(request.GET or None)
@@ -206,7 +206,7 @@ def case_edit(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     initial = {name: getattr(detainee, name) for name in services.case.DETAINEE_FIELDS}
     initial.update({name: getattr(case, name) for name in services.case.CASE_FIELDS})
     form = CaseDetailsForm(request.POST or None, initial=versioned(initial))
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data.pop(VERSION_FIELD)
@@ -249,7 +249,7 @@ def _post_form(
     changed since the page was opened.
     """
     form = form_class(request.POST, request.FILES, initial=initial)
-    status = 400
+    status = 422
     if form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop(VERSION_FIELD, "")
@@ -508,7 +508,7 @@ def _relief_form_opened(request: AuthenticatedHttpRequest, case: Case) -> HttpRe
 def _relief_change(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     relief = _case_relief(case, request.POST["relief"])
     form = ReliefEditForm(request.POST, initial=_relief_values(relief))
-    status = 400
+    status = 422
     if form.is_valid():
         data = dict(form.cleaned_data)
         data.pop(VERSION_FIELD), data.pop("relief")
@@ -550,7 +550,7 @@ def case_close(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
         else:
             messages.success(request, _("Case %(number)s closed.") % {"number": case.number})
             return redirect("casework:case-detail", number=case.number)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(request, "casework/case_close.html", {"case": case, "form": form}, status=status)
 
 

@@ -60,7 +60,7 @@ def erasure_request(request: AuthenticatedHttpRequest, case: Case) -> HttpRespon
         "form": form,
         "other_cases": Case.objects.filter(detainee_id=case.detainee_id, erased_at__isnull=True).exclude(pk=case.pk),
     }
-    return render(request, "casework/erasure/request.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "casework/erasure/request.html", context, status=422 if request.method == "POST" else 200)
 
 
 @role_required(Role.SUPERVISOR)

@@ -62,7 +62,7 @@ def hearing_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
         else:
             messages.success(request, _("Hearing added."))
             return redirect(result_url)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(request, "casework/hearing_form.html", {"case": case, "form": form}, status=status)
 
 
@@ -144,7 +144,7 @@ def hearing_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> Http
     outcome_form = HearingOutcomeForm(
         request.POST or None, initial=versioned(_outcome_values(hearing)), prefix="outcome"
     )
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid() and outcome_form.is_valid():
         data = dict(form.cleaned_data)
         version, outcome_version = data.pop(VERSION_FIELD), outcome_form.cleaned_data[VERSION_FIELD]
@@ -211,7 +211,7 @@ def decision_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
             messages.success(request, _("Decision recorded."))
             _deadlines_message(request, deadlines)
             return redirect(_case_url(case, "#decisions"))
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(request, "casework/decision_form.html", {"case": case, "form": form}, status=status)
 
 
@@ -222,7 +222,7 @@ def decision_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> Htt
     form = DecisionEditForm(request.POST or None, initial=versioned(DecisionForm.initial_for(decision)))
     if decision.hearing_id is not None:
         form.fields["forum"].disabled = True
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         edit = save_stamped(
             form,
@@ -265,7 +265,7 @@ def deadline_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
                     _("Deadline added: %(title)s, due %(due)s.") % {"title": deadline.title, "due": deadline.due_on},
                 )
                 return redirect(result_url)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     context = {"case": case, "rule_form": rule_form, "manual_form": manual_form, "today": timezone.localdate()}
     return render(request, "casework/deadline_form.html", context, status=status)
 
@@ -308,7 +308,7 @@ def _deadline_values(deadline: Deadline) -> dict[str, Any]:
 def deadline_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> HttpResponse:
     deadline = _deadline(case, pk)
     form = DeadlineEditForm(request.POST or None, initial=versioned(_deadline_values(deadline)))
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data.pop(VERSION_FIELD)

@@ -175,7 +175,7 @@ def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Case %(number)s registered and sent to triage.") % {"number": case.number})
                 return redirect("casework:case-detail", number=case.number)
-    status = 400 if request.method == "POST" and not form.is_valid() else 200
+    status = 422 if request.method == "POST" and not form.is_valid() else 200
     new_matters = [d for d in duplicates if d.reason == "a_number" and d.visible]
     # One offer per person: their latest case stands for them.
     offers = list({d.case.detainee_id: d for d in reversed(new_matters)}.values())

@@ -95,7 +95,7 @@ def legal_demand_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 % {"reference": demand.reference},
             )
             return redirect("casework:legal-demand-detail", reference=demand.reference)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(
         request,
         "casework/oversight/demand_new.html",
@@ -138,9 +138,9 @@ def legal_demand_detail(request: AuthenticatedHttpRequest, reference: str) -> Ht
         if saved.saved:
             messages.success(request, _("Legal demand %(reference)s updated.") % {"reference": demand.reference})
             return redirect("casework:legal-demand-detail", reference=demand.reference)
-        status = saved.status  # 409 someone else's change, 400 a refusal
+        status = saved.status  # 409 someone else's change, 422 a refusal
     elif request.method == "POST":
-        status = 400
+        status = 422
     _logged_view(request, DEMAND_OBJECT_TYPE, demand.reference)
     history = Paginator(selectors_oversight.legal_demand_history(demand), PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -167,7 +167,7 @@ def case_reads(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     events = selectors_oversight.case_reads(number=number, **form.filters())
     page = Paginator(events, PER_PAGE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "number": number, "title": _("Who read %(number)s") % {"number": number}}
-    return render(request, "casework/oversight/reads.html", context, status=400 if form.errors else 200)
+    return render(request, "casework/oversight/reads.html", context, status=422 if form.errors else 200)
 
 
 @role_required(*OVERSIGHT_ROLES)
@@ -185,7 +185,7 @@ def staff_reads(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse
         "member": member,
         "title": _("What %(name)s read") % {"name": member},
     }
-    return render(request, "casework/oversight/reads.html", context, status=400 if form.errors else 200)
+    return render(request, "casework/oversight/reads.html", context, status=422 if form.errors else 200)
 
 
 # --- Read alerts ----------------------------------------------------------------------------------
@@ -213,5 +213,5 @@ def read_alert_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
         else:
             messages.success(request, _("Alert acknowledged."))
             return redirect("casework:read-alert-list")
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(request, "casework/oversight/alert_acknowledge.html", {"alert": alert, "form": form}, status=status)

@@ -51,7 +51,7 @@ def case_assign(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     """Put an attorney on the case: once per form, and refused (409) if the lead changed since the
     form was opened, so that two supervisors reassigning at once do not replace each other unseen."""
     form = AssignForm(request.POST or None, initial=versioned(_lead_values(case)))
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         after = "triage" if request.POST.get("next") == "triage" else "case"
@@ -147,7 +147,7 @@ def bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(count)s case(s) moved.") % {"count": moved})
             return redirect(result_url)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(request, "casework/bulk_reassign.html", {"form": form}, status=status)
 
 
@@ -160,7 +160,7 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid():
             token = search_remember(request, form.cleaned_data["q"])
             return see_other(f"{reverse('casework:search')}?{urlencode({SEARCH_TOKEN_PARAMETER: token})}")
-        return render(request, "casework/search.html", {"form": form, "results": None}, status=400)
+        return render(request, "casework/search.html", {"form": form, "results": None}, status=422)
     if (redirect_without := without_search_words(request)) is not None:
         return redirect_without
     token = request.GET.get(SEARCH_TOKEN_PARAMETER, "")

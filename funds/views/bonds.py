@@ -307,7 +307,7 @@ def bond_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             context["error"] = _("That step cannot be recorded for this bond now.")
             return render(request, "funds/bond_detail.html", context, status=400)
         bond.refresh_from_db()
-        return render(request, "funds/bond_detail.html", _detail_context(bond, steps), status=400)
+        return render(request, "funds/bond_detail.html", _detail_context(bond, steps), status=422)
     with logged_read():
         access_event_record(
             user=request.user,

@@ -56,7 +56,7 @@ def disbursement_new(request: AuthenticatedHttpRequest, case) -> HttpResponse:
             messages.success(request, _("Request sent to finance for approval."))
             _warn_if_short(request, data["fund"], data["amount"])
             return redirect(listing)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     context = {"case": case, "form": form, "balances": fund_balances()}
     return render(request, "funds/disbursement_new.html", context, status=status)
 

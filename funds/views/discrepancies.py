@@ -76,7 +76,7 @@ def discrepancy_resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
-        return _page(request, sent=form, pk=pk, status=400)
+        return _page(request, sent=form, pk=pk, status=422)
     messages.success(
         request,
         _("The difference on payout %(payout)s is resolved.") % {"payout": discrepancy.payout.stripe_payout_id},

@@ -43,7 +43,7 @@ def donate(request: HttpRequest) -> HttpResponse:
 
     form = DonationForm(request.POST)
     if not form.is_valid():
-        return _page(request, form, status=400)
+        return _page(request, form, status=422)
     data = form.cleaned_data
     try:
         url = donation_checkout_start(
@@ -71,7 +71,7 @@ def donate(request: HttpRequest) -> HttpResponse:
             return response
         if isinstance(exc, ValidationError):
             form.add_error(None, exc)
-            return _page(request, form, status=400)
+            return _page(request, form, status=422)
         form.add_error(None, _("We could not reach our payment processor. Nothing was charged; please try again."))
         return _page(request, form, status=503)
     response = HttpResponseRedirect(url)

@@ -106,7 +106,7 @@ def donor_start(request: HttpRequest) -> HttpResponse:
     if donor_portal.donor_from_session(request.session) is not None:
         return redirect("funds:donor-gifts")
     form = DonorEmailForm(request.POST or None)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             donor_portal.donor_code_request(
@@ -160,7 +160,7 @@ def donor_code(request: HttpRequest) -> HttpResponse:
         else:
             donor_session.donor_session_began(request.session)
             return redirect("funds:donor-gifts")
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(request, "funds/donor/code.html", {"form": form, "pending": pending}, status=status)
 
 
@@ -284,7 +284,7 @@ def donor_recurring_cancel(request: DonorRequest, pk: int) -> HttpResponse:
         messages.info(request, _("This monthly gift is already cancelled."))
         return redirect(gifts)
     context = {"recurring": recurring, "amount": format_cents(recurring.amount_cents), "form": form}
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(request, "funds/donor/recurring_cancel.html", context, status=status)
 
 

@@ -164,7 +164,7 @@ def disbursement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
             request,
             "funds/disbursement_detail.html",
             _detail_context(disbursement, decision_form, payment_form),
-            status=400,
+            status=422,
         )
     with logged_read():
         access_event_record(
@@ -321,7 +321,7 @@ def donation_refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return already_submitted_redirect(request, done, fallback=listing)
     except ValidationError as exc:
         return render(
-            request, "funds/refused.html", {"reasons": exc.messages, "back": "funds:donation-list"}, status=400
+            request, "funds/refused.html", {"reasons": exc.messages, "back": "funds:donation-list"}, status=422
         )
     messages.success(request, _("Refund sent to Stripe; it is booked when Stripe confirms it."))
     return redirect(listing)

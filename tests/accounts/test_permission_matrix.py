@@ -2,7 +2,7 @@
 
 The staff pages act on ``target``, an attorney who is none of the personas. Only administrators
 use them; anyone else signed in gets 404, anyone signed out (anonymous, donors, the inactive
-user) is sent to sign-in. POSTs carry no data: the invitation form answers 400, and each
+user) is sent to sign-in. POSTs carry no data: the invitation form answers 422, and each
 one-click action sends the administrator back to the staff member's page (302), having done it
 or said why not.
 
@@ -47,7 +47,7 @@ MATRIX = {
     },
     # The role is checked before the method: to anyone but an administrator the page does not exist.
     "staff-list": staff_page({ADMIN}, 200, 405),
-    "staff-invite": staff_page({ADMIN}, 200, 400),
+    "staff-invite": staff_page({ADMIN}, 200, 422),
     "staff-detail": staff_page({ADMIN}, 200, 405),
     "staff-set-role": staff_page({ADMIN}, 405, 302),
     "staff-deactivate": staff_page({ADMIN}, 405, 302),

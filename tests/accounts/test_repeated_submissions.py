@@ -51,7 +51,7 @@ def test_a_new_invitation_form_for_a_taken_address_is_still_refused(admin_client
 
     response = admin_client_.post("/staff/invite/", once(INVITE))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "A staff account with this e-mail address already exists." in response.content.decode()
     assert User.objects.filter(email__iexact="rosa@example.org").count() == 1
 
@@ -59,7 +59,7 @@ def test_a_new_invitation_form_for_a_taken_address_is_still_refused(admin_client
 def test_an_invitation_without_its_key_is_refused(admin_client_):
     response = admin_client_.post("/staff/invite/", INVITE)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This form was not sent whole." in response.content.decode()
     assert not User.objects.filter(email="rosa@example.org").exists()
 

@@ -152,7 +152,7 @@ def test_bulk_reassign_refuses_moving_cases_to_the_same_attorney(supervisor, att
         reverse("casework:bulk-reassign"), once({"from_attorney": attorney.pk, "to_attorneys": [attorney.pk]})
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
 
 
 def test_deactivating_a_lead_attorney_flags_their_cases_for_reassignment(assigned_case, attorney, client_for):

@@ -102,7 +102,7 @@ def test_custody_change_in_the_future_is_refused(lawyer, assigned_case):
         ),
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Record a change once it has happened." in response.content.decode()
 
 
@@ -193,7 +193,7 @@ def test_an_outcome_for_a_hearing_not_yet_held_is_refused_and_adds_no_deadline(l
         ),
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This hearing has not been held yet" in response.content.decode()
     hearing.refresh_from_db()
     assert hearing.outcome == ""
@@ -253,7 +253,7 @@ def test_manual_deadline_can_be_edited_done_waived_and_reopened(lawyer, assigned
     assert deadline.status == DeadlineStatus.OPEN and deadline.completed_at is None
 
     bad = lawyer.post(status_url, deadline_status(lawyer, assigned_case, deadline.pk, "lost"))
-    assert bad.status_code == 400
+    assert bad.status_code == 422
 
 
 def test_changing_a_computed_due_date_by_hand_says_so(lawyer, assigned_case, attorney):
@@ -279,7 +279,7 @@ def test_each_relief_sought_has_its_own_status(lawyer, assigned_case):
 
     assert changed.status_code == 302
     # Adding a kind already recorded would overwrite it unseen: it is changed with its own form.
-    assert added_again.status_code == 400
+    assert added_again.status_code == 422
     assert "Asylum is already recorded" in added_again.content.decode()
 
     assert dict(Relief.objects.filter(case=assigned_case).values_list("kind", "status")) == {
@@ -334,7 +334,7 @@ def test_the_lead_attorney_reads_privileged_notes(lawyer, assigned_case, supervi
 def test_empty_note_is_refused(lawyer, assigned_case):
     response = lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), once({"body": "   "}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not Note.objects.filter(case=assigned_case).exists()
 
 
@@ -351,7 +351,7 @@ def test_closing_with_a_reason_and_reopening(lawyer, assigned_case):
     assert "Relief granted" in _detail(lawyer, assigned_case)
     assert (
         lawyer.post(reverse("casework:case-close", args=[assigned_case.number]), once({"reason": "other"})).status_code
-        == 400
+        == 422
     )
 
     lawyer.post(reverse("casework:case-reopen", args=[assigned_case.number]))
@@ -421,6 +421,6 @@ def test_reopening_clears_the_closing_note(lawyer, assigned_case, attorney):
 def test_a_note_longer_than_twenty_thousand_characters_is_shown_again_with_the_error(lawyer, assigned_case):
     response = lawyer.post(reverse("casework:note-add", args=[assigned_case.number]), once({"body": "é" * 20_001}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "at most 20000 characters" in response.content.decode()
     assert not Note.objects.filter(case=assigned_case).exists()

@@ -387,7 +387,7 @@ def test_the_hearing_page_refuses_an_appeal_the_law_does_not_allow(lawyer, held_
         url, hearing_stamps(lawyer, url, _hearing_post(court, outcome="in_absentia", service="oral", appeal="reserved"))
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "motion to rescind" in response.content.decode()
     assert not Decision.objects.exists()
     assert Hearing.objects.get(pk=held_hearing.pk).outcome == ""
@@ -465,8 +465,8 @@ def test_an_appointment_without_a_place_or_a_court_hearing_without_a_court_is_re
         url, {**base, "kind": "joseph", "venue": "somewhere", "timezone_override": "America/Chicago"}
     )
 
-    assert no_venue.status_code == 400 and "Say where the appointment is" in no_venue.content.decode()
-    assert no_court.status_code == 400 and "needs its court" in no_court.content.decode()
+    assert no_venue.status_code == 422 and "Say where the appointment is" in no_venue.content.decode()
+    assert no_court.status_code == 422 and "needs its court" in no_court.content.decode()
     assert not Hearing.objects.exists()
 
 
@@ -515,7 +515,7 @@ def test_the_rule_form_explains_an_option_a_rule_does_not_take(lawyer, assigned_
         once({"kind": "rule", "rule-rule": "vd_departure", "rule-source_date": "2026-03-05"}, prefix="rule"),
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not Deadline.objects.exists()
 
 
@@ -645,5 +645,5 @@ def test_a_detained_clients_bia_brief_is_simultaneous_and_their_filing_deadline_
 
     assert brief.status_code == 302
     assert "simultaneous" in Deadline.objects.get(case=assigned_case, rule=Rule.BIA_BRIEF).explanation.lower()
-    assert filing.status_code == 400
+    assert filing.status_code == 422
     assert not Deadline.objects.filter(rule=Rule.PREHEARING_FILING).exists()

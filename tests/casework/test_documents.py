@@ -223,7 +223,7 @@ def test_document_upload_disguised_file_is_rejected_and_nothing_stored(
 ):
     response = upload(attorney_client, assigned_case, "evil.pdf", content)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.context["form"].errors["file"] == [
         "This file type is not accepted. Upload a PDF, an image (JPEG, PNG, HEIC…) or an office document."
     ]
@@ -240,7 +240,7 @@ def test_document_upload_oversize_file_is_rejected_with_size_message(
 
     response = upload(attorney_client, assigned_case, "big.pdf", content)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     [message] = response.context["form"].errors["file"]
     assert message.startswith("This file is ")
     assert message.endswith("; the limit is 1.0\xa0KB.")
@@ -262,7 +262,7 @@ def test_document_upload_file_at_the_limit_is_accepted(attorney_client, assigned
 def test_document_upload_empty_file_is_rejected(attorney_client, assigned_case, private_root):
     response = upload(attorney_client, assigned_case, "empty.pdf", b"")
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.context["form"].errors["file"] == ["The submitted file is empty."]
     assert Document.objects.filter(case=assigned_case).count() == 0
     assert files_under(private_root) == []

@@ -291,6 +291,6 @@ def test_closing_a_case_someone_just_closed_is_refused(lawyer, co_counsel, assig
     assert lawyer.post(url, a_form).status_code == 302
     late = co_counsel.post(url, b_form)
 
-    assert late.status_code == 400
+    assert late.status_code == 422
     assert "This case is already closed." in late.content.decode()
     assert Case.objects.get(pk=assigned_case.pk).close_reason == "relief_granted"

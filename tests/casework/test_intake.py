@@ -104,7 +104,7 @@ def test_intake_accepts_every_a_number_spelling(intake_client, spelling):
 def test_intake_rejects_a_malformed_a_number_with_a_message(intake_client, bad):
     response = intake_client.post(reverse("casework:intake"), once({**FORM, "a_number": bad}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "A-012-345-678" in response.content.decode() or "A-000-000-000" in response.content.decode()
     assert not Case.objects.exists()
 
@@ -123,7 +123,7 @@ def test_intake_requires_names_and_refuses_a_birth_date_in_the_future(intake_cli
     )
 
     page = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This field is required." in page
     assert "The date of birth cannot be in the future." in page
     assert not Case.objects.exists()
@@ -178,7 +178,7 @@ def test_same_a_number_cannot_be_saved_twice_even_when_confirmed(intake_client):
 
     response = intake_client.post(reverse("casework:intake"), once({**FORM, "confirm": "different-person"}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "A person with this A-number is already registered." in response.content.decode()
     assert Case.objects.count() == 1
 
@@ -229,7 +229,7 @@ def test_more_other_a_numbers_than_the_record_holds_is_a_form_error_and_nothing_
 
     response = intake_client.post(reverse("casework:intake"), once({**FORM, "other_a_numbers": eleven}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "At most 10 other A-numbers can be recorded." in response.content.decode()
     assert not Case.objects.exists()
 
@@ -260,7 +260,7 @@ def test_another_persons_a_number_cannot_be_a_second_a_number(intake_client):
 
     response = intake_client.post(reverse("casework:intake"), once({**other, "confirm": "different-person"}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already another registered person's A-number" in html.unescape(response.content.decode())
     assert Case.objects.count() == 1
 
@@ -293,7 +293,7 @@ def test_a_new_matter_is_only_for_the_person_of_that_a_number(intake_client, reg
 
     response = intake_client.post(reverse("casework:intake"), once({**FORM, "new_matter_of": stranger.number}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert Case.objects.count() == 2
 
 
@@ -316,7 +316,7 @@ def test_intake_notes_are_limited_to_twenty_thousand_characters(intake_client):
     too_long = intake_client.post(reverse("casework:intake"), once({**FORM, "notes": "x" * 20_001}))
     just_right = intake_client.post(reverse("casework:intake"), once({**FORM, "notes": "x" * 20_000}))
 
-    assert too_long.status_code == 400
+    assert too_long.status_code == 422
     assert "at most 20000 characters (it has 20001)" in too_long.content.decode()
     assert just_right.status_code == 302
     assert [len(n.body) for n in Note.objects.all()] == [20_000]
@@ -329,7 +329,7 @@ def test_intake_notes_are_limited_to_twenty_thousand_characters(intake_client):
 def test_too_long_input_is_a_form_error_not_a_500(intake_client, field, limit):
     response = intake_client.post(reverse("casework:intake"), once({**FORM, field: "x" * (limit + 1)}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert f"at most {limit} characters" in response.content.decode()
     assert not Case.objects.exists()
 

@@ -77,8 +77,8 @@ def _form(**overrides) -> dict[str, str]:
     ("name", "expected"),
     [
         ("legal-demand-list", staff_page(OVERSIGHT, 200, 405)),
-        ("legal-demand-new", staff_page(OVERSIGHT, 200, 400)),
-        ("legal-demand-detail", staff_page(OVERSIGHT, 200, 400)),
+        ("legal-demand-new", staff_page(OVERSIGHT, 200, 422)),
+        ("legal-demand-detail", staff_page(OVERSIGHT, 200, 422)),
     ],
 )
 def test_legal_demand_pages_are_for_administrators_and_supervisors_only(personas, name, expected):
@@ -211,7 +211,7 @@ def test_an_administrator_records_a_demand_too(client_for):
 def test_a_demand_with_bad_input_is_refused_with_the_reason(client_for, field, value, message):
     response = client_for(Role.SUPERVISOR).post(reverse("casework:legal-demand-new"), _form(**{field: value}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert not LegalDemand.objects.exists()
 
@@ -221,7 +221,7 @@ def test_a_demand_cannot_be_recorded_before_it_arrives(client_for):
 
     response = client_for(Role.SUPERVISOR).post(reverse("casework:legal-demand-new"), _form(received_on=tomorrow))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "A demand is recorded once it has been received." in response.content.decode()
 
 
@@ -381,7 +381,7 @@ def test_what_followed_is_checked(supervisor, data, message):
 
     response = client.post(url, version(client, url, form))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     demand.refresh_from_db()
     assert demand.status == DemandStatus.RECEIVED
@@ -522,7 +522,7 @@ def test_the_cases_field_accepts_any_separator_and_refuses_too_many(client_for, 
 
     response = client_for(Role.SUPERVISOR).post(reverse("casework:legal-demand-new"), _form(cases=numbers))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "At most 200 cases per demand" in response.content.decode()
 
 

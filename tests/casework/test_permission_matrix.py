@@ -2,8 +2,8 @@
 
 The case is active, registered by ``intake`` and led by ``attorney_on_case``. Someone signed
 in who may not see it gets 404 for every method; anyone signed out (anonymous, donors, the
-inactive user) is sent to sign-in. POSTs carry no data, so for those allowed they are a 400
-(form errors) or, for one-click actions, the action's own answer.
+inactive user) is sent to sign-in. POSTs carry no data, so for those allowed they are a 422
+(form errors; the calendar's bare key form, malformed rather than wrong, a 400) or, for one-click actions, the action's own answer.
 """
 
 from __future__ import annotations
@@ -41,56 +41,56 @@ pytestmark = pytest.mark.django_db
 CASE_PEOPLE = {ATTORNEY_ON_CASE, SUPERVISOR}
 
 MATRIX = {
-    "intake": staff_page({INTAKE, SUPERVISOR}, 200, 400),
+    "intake": staff_page({INTAKE, SUPERVISOR}, 200, 422),
     "intake-check": staff_page({INTAKE, SUPERVISOR}, 405, 200),
     "dashboard": staff_page(ATTORNEYS | {SUPERVISOR}, 200, 405),
     # Search words are POSTed and answered with a 303 to the results (never in the URL).
     "case-list": staff_page({INTAKE, *ATTORNEYS, SUPERVISOR}, 200, 303),
     "triage": staff_page({SUPERVISOR}, 200, 405),
     "workload": staff_page({SUPERVISOR}, 200, 405),
-    "bulk-reassign": staff_page({SUPERVISOR}, 200, 400),
-    "search": staff_page({SUPERVISOR}, 200, 400),
+    "bulk-reassign": staff_page({SUPERVISOR}, 200, 422),
+    "search": staff_page({SUPERVISOR}, 200, 422),
     "calendar": staff_page(ATTORNEYS | {SUPERVISOR}, 200, 400),  # a POST without its one-time key
     # The feed's secret token is its credential (here ``attorney_on_case``'s): calendar apps
     # read it without signing in, and it is GET only.
     "calendar-feed": public_page(200, 405),
     "case-detail": staff_page(CASE_PEOPLE, 200, 405),
-    "case-edit": staff_page(CASE_PEOPLE, 200, 400),
-    "custody-change": staff_page(CASE_PEOPLE, 200, 400),  # GET: the form, opened from the case page
+    "case-edit": staff_page(CASE_PEOPLE, 200, 422),
+    "custody-change": staff_page(CASE_PEOPLE, 200, 422),  # GET: the form, opened from the case page
     # Every field of the supervision form is optional: an empty form changes nothing and goes back.
-    "custody-supervision": staff_page(CASE_PEOPLE, 200, 400),  # a form sent without its stamp
-    "uac-determination": staff_page(CASE_PEOPLE, 200, 400),
-    "appearance-record": staff_page(CASE_PEOPLE, 200, 400),
-    "note-add": staff_page(CASE_PEOPLE, 200, 400),
-    "document-upload": staff_page(CASE_PEOPLE, 200, 400),
+    "custody-supervision": staff_page(CASE_PEOPLE, 200, 422),  # a form sent without its stamp
+    "uac-determination": staff_page(CASE_PEOPLE, 200, 422),
+    "appearance-record": staff_page(CASE_PEOPLE, 200, 422),
+    "note-add": staff_page(CASE_PEOPLE, 200, 422),
+    "document-upload": staff_page(CASE_PEOPLE, 200, 422),
     "document-download": staff_page(CASE_PEOPLE, 200, 405),
-    "relief-save": staff_page(CASE_PEOPLE, 200, 400),
-    "case-close": staff_page(CASE_PEOPLE, 200, 400),
-    "case-reopen": staff_page(CASE_PEOPLE, 405, 400),
-    "hearing-new": staff_page(CASE_PEOPLE, 200, 400),
-    "hearing-edit": staff_page(CASE_PEOPLE, 200, 400),
-    "decision-new": staff_page(CASE_PEOPLE, 200, 400),
-    "decision-edit": staff_page(CASE_PEOPLE, 200, 400),
-    "deadline-new": staff_page(CASE_PEOPLE, 200, 400),
-    "deadline-edit": staff_page(CASE_PEOPLE, 200, 400),
-    "deadline-status": staff_page(CASE_PEOPLE, 405, 400),
-    "case-assign": staff_page({SUPERVISOR}, 200, 400),
+    "relief-save": staff_page(CASE_PEOPLE, 200, 422),
+    "case-close": staff_page(CASE_PEOPLE, 200, 422),
+    "case-reopen": staff_page(CASE_PEOPLE, 405, 422),
+    "hearing-new": staff_page(CASE_PEOPLE, 200, 422),
+    "hearing-edit": staff_page(CASE_PEOPLE, 200, 422),
+    "decision-new": staff_page(CASE_PEOPLE, 200, 422),
+    "decision-edit": staff_page(CASE_PEOPLE, 200, 422),
+    "deadline-new": staff_page(CASE_PEOPLE, 200, 422),
+    "deadline-edit": staff_page(CASE_PEOPLE, 200, 422),
+    "deadline-status": staff_page(CASE_PEOPLE, 405, 422),
+    "case-assign": staff_page({SUPERVISOR}, 200, 422),
     "assignment-end": staff_page({SUPERVISOR}, 405, 302),
-    # Erasure: supervisors only. The matrix's case is active, so a request for it is refused (400);
+    # Erasure: supervisors only. The matrix's case is active, so a request for it is refused (422);
     # the pending request below is the supervisor's own, so confirming it is refused too.
-    "erasure-request": staff_page({SUPERVISOR}, 200, 400),
+    "erasure-request": staff_page({SUPERVISOR}, 200, 422),
     "erasure-list": staff_page({SUPERVISOR}, 200, 405),
-    "erasure-confirm": staff_page({SUPERVISOR}, 405, 400),
+    "erasure-confirm": staff_page({SUPERVISOR}, 405, 422),
     "erasure-cancel": staff_page({SUPERVISOR}, 405, 302),
     # Oversight: the legal-demand log and read histories for administrators and supervisors, the
     # read alerts for administrators (tests/casework/test_legal_demands.py, test_read_*.py).
     "legal-demand-list": staff_page({ADMIN, SUPERVISOR}, 200, 405),
-    "legal-demand-new": staff_page({ADMIN, SUPERVISOR}, 200, 400),
-    "legal-demand-detail": staff_page({ADMIN, SUPERVISOR}, 200, 400),
+    "legal-demand-new": staff_page({ADMIN, SUPERVISOR}, 200, 422),
+    "legal-demand-detail": staff_page({ADMIN, SUPERVISOR}, 200, 422),
     "case-reads": staff_page({ADMIN, SUPERVISOR}, 200, 405),
     "staff-reads": staff_page({ADMIN, SUPERVISOR}, 200, 405),
     "read-alert-list": staff_page({ADMIN}, 200, 405),
-    "read-alert-acknowledge": staff_page({ADMIN}, 200, 400),
+    "read-alert-acknowledge": staff_page({ADMIN}, 200, 422),
 }
 
 

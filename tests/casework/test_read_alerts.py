@@ -224,7 +224,7 @@ def _alert(user, *, kind=AlertKind.UNASSIGNED_READS, hours_ago=1) -> ReadAlert:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("read-alert-list", staff_page({ADMIN}, 200, 405)), ("read-alert-acknowledge", staff_page({ADMIN}, 200, 400))],
+    [("read-alert-list", staff_page({ADMIN}, 200, 405)), ("read-alert-acknowledge", staff_page({ADMIN}, 200, 422))],
 )
 def test_read_alerts_are_for_administrators_only(personas, attorney, name, expected):
     alert = _alert(attorney)
@@ -273,7 +273,7 @@ def test_an_acknowledgement_needs_a_short_note(admin, attorney, note, message):
 
     response = _client(admin).post(reverse("casework:read-alert-acknowledge", args=[alert.pk]), {"note": note})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
@@ -284,7 +284,7 @@ def test_an_alert_about_ones_own_account_needs_another_administrator(admin):
 
     response = _client(admin).post(reverse("casework:read-alert-acknowledge", args=[alert.pk]), {"note": "Was me."})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "must be acknowledged by another administrator" in response.content.decode()
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
@@ -298,7 +298,7 @@ def test_an_alert_is_acknowledged_once(admin, attorney):
         reverse("casework:read-alert-acknowledge", args=[alert.pk]), {"note": "Again."}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already been acknowledged" in response.content.decode()
     alert.refresh_from_db()
     assert alert.note == "Fine."

@@ -148,7 +148,7 @@ def test_bad_days_are_a_form_error_not_a_server_error(assigned_case, attorney, s
 
     response = _client(supervisor).get(reverse(f"casework:{name}", args=[arg]), params)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert assigned_case.number in response.content.decode()  # shown unfiltered, with the error
 

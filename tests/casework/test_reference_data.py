@@ -161,7 +161,7 @@ def test_a_case_keeps_its_facility_after_it_goes_out_of_use(attorney, assigned_c
             {"custodian": "ice", "facility": other_retired.pk, "started_on": today},
         ),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assigned_case.refresh_from_db()
     assert assigned_case.facility == held_at
     assert not CustodyForm({"custodian": "ice", "facility": held_at.pk, "started_on": today}).is_valid()

@@ -39,7 +39,7 @@ def test_the_new_forms_of_relief_are_offered_and_bond_is_not(lawyer, assigned_ca
         reverse("casework:relief-save", args=[assigned_case.number]), once({"kind": "bond", "status": "preparing"})
     )
 
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert assigned_case.relief.count() == 6
     assert "bond" not in ReliefKind.values and "cat" not in ReliefKind.values
 

@@ -159,7 +159,7 @@ def test_another_users_copy_of_a_key_is_refused(lawyer, assigned_case, superviso
 
     copied = _client(supervisor).post(url, data)
 
-    assert copied.status_code == 400
+    assert copied.status_code == 422
     assert "This form cannot be sent again." in copied.content.decode()
     assert Note.objects.filter(case=assigned_case).count() == 1
 

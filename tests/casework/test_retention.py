@@ -155,7 +155,7 @@ def test_erasure_now_takes_a_second_supervisor(
     page = first.get(reverse("casework:erasure-request", args=[case.number]))
     assert page.status_code == 200 and b"cannot be recovered" in page.content
     refused = first.post(reverse("casework:erasure-request", args=[case.number]), once({"why": "client asked"}))
-    assert refused.status_code == 400  # the confirmation box was not ticked
+    assert refused.status_code == 422  # the confirmation box was not ticked
     asked = first.post(
         reverse("casework:erasure-request", args=[case.number]),
         once({"why": "The client asked us to.", "confirm": "on"}),

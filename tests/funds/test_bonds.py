@@ -190,7 +190,7 @@ def test_a_person_obligor_must_be_named(people, case, bond_fund):
 
     response = client(people["finance2"]).post(reverse("funds:disbursement-detail", args=[request.pk]), data)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Name the obligor" in response.content.decode()
     assert not Bond.objects.exists()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -537,7 +537,7 @@ def test_the_bond_page_shows_a_service_refusal_on_the_form(post, people):
         url, once({"action": "cancellation", "cancellation-notice_on": "2025-12-01"}, prefix="cancellation")
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "That is before the bond was posted (Jan. 5, 2026)." in response.content.decode()
     assert Bond.objects.get().status == "posted"
 

@@ -119,7 +119,7 @@ def _request_with(people, case, attachment):
 def test_attachment_of_a_refused_type_is_a_form_error_and_nothing_is_stored(people, case, private_root, name, content):
     response = _request_with(people, case, SimpleUploadedFile(name, content, content_type="application/pdf"))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.context["form"].errors["attachment"] == [TYPE_REFUSED]
     assert "This file type is not accepted." in response.content.decode()
     assert not Disbursement.objects.exists()
@@ -141,7 +141,7 @@ def test_attachment_error_shows_beside_the_other_fields_errors(people, case, pri
         ),
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert set(response.context["form"].errors) == {"amount", "attachment"}
     assert response.context["form"].errors["attachment"] == [TYPE_REFUSED]
 
@@ -152,7 +152,7 @@ def test_attachment_over_the_limit_is_a_form_error_with_the_sizes(people, case, 
 
     response = _request_with(people, case, SimpleUploadedFile("big.pdf", content))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     [message] = response.context["form"].errors["attachment"]
     assert message.startswith("This file is 2.0\xa0KB") and message.endswith("the limit is 1.0\xa0KB.")
     assert not Disbursement.objects.exists()
@@ -218,7 +218,7 @@ def test_bad_amounts_are_refused_with_a_message(people, case, amount):
         ),
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not Disbursement.objects.exists()
 
 
@@ -257,7 +257,7 @@ def test_not_enough_money_is_a_clear_refusal_and_nothing_changes(people, case):
         reverse("funds:disbursement-detail", args=[request.pk]), once({"action": "approve"})
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Not enough money in General fund" in response.content.decode()
     request.refresh_from_db()
     assert request.status == "requested"
@@ -464,7 +464,7 @@ def test_a_payment_the_bank_cannot_cover_is_refused_although_clearing_could(peop
         once({"action": "pay", "paid_on": "2026-01-10", "method": "check", "reference": "1042"}),
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.content.decode()
     assert (
         "Not enough money in the bank for General fund: $200.00 is in the bank and $1,000.00 is still on its way "

@@ -63,7 +63,7 @@ def test_donate_page_needs_no_sign_in(client, general_fund):
 def test_donate_invalid_amount_is_refused(give, fake_stripe, custom_amount, message):
     response = give(amount_choice="custom", custom_amount=custom_amount)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert Donation.objects.count() == 0
     assert Donor.objects.count() == 0
@@ -73,7 +73,7 @@ def test_donate_invalid_amount_is_refused(give, fake_stripe, custom_amount, mess
 def test_donate_without_any_amount_is_refused(give, fake_stripe):
     response = give(amount_choice="custom", custom_amount="")
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose an amount, or enter your own." in response.content.decode()
     assert Donation.objects.count() == 0
 
@@ -182,7 +182,7 @@ def test_donate_same_nonce_with_other_values_asks_to_fill_the_form_again(client,
 
     changed = give(nonce=nonce, amount_choice="10000")  # back in the browser, another amount
 
-    assert changed.status_code == 400
+    assert changed.status_code == 422
     assert "This form has expired. Please fill it in again." in changed.content.decode()
     assert nonce_of(changed) != nonce
     assert len(fake_stripe.session_params) == 1

@@ -126,7 +126,7 @@ def test_wrong_code_is_refused(donor, django_capture_on_commit_callbacks):
 
     response = client.post("/donor/code/", {"code": wrong})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.content.decode()
     assert "That code is not right." in page
     assert "4 attempts left." in page
@@ -336,7 +336,7 @@ def test_cancel_page_carries_its_one_time_key(signed_in, monthly, fake_stripe, s
 def test_cancel_without_the_key_is_refused_and_nothing_cancelled(signed_in, monthly, fake_stripe, subscription):
     response = signed_in.post(f"/donor/recurring/{monthly.pk}/cancel/")
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This form was not sent whole." in response.content.decode()
     assert cancellations(fake_stripe, subscription) == []
     monthly.refresh_from_db()

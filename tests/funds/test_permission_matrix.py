@@ -46,18 +46,18 @@ def donor_page(own: tuple, other: tuple) -> dict:
 
 
 MATRIX = {
-    "donate": public_page(200, 400),
+    "donate": public_page(200, 422),
     "donate-thanks": public_page(200, 405),
     "stripe-webhook": public_page(405, 400),
-    "donor-start": {**public_page(200, 400), DONOR: (302, 302), OTHER_DONOR: (302, 302)},
+    "donor-start": {**public_page(200, 422), DONOR: (302, 302), OTHER_DONOR: (302, 302)},
     "donor-code": public_page(302, 302),  # no code requested yet: back to /donor/
     "donor-signout": public_page(302, 302),
     "donor-gifts": donor_page((200, 405), (200, 405)),
     # The method is checked before the gift is looked up: 405 tells nothing about someone else's gift.
     "donor-receipt": donor_page((200, 405), (404, 405)),
     "donor-statement": donor_page((200, 405), (200, 405)),
-    # A POST without the page's one-time key is a form not sent whole: 400, nothing cancelled.
-    "donor-recurring-cancel": donor_page((200, 400), (404, 404)),
+    # A POST without the page's one-time key is a form not sent whole: 422, nothing cancelled.
+    "donor-recurring-cancel": donor_page((200, 422), (404, 404)),
     "finance-home": staff_page({FINANCE}, 200, 405),
     "disbursement-queue": staff_page({FINANCE}, 200, 405),
     "disbursement-detail": staff_page({FINANCE}, 200, 400),
@@ -66,17 +66,17 @@ MATRIX = {
     "bond-detail": staff_page({FINANCE}, 200, 400),
     # A search is posted, then shown at a short-lived token (no donor's name in the URL).
     "donation-list": staff_page({FINANCE}, 200, 303),
-    "donation-refund": staff_page({FINANCE}, 405, 400),
+    "donation-refund": staff_page({FINANCE}, 405, 422),
     "payout-list": staff_page({FINANCE}, 200, 405),
     "dispute-list": staff_page({FINANCE}, 200, 405),
     "webhook-parked": staff_page({FINANCE}, 200, 405),
     # "Retry now" on a parked event, then back to the list (the second click says it is not parked).
     "webhook-event-retry": staff_page({FINANCE}, 405, 302),
     "payout-discrepancies": staff_page({FINANCE}, 200, 405),
-    # A POST without the form's one-time key and note is a form not sent whole: 400, nothing resolved.
-    "payout-discrepancy-resolve": staff_page({FINANCE}, 405, 400),
+    # A POST without the form's one-time key and note is a form not sent whole: 422, nothing resolved.
+    "payout-discrepancy-resolve": staff_page({FINANCE}, 405, 422),
     "case-disbursements": staff_page({ATTORNEY_ON_CASE, SUPERVISOR}, 200, 405),
-    "disbursement-new": staff_page({ATTORNEY_ON_CASE, SUPERVISOR}, 200, 400),
+    "disbursement-new": staff_page({ATTORNEY_ON_CASE, SUPERVISOR}, 200, 422),
 }
 
 

@@ -82,7 +82,7 @@ def test_a_payment_request_form_without_its_key_is_refused_and_nothing_made(peop
         reverse("funds:disbursement-new", args=[case.number]), request_form(case)
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This form was not sent whole. Reload the page and send it again." in response.content.decode()
     assert not Disbursement.objects.exists()
 
@@ -92,7 +92,7 @@ def test_a_payment_request_that_was_refused_can_be_corrected_and_sent_with_the_s
     url = reverse("funds:disbursement-new", args=[case.number])
     form = once({**request_form(case), "amount": "lots"})
 
-    assert attorney.post(url, form).status_code == 400
+    assert attorney.post(url, form).status_code == 422
     assert attorney.post(url, {**form, "amount": "250"}).status_code == 302
     assert Disbursement.objects.count() == 1
 
@@ -105,7 +105,7 @@ def test_another_users_copy_of_the_key_is_refused(people, case):
 
     response = client(supervisor).post(url, form)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This form cannot be sent again. Reload the page and start over." in response.content.decode()
     assert Disbursement.objects.count() == 1
 
@@ -302,7 +302,7 @@ def test_a_refund_without_its_key_is_refused_and_stripe_is_not_asked(paid_gift, 
 
     response = client(people["finance"]).post(reverse("funds:donation-refund", args=[gift.pk]), {"amount": "20"})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This form was not sent whole." in response.content.decode()
     assert not Refund.objects.exists() and refunds_at_stripe(fake_stripe) == []
 
@@ -316,7 +316,7 @@ def test_a_refund_of_too_much_is_refused_and_the_same_form_may_be_corrected(paid
     refused = finance.post(url, form)
     corrected = finance.post(url, {**form, "amount": "20"})
 
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert "Enter an amount between $0.01 and $50.00." in refused.content.decode()
     assert corrected.status_code == 302
     assert Refund.objects.count() == 1 and len(refunds_at_stripe(fake_stripe)) == 1

@@ -113,7 +113,7 @@ def test_finance_resolves_a_difference_once_its_cause_is_booked(short_payout, pe
 
     # Clearing is empty: nothing can explain the difference yet. Refused with a message, not a 500.
     too_early = finance.post(url, form)
-    assert too_early.status_code == 400
+    assert too_early.status_code == 422
     assert "Stripe clearing holds only $0.00, less than the $12.34 to explain" in too_early.content.decode()
     assert PayoutDiscrepancy.objects.get().resolved_at is None
 
@@ -154,7 +154,7 @@ def test_a_resolution_needs_a_note(short_payout, people):
         reverse("funds:payout-discrepancy-resolve", args=[difference.pk]), once({"note": "  "})
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This field is required." in response.content.decode()
     assert PayoutDiscrepancy.objects.get().resolved_at is None
 
@@ -166,7 +166,7 @@ def test_a_resolution_without_its_key_is_refused(short_payout, people):
         reverse("funds:payout-discrepancy-resolve", args=[difference.pk]), {"note": "explained"}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "This form was not sent whole." in response.content.decode()
 
 

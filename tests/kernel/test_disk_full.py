@@ -107,14 +107,14 @@ def test_a_full_disk_is_a_form_error_and_leaves_no_row_and_no_partial_file(attor
 
     response = upload(attorney_client, assigned_case, content)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert NOT_STORED in html.unescape(response.content.decode())
     assert Document.objects.filter(case=assigned_case).count() == 0
     assert files_under(tiny_disk) == []
 
 
 def test_after_a_full_disk_a_file_that_fits_is_stored(attorney_client, assigned_case, tiny_disk):
-    assert upload(attorney_client, assigned_case, minimal_pdf(padding=1536 * 1024)).status_code == 400
+    assert upload(attorney_client, assigned_case, minimal_pdf(padding=1536 * 1024)).status_code == 422
 
     response = upload(attorney_client, assigned_case, minimal_pdf())
 
@@ -132,7 +132,7 @@ def test_a_file_size_limit_is_a_form_error_and_leaves_no_row_and_no_partial_file
     with file_size_limit():
         response = upload(attorney_client, assigned_case, content)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert NOT_STORED in html.unescape(response.content.decode())
     assert Document.objects.filter(case=assigned_case).count() == 0
     assert files_under(private_root) == []

@@ -316,7 +316,7 @@ def test_an_upload_while_the_store_is_down_is_a_clear_400_and_leaves_no_row(sett
     finally:
         own.stop()
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert NOT_STORED in html.unescape(response.content.decode())
     assert Document.objects.filter(case=assigned_case).count() == 1  # the first upload only
     assert elapsed < 10
@@ -358,7 +358,7 @@ def test_a_hung_store_costs_a_bounded_wait_then_a_clear_400(settings, attorney_c
     response = upload(attorney_client, assigned_case, minimal_pdf())
     elapsed = time.monotonic() - started
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert NOT_STORED in html.unescape(response.content.decode())
     assert Document.objects.filter(case=assigned_case).count() == 0
     assert elapsed < 8  # two tries of a one-second read timeout, and the backoff between them

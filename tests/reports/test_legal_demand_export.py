@@ -75,7 +75,7 @@ def test_an_unknown_or_closed_demand_is_refused_and_nothing_is_exported(client, 
     type(demand).objects.filter(pk=demand.pk).update(status=DemandStatus.CLOSED)
     closed = _post(client, legal_demand=demand.reference)
 
-    assert unknown.status_code == 400 and closed.status_code == 400
+    assert unknown.status_code == 422 and closed.status_code == 422
     assert not ReportRun.objects.exists()
 
 

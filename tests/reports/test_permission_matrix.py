@@ -3,7 +3,7 @@
 The one report run in the world was requested by ``finance`` and is done, with both files:
 auditors open any run, finance staff and supervisors only their own. Someone signed in who may
 not use a page (or open a run) gets 404 whatever the method; anyone signed out goes to sign-in.
-POSTs carry no data: a 400 (form errors) where a form is posted, 405 where nothing is.
+POSTs carry no data: a 422 (form errors) where a form is posted, 405 where nothing is.
 
 Auditors also get 404 on every casework URL, even for a case that exists.
 """
@@ -34,12 +34,12 @@ MATRIX = {
     "bonds": staff_page(READERS, 200, 405),
     "access-log": staff_page({AUDITOR}, 200, 405),
     "report-list": staff_page(READERS, 200, 405),
-    "report-new": staff_page(READERS, 200, 400),
+    "report-new": staff_page(READERS, 200, 422),
     # The run belongs to finance: the requester and any auditor; a supervisor (not theirs) gets 404.
     "report-detail": staff_page(MONEY_READERS, 200, 405),
     "report-progress": staff_page(MONEY_READERS, 200, 405),
     "report-download": staff_page(MONEY_READERS, 200, 405),
-    "verify": staff_page(READERS, 200, 400),
+    "verify": staff_page(READERS, 200, 422),
 }
 
 
@@ -123,7 +123,7 @@ def test_supervisor_cannot_request_a_kind_not_offered(world):
         reverse("reports:report-new"),
         once({"kind": ReportKind.ACCESS_LOG, "date_from": "2026-01-01", "date_to": "2026-01-31"}),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert ReportRun.objects.filter(kind=ReportKind.ACCESS_LOG).count() == 0
 
 

@@ -418,9 +418,9 @@ def test_verification_refuses_bad_input(client, auditor, settings):
     not_hex = client.post(reverse("reports:verify"), {"sha256": "not a hash"})
     nothing = client.post(reverse("reports:verify"), {})
 
-    assert too_big.status_code == 400
+    assert too_big.status_code == 422
     assert "larger than" in too_big.content.decode()
-    assert not_hex.status_code == 400
+    assert not_hex.status_code == 422
     assert "64 characters" in not_hex.content.decode()
     assert nothing.status_code == 400
     assert "Choose a file or paste a fingerprint" in nothing.content.decode()
@@ -444,7 +444,7 @@ def test_report_request_form_validates_the_period(client, auditor, monkeypatch, 
         once({"kind": ReportKind.FUND_STATEMENT, "date_from": date_from, "date_to": date_to}),
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert ReportRun.objects.count() == 0
 

@@ -43,7 +43,7 @@ def auditor(client_for) -> Client:
 def test_audit_pages_answer_extreme_dates_with_a_form_error(auditor, page, dates):
     response = auditor.get(reverse(page), dates)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     errors = response.context["form"].errors
     assert all(errors[field] == [OUT_OF_RANGE] for field in dates)
     assert OUT_OF_RANGE in response.content.decode()
@@ -56,7 +56,7 @@ def test_audit_pages_answer_extreme_dates_with_a_form_error(auditor, page, dates
 def test_audit_pages_answer_malformed_dates_with_a_form_error(auditor, page, value):
     response = auditor.get(reverse(page), {"date_from": value})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.context["form"].errors["date_from"] == ["Enter a valid date."]
 
 
@@ -83,7 +83,7 @@ def test_audit_pages_accept_the_whole_range_and_an_empty_filter(auditor):
 def test_audit_filters_answer_junk_with_a_form_error(auditor, page, junk):
     response = auditor.get(reverse(page), junk)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.context["form"].errors
 
 
@@ -102,7 +102,7 @@ def test_report_request_with_extreme_dates_is_a_form_error_and_no_run(client_for
         reverse("reports:report-new"), {"kind": "fund_statement", "date_from": date_from, "date_to": date_to}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert not ReportRun.objects.exists()
 

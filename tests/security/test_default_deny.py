@@ -83,10 +83,10 @@ PUBLIC = {
     "account_confirm_login_code": (LOGIN, LOGIN),
     "mfa_authenticate": (LOGIN, LOGIN),
     # Donors: the public donation pages, Stripe's signed webhook, and the donor portal's sign-in.
-    "funds:donate": (200, 400),
+    "funds:donate": (200, 422),
     "funds:donate-thanks": (200, 405),
     "funds:stripe-webhook": (405, 400),
-    "funds:donor-start": (200, 400),
+    "funds:donor-start": (200, 422),
     "funds:donor-code": (302, 302),
     "funds:donor-signout": (302, 302),
     # A calendar app reads the feed with the secret token in its URL; GET only.

@@ -179,7 +179,7 @@ def _hearing(court, day: str) -> dict:
 def test_a_hearing_in_year_9999_or_1_is_a_form_error_not_a_500(lawyer, case, court, day):
     response = lawyer.post(reverse("casework:hearing-new", args=[case.number]), _hearing(court, day))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert OUT_OF_RANGE in response.content.decode()
     assert not Hearing.objects.exists()
 
@@ -253,7 +253,7 @@ def test_every_dated_form_of_a_case_answers_an_extreme_day_with_a_form_error(law
 
     response = lawyer.post(url, {key: day if value == "DAY" else value for key, value in data.items()})
 
-    assert response.status_code == 400, field
+    assert response.status_code == 422, field
     assert OUT_OF_RANGE in response.content.decode(), field
 
 
@@ -302,7 +302,7 @@ def intake_client(db) -> Client:
 def test_intake_refuses_an_impossible_date_of_birth(intake_client, date_of_birth, message):
     response = intake_client.post(reverse("casework:intake"), once({**INTAKE, "date_of_birth": date_of_birth}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert not Case.objects.exists()
 
@@ -312,7 +312,7 @@ def test_intake_refuses_an_impossible_date_of_birth(intake_client, date_of_birth
 def test_intake_refuses_a_contact_phone_that_is_not_a_number(intake_client, phone):
     response = intake_client.post(reverse("casework:intake"), once({**INTAKE, "contact_phone": phone}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert PHONE_ERROR in response.content.decode()
     assert not Case.objects.exists()
     assert not FamilyContact.objects.exists()
@@ -382,7 +382,7 @@ def test_a_bond_payment_with_a_bad_phone_or_day_is_a_form_error_and_nothing_is_p
 ):
     response = _pay(approved_bond_request, **changes)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert not Bond.objects.exists()
     approved_bond_request.refresh_from_db()
