@@ -34,19 +34,23 @@ DEMO_ACCOUNTS = [
 def demo_account_save(*, email: str, full_name: str, role: Role) -> User:
     """Create or refresh one demo account so that it signs in with the demo password and TOTP secret.
 
-    Side effects: the user is created if missing, made active, given ``full_name``, the demo
-    password and exactly the groups of ``role``; a TOTP authenticator with ``DEMO_TOTP_SECRET`` is
-    added if the user has none; a fresh set of recovery codes replaces any earlier one.
+    Side effects: the user is created if missing, made active, given ``full_name`` and exactly the
+    groups of ``role``; a new account (or one without a usable password) gets the demo password, an
+    existing one keeps its password (a changed demo password stays changed, and since the password
+    hash is untouched, ``make demo`` restarts leave everyone signed in); a TOTP authenticator with
+    ``DEMO_TOTP_SECRET`` and recovery codes are added if the user has none.
     """
-    user, _created = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
+    user, created = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
     user.full_name = full_name
     user.is_active = True
-    user.set_password(DEMO_PASSWORD)
+    if created or not user.has_usable_password():
+        user.set_password(DEMO_PASSWORD)
     user.save()
     user_role_groups_set(user=user, role=role)
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, DEMO_TOTP_SECRET)
-    RecoveryCodes.activate(user)
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).exists():
+        RecoveryCodes.activate(user)
     return user
 
 

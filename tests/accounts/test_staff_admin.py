@@ -55,7 +55,9 @@ def test_invited_person_sets_a_password_then_must_enrol_an_authenticator(
     set_url = form_page.redirect_chain[-1][0]
     response = invitee.post(set_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert response["Location"] == "/accounts/password/reset/key/done/"
-    assert "Your password is now changed." in invitee.get(response["Location"]).content.decode()
+    done = invitee.get(response["Location"]).content.decode()
+    assert "Your password is saved. Sign in with your e-mail address and this password." in done
+    assert 'href="/accounts/login/">Sign in</a>' in done  # the way on
 
     response = invitee.post("/accounts/login/", {"login": "rosa@example.org", "password": NEW_PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0] == "/accounts/2fa/totp/activate/"
@@ -71,7 +73,7 @@ def test_invite_rejects_a_duplicate_address_with_a_message(client_for):
 
     response = _invite(admin, email="TAKEN@example.org")
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already exists" in response.content.decode()
     assert User.objects.filter(email__iexact="taken@example.org").count() == 1
 
@@ -79,7 +81,7 @@ def test_invite_rejects_a_duplicate_address_with_a_message(client_for):
 def test_invite_rejects_an_unknown_role(client_for):
     response = _invite(client_for(Role.ADMIN), role="overlord")
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not User.objects.filter(email="rosa@example.org").exists()
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import AccessEvent
+from accounts.models import AccessEvent, User
 from casework.models import (
     Appearance,
     Assignment,
@@ -30,9 +30,11 @@ from demo.accounts import (
     ATTORNEY2_EMAIL,
     ATTORNEY_EMAIL,
     DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
     INTAKE_EMAIL,
     SUPERVISOR_EMAIL,
     demo_account_save,
+    demo_accounts_save,
 )
 from demo.cases import seed_casework
 
@@ -219,3 +221,24 @@ def test_every_row_a_step_creates_is_backdated_to_that_step(seeded):
         assert all(case.registered_at <= d.created_at < now for d in case.deadlines.all())
     stamps = set(CaseEvent.objects.values_list("at", flat=True))
     assert len(stamps) > 0.8 * CaseEvent.objects.count()  # each step has its own moment
+
+
+def test_running_the_demo_again_keeps_passwords_and_sessions(client):
+    """``make demo`` refreshes the demo accounts on every start: a changed password stays changed
+    and whoever is signed in stays signed in (the password hash is not rewritten)."""
+    from allauth.mfa.models import Authenticator
+
+    demo_accounts_save()
+    attorney = User.objects.get(email="attorney@demo.amparo.test")
+    attorney.set_password("a-password-of-their-own-93")
+    attorney.save()
+    client.force_login(attorney)
+    codes = Authenticator.objects.get(user=attorney, type=Authenticator.Type.RECOVERY_CODES).pk
+
+    demo_accounts_save()
+
+    attorney.refresh_from_db()
+    assert attorney.check_password("a-password-of-their-own-93")
+    assert client.get("/dashboard/").status_code == 200
+    assert Authenticator.objects.get(user=attorney, type=Authenticator.Type.RECOVERY_CODES).pk == codes
+    assert User.objects.get(email="admin@demo.amparo.test").check_password(DEMO_PASSWORD)
