@@ -244,8 +244,9 @@ def decision_edit(request: AuthenticatedHttpRequest, case: Case, pk: int) -> Htt
 @case_view("change", methods=("GET", "POST"))
 def deadline_new(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
     kind = request.POST.get("kind") or request.GET.get("kind") or "rule"
-    rule_form = DeadlineRuleForm(request.POST if kind == "rule" else None, prefix="rule")
-    manual_form = DeadlineManualForm(request.POST if kind == "manual" else None, prefix="manual")
+    posted = request.POST if request.method == "POST" else None  # opened (GET), both forms are unbound: no errors
+    rule_form = DeadlineRuleForm(posted if kind == "rule" else None, prefix="rule")
+    manual_form = DeadlineManualForm(posted if kind == "manual" else None, prefix="manual")
     if request.method == "POST":
         form = rule_form if kind == "rule" else manual_form
         if form.is_valid():

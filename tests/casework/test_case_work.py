@@ -424,3 +424,13 @@ def test_a_note_longer_than_twenty_thousand_characters_is_shown_again_with_the_e
     assert response.status_code == 422
     assert "at most 20000 characters" in response.content.decode()
     assert not Note.objects.filter(case=assigned_case).exists()
+
+
+@pytest.mark.parametrize("query", ["", "?kind=rule", "?kind=manual"])
+def test_add_deadline_opens_without_errors(lawyer, assigned_case, query):
+    """Opened from the case page, the form asks; it does not say "This field is required" yet."""
+    response = lawyer.get(reverse("casework:deadline-new", args=[assigned_case.number]) + query)
+
+    assert response.status_code == 200
+    assert "This field is required" not in response.content.decode()
+    assert 'class="errorlist' not in response.content.decode()
