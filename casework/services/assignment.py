@@ -100,7 +100,7 @@ def case_assign(
         _("%(name)s assigned as %(role)s.") % {"name": attorney, "role": AssignmentRole(role).label.lower()},
         by,
     )
-    case_changed(case, by, f"assigned user {attorney.pk} as {role}", ip_address=ip_address)
+    case_changed(case, by, f"assigned {attorney} (user {attorney.pk}) as {role}", ip_address=ip_address)
     return assignment
 
 
@@ -121,7 +121,9 @@ def assignment_end(*, assignment: Assignment, by: User, ip_address: str | None =
     _revoke_unless_still_assigned(assignment.attorney, case)
     _send_back_to_triage_if_leaderless(case)
     case_event(case, CaseEvent.Kind.UNASSIGNED, _("%(name)s taken off the case.") % {"name": assignment.attorney}, by)
-    case_changed(case, by, f"ended assignment of user {assignment.attorney_id}", ip_address=ip_address)
+    case_changed(
+        case, by, f"ended assignment of {assignment.attorney} (user {assignment.attorney_id})", ip_address=ip_address
+    )
 
 
 def _send_back_to_triage_if_leaderless(case: Case) -> None:

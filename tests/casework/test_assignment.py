@@ -52,6 +52,11 @@ def test_ending_an_assignment_revokes_access_at_the_next_request(assigned_case, 
     assigned_case.refresh_from_db()
     assert assigned_case.status == CaseStatus.TRIAGE  # no lead left: back to the queue
     assert assigned_case.needs_reassignment
+    # The access log names who was taken off (a name, not only an account number).
+    ended = AccessEvent.objects.filter(action=AccessEvent.Action.CHANGE, object_ref=assigned_case.number).latest("pk")
+    assert ended.detail == f"ended assignment of {attorney.full_name} (user {attorney.pk})"
+    assigned = AccessEvent.objects.filter(detail__startswith="assigned", object_ref=assigned_case.number).latest("pk")
+    assert assigned.detail == f"assigned {attorney.full_name} (user {attorney.pk}) as lead"
 
 
 def test_a_new_lead_replaces_the_old_one(assigned_case, supervisor, attorney, other_attorney):
