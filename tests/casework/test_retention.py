@@ -165,7 +165,7 @@ def test_erasure_now_takes_a_second_supervisor(
     assert request.pending
 
     own = first.post(reverse("casework:erasure-confirm", args=[request.pk]))
-    assert own.status_code == 400 and b"second supervisor" in own.content
+    assert own.status_code == 422 and b"second supervisor" in own.content
     case.refresh_from_db()
     assert case.erased_at is None
 

@@ -141,7 +141,7 @@ def test_finance_resolves_a_difference_once_its_cause_is_booked(short_payout, pe
     assert "already been sent, so it was not done again" in again.content.decode()
     # Another copy of the form (another tab, another person): refused with a message.
     other = signed_in(people["finance2"]).post(url, once({"note": "me too"}))
-    assert other.status_code == 400
+    assert other.status_code == 422
     assert "This payout difference has already been resolved." in other.content.decode()
     assert Transaction.objects.filter(kind="payout_explained").count() == 1
     assert AccessEvent.objects.filter(object_type="payout").count() == 1

@@ -422,7 +422,7 @@ def test_verification_refuses_bad_input(client, auditor, settings):
     assert "larger than" in too_big.content.decode()
     assert not_hex.status_code == 422
     assert "64 characters" in not_hex.content.decode()
-    assert nothing.status_code == 400
+    assert nothing.status_code == 422
     assert "Choose a file or paste a fingerprint" in nothing.content.decode()
 
 
