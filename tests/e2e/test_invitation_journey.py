@@ -120,10 +120,6 @@ def test_an_invited_attorney_joins_enrols_and_is_signed_out_when_deactivated(liv
         assert "/accounts/login/" in rosa.url
         _shot(rosa, width, "6-signed-out")
         assert errors == []
-    except Exception:
-        for p in invitee.pages + admin.pages:
-            print("page at failure:", p.url, p.inner_text("main")[:800])
-        raise
     finally:
         admin.close()
         invitee.close()
